@@ -1,0 +1,119 @@
+package org.layers4j;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.concurrent.ConcurrentHashMap;
+import org.layers4j.config.Config;
+import org.layers4j.spi.Availability;
+import org.layers4j.spi.Backend;
+import org.layers4j.spi.BackendProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Finds backends through {@link ServiceLoader} and picks one by the {@code layers4j.backend} key:
+ * {@code auto} (default: the available backend of highest priority), {@code cpu}, {@code cuda} or
+ * {@code cuda:N}. Asking explicitly for an unavailable backend is an error carrying its reason;
+ * {@code auto} falls back and logs why. Backends are shared: one instance per resolved name.
+ */
+public final class Backends {
+    private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
+    private static final Map<String, Backend> SHARED = new ConcurrentHashMap<>();
+    private static volatile List<BackendProvider> providers;
+
+    private Backends() {
+    }
+
+    /** Every provider on the classpath, highest priority first. */
+    public static List<BackendProvider> providers() {
+        List<BackendProvider> p = providers;
+        if (p == null) {
+            List<BackendProvider> found = new ArrayList<>();
+            ServiceLoader.load(BackendProvider.class, Backends.class.getClassLoader()).forEach(found::add);
+            found.sort(Comparator.comparingInt(BackendProvider::priority).reversed());
+            providers = p = List.copyOf(found);
+        }
+        return p;
+    }
+
+    /** The backend the process configuration selects ({@code layers4j.backend}, default auto). */
+    public static Backend defaultBackend() {
+        return get(Config.load());
+    }
+
+    /** The backend named explicitly (an API argument beats every other configuration source). */
+    public static Backend get(String spec) {
+        return get(Config.load().with(Config.BACKEND, spec));
+    }
+
+    /** The backend a configuration selects. */
+    public static Backend get(Config config) {
+        String spec = config.get(Config.BACKEND, "auto").value().trim().toLowerCase(Locale.ROOT);
+        if (spec.isEmpty() || spec.equals("auto")) {
+            return auto(config);
+        }
+        String name = spec;
+        int device = -1;
+        int colon = spec.indexOf(':');
+        if (colon >= 0) {
+            name = spec.substring(0, colon);
+            try {
+                device = Integer.parseInt(spec.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                device = -2;
+            }
+            if (device < 0) {
+                throw new IllegalArgumentException(Config.BACKEND + " '" + spec
+                        + "' is invalid: the device after ':' must be an integer >= 0");
+            }
+        }
+        BackendProvider provider = provider(name);
+        Availability a = provider.availability();
+        if (!a.available()) {
+            throw new IllegalStateException("backend '" + spec + "' is unavailable: " + a.reason());
+        }
+        return shared(provider, device, config);
+    }
+
+    /** The provider with this name. */
+    public static BackendProvider provider(String name) {
+        for (BackendProvider p : providers()) {
+            if (p.name().equalsIgnoreCase(name)) {
+                return p;
+            }
+        }
+        List<String> names = new ArrayList<>();
+        providers().forEach(p -> names.add(p.name()));
+        throw new IllegalArgumentException(Config.BACKEND + " '" + name + "' is unknown: expected auto, "
+                + String.join(", ", names) + (names.contains("cuda") ? " or cuda:N" : "")
+                + (names.contains("cuda") ? "" : " (the cuda backend is not on the classpath)"));
+    }
+
+    private static Backend auto(Config config) {
+        StringBuilder skipped = new StringBuilder();
+        for (BackendProvider p : providers()) {
+            Availability a = p.availability();
+            if (a.available()) {
+                if (skipped.length() > 0) {
+                    LOG.info("layers4j.backend=auto: using {} ({})", p.name(), skipped);
+                }
+                return shared(p, -1, config);
+            }
+            if (skipped.length() > 0) {
+                skipped.append("; ");
+            }
+            skipped.append(p.name()).append(" unavailable: ").append(a.reason());
+        }
+        throw new IllegalStateException("no layers4j backend is available"
+                + (skipped.length() > 0 ? ": " + skipped : " (no backend module on the classpath)"));
+    }
+
+    private static Backend shared(BackendProvider provider, int device, Config config) {
+        String key = provider.name() + (device >= 0 ? ":" + device : "");
+        return SHARED.computeIfAbsent(key, k -> provider.create(device, config));
+    }
+}

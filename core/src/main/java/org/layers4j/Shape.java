@@ -1,0 +1,73 @@
+package org.layers4j;
+
+import java.util.Arrays;
+
+/**
+ * An immutable tensor shape: the size of each dimension, outermost first (row-major, NCHW / NCL).
+ * Printed as PyTorch prints a shape, {@code torch.Size([2, 5, 2])}.
+ */
+public final class Shape {
+    private final int[] dims;
+
+    private Shape(int[] dims) {
+        this.dims = dims;
+    }
+
+    /** A shape with the given dimensions; each must be ≥ 0. */
+    public static Shape of(int... dims) {
+        if (dims == null) {
+            throw new IllegalArgumentException("shape dims must not be null");
+        }
+        for (int i = 0; i < dims.length; i++) {
+            if (dims[i] < 0) {
+                throw new IllegalArgumentException(
+                        "shape dimension " + i + " is " + dims[i] + " in " + Arrays.toString(dims) + "; sizes must be >= 0");
+            }
+        }
+        return new Shape(dims.clone());
+    }
+
+    public int rank() {
+        return dims.length;
+    }
+
+    public int dim(int i) {
+        return dims[i];
+    }
+
+    public int[] dims() {
+        return dims.clone();
+    }
+
+    /** Total number of elements; an IllegalArgumentException when it does not fit an int. */
+    public int size() {
+        long n = 1;
+        for (int d : dims) {
+            n *= d;
+            if (n > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("shape " + this + " has more than 2^31-1 elements");
+            }
+        }
+        return (int) n;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Shape && Arrays.equals(dims, ((Shape) o).dims);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(dims);
+    }
+
+    /** The dims as PyTorch lists them: {@code [2, 3, 5, 5]}. */
+    public String dimsString() {
+        return Arrays.toString(dims);
+    }
+
+    @Override
+    public String toString() {
+        return "torch.Size(" + dimsString() + ")";
+    }
+}
