@@ -102,10 +102,15 @@ public final class ConvBuilder<L extends Convolution> {
         return this;
     }
 
+    /** Validates every argument without creating a layer. */
+    public ConvSpec spec() {
+        return new ConvSpec(dims, inChannels, outChannels, kernel, stride, padding, paddingKind, dilation, groups, bias,
+                paddingMode);
+    }
+
     /** Validates every argument and creates the layer. */
     public L build() {
-        ConvSpec spec = new ConvSpec(dims, inChannels, outChannels, kernel, stride, padding, paddingKind, dilation,
-                groups, bias, paddingMode);
+        ConvSpec spec = spec();
         Backend be = backend != null ? backend : Backends.defaultBackend();
         return factory.create(spec, be, seed != null ? seed : ThreadLocalRandom.current().nextLong());
     }
