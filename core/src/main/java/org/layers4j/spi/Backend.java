@@ -51,6 +51,13 @@ public interface Backend extends AutoCloseable {
     /** dx[N,C,H,W] = the padded gradient folded back: every padded element added to its source. */
     void padBackward(PaddingPlan plan, Tensor dPadded, Tensor dx);
 
+    /**
+     * Waits until the work the calling thread has queued is done. Backends that compute
+     * asynchronously (CUDA streams) override it; benchmarks call it before stopping the clock.
+     */
+    default void synchronize() {
+    }
+
     /** Frees what the backend holds (pools, handles, threads). Tensors must not be used afterwards. */
     @Override
     void close();

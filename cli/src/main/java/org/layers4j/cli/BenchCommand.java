@@ -1,0 +1,195 @@
+package org.layers4j.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import org.layers4j.Backends;
+import org.layers4j.Shape;
+import org.layers4j.Tensor;
+import org.layers4j.config.Config;
+import org.layers4j.nn.Conv1d;
+import org.layers4j.nn.Conv2d;
+import org.layers4j.nn.ConvBuilder;
+import org.layers4j.nn.ConvPlan;
+import org.layers4j.nn.Convolution;
+import org.layers4j.nn.Gradients;
+import org.layers4j.spi.Backend;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * Times convolutions of a benchmark suite through the public layer API: warm-up runs, then the
+ * median of timed runs, reported as milliseconds and GFLOP/s (2 × multiply-adds, as suite.json defines).
+ */
+@Command(name = "bench", description = "Time the benchmark suite (default: the suite shipped with layers4j, a copy of"
+        + " shared/bench/suite.json): median ms and GFLOP/s per case.")
+final class BenchCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--backend", description = "auto, cpu, cuda or cuda:N (default: layers4j.backend, else auto)")
+    String backend;
+
+    @Option(names = "--threads", description = "CPU threads (sets layers4j.cpu.threads)")
+    Integer threads;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "also write the results as JSON")
+    Path json;
+
+    @Option(names = "--reps", defaultValue = "10", description = "timed runs per case (default ${DEFAULT-VALUE})")
+    int reps;
+
+    @Option(names = "--warmup", defaultValue = "3", description = "untimed runs per case (default ${DEFAULT-VALUE})")
+    int warmup;
+
+    @Option(names = "--backward", description = "time backward (grad input + grad weight + grad bias) instead of forward")
+    boolean backward;
+
+    @Option(names = "--case", paramLabel = "NAME", description = "run only these cases (repeatable)")
+    List<String> only;
+
+    @Parameters(arity = "0..1", paramLabel = "SUITE.json", description = "the suite to run")
+    Path suite;
+
+    @Override
+    public Integer call() throws IOException {
+        if (reps < 1 || warmup < 0) {
+            throw new IllegalArgumentException("--reps must be >= 1 and --warmup >= 0, got " + reps + " and " + warmup);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Config config = Config.load();
+        if (threads != null) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+            }
+            config = config.with(Config.CPU_THREADS, threads.toString());
+        }
+        if (backend != null) {
+            config = config.with(Config.BACKEND, backend);
+        }
+        Backend be = Backends.get(config);
+        int threadCount = config.getInt(Config.CPU_THREADS, Runtime.getRuntime().availableProcessors());
+        JsonNode cases = readSuite().path("cases");
+        out.printf("backend: %s, threads: %d, %s, %d warm-up + %d timed runs, median%n", be.name(), threadCount,
+                backward ? "backward" : "forward", warmup, reps);
+        ArrayNode results = JSON.createArrayNode();
+        for (JsonNode c : cases) {
+            String name = c.path("name").asText();
+            if (only != null && !only.contains(name)) {
+                continue;
+            }
+            err.printf("bench %s ...%n", name);
+            err.flush();
+            double[] r = runCase(be, c);
+            out.printf("%-14s %10.3f ms %9.1f GFLOP/s%n", name, r[0], r[1]);
+            out.flush();
+            ObjectNode o = results.addObject();
+            o.put("name", name);
+            o.put("median_ms", r[0]);
+            o.put("gflops", r[1]);
+        }
+        if (json != null) {
+            ObjectNode root = JSON.createObjectNode();
+            root.put("backend", be.name());
+            root.put("threads", threadCount);
+            root.put("mode", backward ? "backward" : "forward");
+            root.set("results", results);
+            JSON.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), root);
+        }
+        return 0;
+    }
+
+    private JsonNode readSuite() throws IOException {
+        if (suite != null) {
+            return JSON.readTree(Files.readAllBytes(suite));
+        }
+        try (InputStream in = BenchCommand.class.getResourceAsStream("suite.json")) {
+            return JSON.readTree(in);
+        }
+    }
+
+    /** {median ms, GFLOP/s} for one suite case. */
+    private double[] runCase(Backend be, JsonNode c) {
+        int[] size = ints(c.path("size"));
+        int[] kernel = ints(c.path("kernel"));
+        int n = c.path("n").asInt();
+        int cin = c.path("cin").asInt();
+        int cout = c.path("cout").asInt();
+        ConvBuilder<? extends Convolution> b = c.path("op").asText().equals("conv1d")
+                ? Conv1d.builder(cin, cout, kernel) : Conv2d.builder(cin, cout, kernel);
+        b.stride(ints(c.path("stride"))).padding(ints(c.path("padding"))).dilation(ints(c.path("dilation")))
+                .groups(c.path("groups").asInt(1)).backend(be).seed(1);
+        int[] inShape = new int[2 + size.length];
+        inShape[0] = n;
+        inShape[1] = cin;
+        System.arraycopy(size, 0, inShape, 2, size.length);
+        SplittableRandom rng = new SplittableRandom(1);
+        try (Convolution conv = b.build(); Tensor x = be.upload(random(rng, Shape.of(inShape).size()), Shape.of(inShape))) {
+            ConvPlan plan = conv.spec().plan(x.shape());
+            double flops = plan.geometry().flops() * (backward ? 2 : 1);
+            try (Tensor dy = backward ? be.upload(random(rng, plan.outputShape().size()), plan.outputShape()) : null) {
+                for (int i = 0; i < warmup; i++) {
+                    once(conv, x, dy);
+                }
+                List<Double> times = new ArrayList<>();
+                for (int i = 0; i < reps; i++) {
+                    long t0 = System.nanoTime();
+                    once(conv, x, dy);
+                    times.add((System.nanoTime() - t0) / 1e6);
+                }
+                double[] sorted = times.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+                double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                        : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+                return new double[] {median, flops / (median / 1e3) / 1e9};
+            }
+        }
+    }
+
+    /** One timed unit, complete: asynchronous backends are synchronized before the clock stops. */
+    private void once(Convolution conv, Tensor x, Tensor dy) {
+        if (backward) {
+            try (Gradients g = conv.backward(x, dy)) {
+                conv.backend().synchronize();
+            }
+        } else {
+            try (Tensor y = conv.forward(x)) {
+                conv.backend().synchronize();
+            }
+        }
+    }
+
+    private static float[] random(SplittableRandom rng, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (rng.nextDouble() * 2 - 1);
+        }
+        return v;
+    }
+
+    private static int[] ints(JsonNode node) {
+        if (node.isInt()) {
+            return new int[] {node.asInt()};
+        }
+        int[] v = new int[node.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = node.get(i).asInt();
+        }
+        return Arrays.copyOf(v, v.length);
+    }
+}

@@ -1,0 +1,64 @@
+package org.layers4j.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.layers4j.conformance.ConformanceCase;
+import org.layers4j.spi.Backend;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Runs golden PyTorch cases through the public layer API and reports one line per case. */
+@Command(name = "conformance", description = "Run every .safetensors case in the directories (forward, and backward"
+        + " when the case has gradients). Exit 0 when all pass, 1 when any fails, 2 when no case was found.")
+final class ConformanceCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--backend", description = "auto, cpu, cuda or cuda:N (default: layers4j.backend, else auto)")
+    String backend;
+
+    @Parameters(arity = "1..*", paramLabel = "DIR", description = "directories holding .safetensors cases")
+    List<Path> dirs;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        List<Path> files = ConformanceCase.find(dirs);
+        Backend be = Main.backend(backend);
+        out.println("backend: " + be.name());
+        if (files.isEmpty()) {
+            out.println("no .safetensors case found in " + dirs);
+            out.println("0 passed, 0 failed");
+            return 2;
+        }
+        int passed = 0;
+        int failed = 0;
+        for (Path file : files) {
+            String name = file.getFileName().toString().replaceFirst("\\.safetensors$", "");
+            try {
+                ConformanceCase.Result r = ConformanceCase.load(file).run(be);
+                if (r.passed()) {
+                    passed++;
+                    out.printf("PASS  %-32s max error %.3e%n", name, r.maxError());
+                } else {
+                    failed++;
+                    StringBuilder why = new StringBuilder();
+                    r.comparisons().stream().filter(c -> !c.passed()).forEach(c -> why.append(' ').append(c.tensor())
+                            .append(String.format(" %.3e > %.3e", c.maxError(), c.tolerance())).append(c.problem()));
+                    out.printf("FAIL  %-32s max error %.3e:%s%n", name, r.maxError(), why);
+                }
+            } catch (IOException | RuntimeException e) {
+                failed++;
+                out.printf("FAIL  %-32s %s: %s%n", name, e.getClass().getSimpleName(), e.getMessage());
+            }
+        }
+        out.println(passed + " passed, " + failed + " failed");
+        out.flush();
+        return failed > 0 ? 1 : 0;
+    }
+}

@@ -1,0 +1,58 @@
+package org.layers4j.cli;
+
+import java.io.PrintWriter;
+import org.layers4j.Backends;
+import org.layers4j.spi.Backend;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code layers4j} command line: {@code demo}, {@code info}, {@code conformance}, {@code bench}. */
+@Command(name = "layers4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "PyTorch-exact Conv1d / Conv2d / ReLU for the JVM, on cuDNN or the CPU.",
+        subcommands = {DemoCommand.class, InfoCommand.class, ConformanceCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    /** Exit code when the command could not run at all (e.g. the backend asked for is unavailable). */
+    static final int CANNOT_RUN = 3;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs a command line with the given streams and returns the exit code. */
+    static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((e, line, parsed) -> {
+            if (e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
+                line.getErr().println("error: " + e.getMessage());
+                return CANNOT_RUN;
+            }
+            throw e;
+        });
+        return cl.execute(args);
+    }
+
+    /** The backend a {@code --backend} option names, or the configured one when absent. */
+    static Backend backend(String spec) {
+        return spec == null ? Backends.defaultBackend() : Backends.get(spec);
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Version from the jar manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"layers4j " + (v == null ? "(development build)" : v)};
+        }
+    }
+}
