@@ -1,0 +1,217 @@
+package org.layers4j.cpu;
+
+import java.util.Arrays;
+import org.layers4j.spi.ConvGeometry;
+
+/**
+ * Chooses and runs the algorithm of each convolution pass. Convolutions with one input channel per
+ * group and few outputs per group (depthwise) run as direct vectorized loops ({@link DirectConvolution});
+ * everything else is an implicit-im2col GEMM per image and group ({@link Gemm}, {@link Packers}), a 1x1
+ * convolution being the plain GEMM that the same packer degenerates to. Backward data at stride 1 is the
+ * forward convolution of the output gradient with flipped, transposed weights, so it runs on the same
+ * kernels; other strides use a GEMM into a column tile followed by col2im. Work is split into independent
+ * tasks (image x group x column tile, or output channels for the weight gradient) so that no two tasks
+ * write the same element and no reduction between threads is needed.
+ */
+final class ConvEngine {
+    /** Preferred width of a forward column tile: its packed B block (kc x 512 floats) fits L2. */
+    private static final int COLUMN_TILE = 512;
+    /** Width of a backward-data column tile (col2im runs on it while it is in cache). */
+    private static final int COL2IM_TILE = 256;
+
+    private final Kernels kn;
+    private final ParallelRunner runner;
+    private final DirectConvolution direct;
+
+    ConvEngine(Kernels kn, ParallelRunner runner) {
+        this.kn = kn;
+        this.runner = runner;
+        this.direct = new DirectConvolution(kn, runner);
+    }
+
+    /** Whether the direct (depthwise) kernels handle this geometry. */
+    boolean isDirect(ConvGeometry g) {
+        return g.cPerGroup() == 1 && g.kPerGroup() < kn.mr();
+    }
+
+    void forward(ConvGeometry g, float[] x, float[] w, float[] y) {
+        if (isDirect(g)) {
+            direct.forward(g, x, w, y);
+            return;
+        }
+        int groups = g.groups();
+        int cg = g.cPerGroup();
+        int kg = g.kPerGroup();
+        int kd = cg * g.kh() * g.kw();
+        int plane = g.outH() * g.outW();
+        int hw = g.h() * g.w();
+        int outer = g.n() * groups;
+        int tile = columnTile(plane, outer);
+        int tiles = (plane + tile - 1) / tile;
+        Packers.Unfold u = new Packers.Unfold(g);
+        runner.run(outer * tiles, idx -> {
+            int t = idx % tiles;
+            int ng = idx / tiles;
+            int grp = ng % groups;
+            int img = ng / groups;
+            int j0 = t * tile;
+            int nc = Math.min(tile, plane - j0);
+            Gemm.multiply(kn, Workspace.get(), kg, nc, kd,
+                    new Packers.MatrixA(w, grp * kg * kd, kd, kg),
+                    new Packers.Im2colB(x, (img * g.c() + grp * cg) * hw, j0, u),
+                    y, (img * g.k() + grp * kg) * plane + j0, plane, false);
+        });
+    }
+
+    void backwardData(ConvGeometry g, float[] dy, float[] w, float[] dx) {
+        int kh = g.kh();
+        int kw = g.kw();
+        int flipPadH = g.dilationH() * (kh - 1) - g.padH();
+        int flipPadW = g.dilationW() * (kw - 1) - g.padW();
+        if (g.strideH() == 1 && g.strideW() == 1 && flipPadH >= 0 && flipPadW >= 0) {
+            // dx = dy (full-)correlated with the flipped kernel: a forward convolution with roles of C and K swapped
+            ConvGeometry t = new ConvGeometry(g.n(), g.k(), g.outH(), g.outW(), g.c(), kh, kw, 1, 1,
+                    flipPadH, flipPadW, g.dilationH(), g.dilationW(), g.groups());
+            forward(t, dy, flippedWeights(g, w), dx);
+            return;
+        }
+        col2imBackwardData(g, dy, w, dx);
+    }
+
+    void backwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw) {
+        if (isDirect(g)) {
+            direct.backwardFilter(g, x, dy, dw);
+            return;
+        }
+        int groups = g.groups();
+        int cg = g.cPerGroup();
+        int kg = g.kPerGroup();
+        int kd = cg * g.kh() * g.kw();
+        int plane = g.outH() * g.outW();
+        int hw = g.h() * g.w();
+        int nr = kn.nr();
+        int panels = (kd + nr - 1) / nr;
+        int perGroup = Math.max(1, Math.min(panels, (2 * runner.threads() + groups - 1) / groups));
+        Packers.Unfold u = new Packers.Unfold(g);
+        runner.run(groups * perGroup, idx -> {
+            int grp = idx / perGroup;
+            int t = idx % perGroup;
+            int j0 = (int) ((long) t * panels / perGroup) * nr;
+            int j1 = Math.min(kd, (int) ((long) (t + 1) * panels / perGroup) * nr);
+            Workspace ws = Workspace.get();
+            for (int img = 0; img < g.n(); img++) {
+                Gemm.multiply(kn, ws, kg, j1 - j0, plane,
+                        new Packers.MatrixA(dy, (img * g.k() + grp * kg) * plane, plane, kg),
+                        new Packers.Im2colTransposedB(x, (img * g.c() + grp * cg) * hw, j0, u),
+                        dw, grp * kg * kd + j0, kd, img > 0);
+            }
+        });
+    }
+
+    /** W'[g*Cg + c][k][KH-1-i][KW-1-j] = W[g*Kg + k][c][i][j]: the kernel of the transposed convolution. */
+    private static float[] flippedWeights(ConvGeometry g, float[] w) {
+        int cg = g.cPerGroup();
+        int kg = g.kPerGroup();
+        int kk = g.kh() * g.kw();
+        float[] f = Workspace.get().floats(Workspace.Slot.WEIGHTS, w.length);
+        for (int grp = 0; grp < g.groups(); grp++) {
+            for (int k = 0; k < kg; k++) {
+                for (int c = 0; c < cg; c++) {
+                    int src = ((grp * kg + k) * cg + c) * kk;
+                    int dst = ((grp * cg + c) * kg + k) * kk;
+                    for (int i = 0; i < kk; i++) {
+                        f[dst + kk - 1 - i] = w[src + i];
+                    }
+                }
+            }
+        }
+        return f;
+    }
+
+    /** Backward data for any geometry: per column tile, dcol = W^T dy by GEMM, then scatter-added into dx. */
+    private void col2imBackwardData(ConvGeometry g, float[] dy, float[] w, float[] dx) {
+        int groups = g.groups();
+        int cg = g.cPerGroup();
+        int kg = g.kPerGroup();
+        int kk = g.kh() * g.kw();
+        int kd = cg * kk;
+        int plane = g.outH() * g.outW();
+        int hw = g.h() * g.w();
+        int outer = g.n() * groups;
+        // tasks own whole input channels, so their scatter-adds never overlap
+        int blocks = Math.max(1, Math.min(cg, (4 * runner.threads() + outer - 1) / outer));
+        Packers.Unfold u = new Packers.Unfold(g);
+        runner.run(outer * blocks, idx -> {
+            int b = idx % blocks;
+            int ng = idx / blocks;
+            int grp = ng % groups;
+            int img = ng / groups;
+            int c0 = b * cg / blocks;
+            int c1 = (b + 1) * cg / blocks;
+            int rows = (c1 - c0) * kk;
+            int chanBase = (img * g.c() + grp * cg + c0) * hw;
+            Arrays.fill(dx, chanBase, chanBase + (c1 - c0) * hw, 0f);
+            Workspace ws = Workspace.get();
+            float[] cols = ws.floats(Workspace.Slot.COLUMNS, rows * Math.min(COL2IM_TILE, plane));
+            Packers.TransposedA a = new Packers.TransposedA(w, grp * kg * kd + c0 * kk, kd, rows);
+            for (int j0 = 0; j0 < plane; j0 += COL2IM_TILE) {
+                int nc = Math.min(COL2IM_TILE, plane - j0);
+                Gemm.multiply(kn, ws, rows, nc, kg, a,
+                        new Packers.MatrixB(dy, (img * g.k() + grp * kg) * plane + j0, plane),
+                        cols, 0, nc, false);
+                col2im(u, cols, nc, rows, j0, dx, chanBase);
+            }
+        });
+    }
+
+    /** dx[c][ih][iw] += cols[r][p] for every unfolded row r = (c, kh, kw) and column p of the tile. */
+    private void col2im(Packers.Unfold u, float[] cols, int nc, int rows, int j0, float[] dx, int chanBase) {
+        for (int r = 0; r < rows; r++) {
+            int c = r / u.kk;
+            int rem = r - c * u.kk;
+            int kh = rem / u.kw;
+            int kw = rem - kh * u.kw;
+            int chan = chanBase + c * u.h * u.w;
+            int hShift = kh * u.dh - u.ph;
+            int wShift = kw * u.dw - u.pw;
+            int p = j0;
+            int end = j0 + nc;
+            int oh = p / u.ow;
+            int ow = p - oh * u.ow;
+            while (p < end) {
+                int run = Math.min(u.ow - ow, end - p);
+                int ih = oh * u.sh + hShift;
+                if (ih >= 0 && ih < u.h) {
+                    int row = chan + ih * u.w;
+                    int src = r * nc + (p - j0);
+                    if (u.sw == 1) {
+                        int iw0 = ow + wShift;
+                        int lo = Math.max(0, Math.min(run, -iw0));
+                        int hi = Math.max(lo, Math.min(run, u.w - iw0));
+                        if (hi > lo) {
+                            kn.axpy(hi - lo, 1f, cols, src + lo, dx, row + iw0 + lo);
+                        }
+                    } else {
+                        for (int t = 0; t < run; t++) {
+                            int iw = (ow + t) * u.sw + wShift;
+                            if (iw >= 0 && iw < u.w) {
+                                dx[row + iw] += cols[src + t];
+                            }
+                        }
+                    }
+                }
+                p += run;
+                oh++;
+                ow = 0;
+            }
+        }
+    }
+
+    /** A column tile about {@link #COLUMN_TILE} wide, narrower when that leaves fewer than 4 tasks per thread. */
+    private int columnTile(int plane, int outer) {
+        int nr = kn.nr();
+        int tiles = Math.max((plane + COLUMN_TILE - 1) / COLUMN_TILE, (4 * runner.threads() + outer - 1) / outer);
+        int tile = Gemm.roundUp((plane + tiles - 1) / tiles, nr);
+        return Math.max(nr, Math.min(tile, Gemm.roundUp(plane, nr)));
+    }
+}

@@ -1,0 +1,44 @@
+package org.layers4j.cpu;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.layers4j.config.Config;
+import org.layers4j.spi.Availability;
+import org.layers4j.spi.Backend;
+import org.layers4j.spi.BackendProvider;
+
+/**
+ * Service-loader entry of the pure-Java CPU backend: always available, lowest priority among the
+ * shipped backends (10) so that {@code layers4j.backend=auto} prefers an accelerator when one works.
+ * The details it reports say which kernel family and how many threads a backend created from the
+ * process configuration would use.
+ */
+public final class CpuBackendProvider implements BackendProvider {
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public int priority() {
+        return 10;
+    }
+
+    @Override
+    public Availability availability() {
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
+        details.put("kernels", Kernels.vectorModulePresent() ? "Vector API available" : "scalar (jdk.incubator.vector not enabled)");
+        details.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        return Availability.available(details);
+    }
+
+    @Override
+    public Backend create(int device, Config config) {
+        if (device > 0) {
+            throw new IllegalStateException("the cpu backend has no device " + device + "; use 'cpu'");
+        }
+        return new CpuBackend(config);
+    }
+}

@@ -1,0 +1,135 @@
+package org.layers4j.cpu;
+
+import java.util.Arrays;
+import org.layers4j.spi.ConvGeometry;
+
+/**
+ * Direct kernels for convolutions with one input channel per group (depthwise, optionally with a small
+ * channel multiplier), where an im2col GEMM would have a single-row A and waste most of the micro-tile.
+ * Each task copies one input plane into a zero-padded scratch plane; at stride 1 the output is then
+ * computed over the flattened padded plane as a sum of shifted copies (one {@link Kernels#taps} call
+ * runs every row at once, with a few junk columns between rows that are simply not copied out), and
+ * the weight gradient is one dot product per tap. Other strides use scalar loops over the same plane.
+ */
+final class DirectConvolution {
+    private final Kernels kn;
+    private final ParallelRunner runner;
+
+    DirectConvolution(Kernels kn, ParallelRunner runner) {
+        this.kn = kn;
+        this.runner = runner;
+    }
+
+    void forward(ConvGeometry g, float[] x, float[] w, float[] y) {
+        int kg = g.kPerGroup();
+        int kk = g.kh() * g.kw();
+        int oh = g.outH();
+        int ow = g.outW();
+        int hp = g.h() + 2 * g.padH();
+        int wp = g.w() + 2 * g.padW();
+        int[] tapOff = tapOffsets(g, wp);
+        boolean unit = g.strideH() == 1 && g.strideW() == 1;
+        runner.run(g.n() * g.k(), idx -> {
+            int k = idx % g.k();
+            int img = idx / g.k();
+            int c = k / kg;
+            Workspace ws = Workspace.get();
+            float[] xp = ws.floats(Workspace.Slot.PLANE, hp * wp);
+            padPlane(x, (img * g.c() + c) * g.h() * g.w(), g.h(), g.w(), g.padH(), g.padW(), xp);
+            int yOff = (img * g.k() + k) * oh * ow;
+            if (unit) {
+                int len = (oh - 1) * wp + ow;
+                if (wp == ow) {
+                    kn.taps(len, xp, 0, tapOff, w, k * kk, kk, y, yOff);
+                } else {
+                    float[] out = ws.floats(Workspace.Slot.PLANE2, len);
+                    kn.taps(len, xp, 0, tapOff, w, k * kk, kk, out, 0);
+                    for (int r = 0; r < oh; r++) {
+                        System.arraycopy(out, r * wp, y, yOff + r * ow, ow);
+                    }
+                }
+            } else {
+                for (int r = 0; r < oh; r++) {
+                    for (int col = 0; col < ow; col++) {
+                        int base = r * g.strideH() * wp + col * g.strideW();
+                        float s = 0f;
+                        for (int i = 0; i < kk; i++) {
+                            s += w[k * kk + i] * xp[base + tapOff[i]];
+                        }
+                        y[yOff + r * ow + col] = s;
+                    }
+                }
+            }
+        });
+    }
+
+    void backwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw) {
+        int kg = g.kPerGroup();
+        int kk = g.kh() * g.kw();
+        int oh = g.outH();
+        int ow = g.outW();
+        int hp = g.h() + 2 * g.padH();
+        int wp = g.w() + 2 * g.padW();
+        int[] tapOff = tapOffsets(g, wp);
+        boolean unit = g.strideH() == 1 && g.strideW() == 1;
+        runner.run(g.k(), k -> {
+            int c = k / kg;
+            Workspace ws = Workspace.get();
+            float[] xp = ws.floats(Workspace.Slot.PLANE, hp * wp);
+            float[] dyp = ws.floats(Workspace.Slot.PLANE2, oh * wp);
+            Arrays.fill(dw, k * kk, (k + 1) * kk, 0f);
+            for (int img = 0; img < g.n(); img++) {
+                padPlane(x, (img * g.c() + c) * g.h() * g.w(), g.h(), g.w(), g.padH(), g.padW(), xp);
+                int dyOff = (img * g.k() + k) * oh * ow;
+                if (unit) {
+                    // dy laid out with the padded row stride, junk columns zeroed, so one dot covers all rows
+                    for (int r = 0; r < oh; r++) {
+                        System.arraycopy(dy, dyOff + r * ow, dyp, r * wp, ow);
+                        Arrays.fill(dyp, r * wp + ow, (r + 1) * wp, 0f);
+                    }
+                    int len = (oh - 1) * wp + ow;
+                    for (int i = 0; i < kk; i++) {
+                        dw[k * kk + i] += kn.dot(len, dyp, 0, xp, tapOff[i]);
+                    }
+                } else {
+                    for (int i = 0; i < kk; i++) {
+                        float s = 0f;
+                        for (int r = 0; r < oh; r++) {
+                            int base = r * g.strideH() * wp + tapOff[i];
+                            for (int col = 0; col < ow; col++) {
+                                s += dy[dyOff + r * ow + col] * xp[base + col * g.strideW()];
+                            }
+                        }
+                        dw[k * kk + i] += s;
+                    }
+                }
+            }
+        });
+    }
+
+    /** Offset of each tap (kh, kw) in a padded plane with row stride {@code wp}. */
+    private static int[] tapOffsets(ConvGeometry g, int wp) {
+        int[] off = new int[g.kh() * g.kw()];
+        for (int i = 0; i < g.kh(); i++) {
+            for (int j = 0; j < g.kw(); j++) {
+                off[i * g.kw() + j] = i * g.dilationH() * wp + j * g.dilationW();
+            }
+        }
+        return off;
+    }
+
+    /** Copies an h x w plane into dst with ph zero rows above and below and pw zero columns either side. */
+    static void padPlane(float[] x, int off, int h, int w, int ph, int pw, float[] dst) {
+        int wp = w + 2 * pw;
+        Arrays.fill(dst, 0, ph * wp, 0f);
+        for (int r = 0; r < h; r++) {
+            int d = (ph + r) * wp;
+            if (pw > 0) {
+                Arrays.fill(dst, d, d + pw, 0f);
+                Arrays.fill(dst, d + pw + w, d + wp, 0f);
+            }
+            System.arraycopy(x, off + r * w, dst, d + pw, w);
+        }
+        Arrays.fill(dst, (ph + h) * wp, (h + 2 * ph) * wp, 0f);
+    }
+}

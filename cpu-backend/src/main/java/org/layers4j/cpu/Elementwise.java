@@ -1,0 +1,170 @@
+package org.layers4j.cpu;
+
+import java.util.Arrays;
+import org.layers4j.spi.PaddingPlan;
+
+/**
+ * The memory-bound operations (ReLU, bias, explicit padding), split into chunks of whole planes or
+ * about {@link #CHUNK} elements so that large tensors use every thread and small ones run inline.
+ * Plain loops: the JIT vectorizes them well enough for operations limited by memory bandwidth.
+ */
+final class Elementwise {
+    /** Elements per task: large enough to amortize a hand-off, small enough to balance two threads. */
+    private static final int CHUNK = 1 << 16;
+
+    private final ParallelRunner runner;
+
+    Elementwise(ParallelRunner runner) {
+        this.runner = runner;
+    }
+
+    void reluForward(float[] x, float[] y, int size) {
+        runChunks(size, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                float v = x[i];
+                // NaN > 0 is false, so test NaN explicitly: max(NaN, 0) is NaN in PyTorch
+                y[i] = v > 0f || v != v ? v : 0f;
+            }
+        });
+    }
+
+    /**
+     * dx = dy where x > 0, else 0. Written as PyTorch's threshold_backward, {@code x <= 0 ? 0 : dy}, which
+     * agrees with the contract for every number and additionally passes the gradient through a NaN input
+     * exactly as PyTorch does.
+     */
+    void reluBackward(float[] x, float[] dy, float[] dx, int size) {
+        runChunks(size, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                dx[i] = x[i] <= 0f ? 0f : dy[i];
+            }
+        });
+    }
+
+    /** y[n][k][s] += bias[k] in place; {@code plane} is the spatial size. */
+    void biasAdd(float[] y, float[] bias, int n, int k, int plane) {
+        int planes = n * k;
+        int per = Math.max(1, CHUNK / Math.max(1, plane));
+        runner.run((planes + per - 1) / per, t -> {
+            int end = Math.min(planes, (t + 1) * per);
+            for (int p = t * per; p < end; p++) {
+                float b = bias[p % k];
+                int off = p * plane;
+                for (int i = 0; i < plane; i++) {
+                    y[off + i] += b;
+                }
+            }
+        });
+    }
+
+    /** db[k] = sum of dy[n][k][s]: float sums per plane, combined in double across planes. */
+    void biasGradient(float[] dy, float[] db, int n, int k, int plane) {
+        runner.run(k, ch -> {
+            double total = 0;
+            for (int img = 0; img < n; img++) {
+                int off = (img * k + ch) * plane;
+                float s0 = 0f;
+                float s1 = 0f;
+                float s2 = 0f;
+                float s3 = 0f;
+                int i = 0;
+                for (; i + 4 <= plane; i += 4) {
+                    s0 += dy[off + i];
+                    s1 += dy[off + i + 1];
+                    s2 += dy[off + i + 2];
+                    s3 += dy[off + i + 3];
+                }
+                for (; i < plane; i++) {
+                    s0 += dy[off + i];
+                }
+                total += (s0 + s1) + (s2 + s3);
+            }
+            db[ch] = (float) total;
+        });
+    }
+
+    /** padded[n][c] = the plane of x padded as the plan says, element by element through sourceIndex. */
+    void pad(PaddingPlan plan, float[] x, float[] padded, int planes, int h, int w) {
+        int hp = h + plan.top() + plan.bottom();
+        int wp = w + plan.left() + plan.right();
+        int[] rowSrc = sources(plan, hp, h, plan.top());
+        int[] colSrc = sources(plan, wp, w, plan.left());
+        forPlanes(planes, hp * wp, p -> {
+            int src = p * h * w;
+            int dst = p * hp * wp;
+            for (int r = 0; r < hp; r++) {
+                int d = dst + r * wp;
+                int sr = rowSrc[r];
+                if (sr < 0) {
+                    Arrays.fill(padded, d, d + wp, 0f);
+                    continue;
+                }
+                int s = src + sr * w;
+                for (int col = 0; col < plan.left(); col++) {
+                    int sc = colSrc[col];
+                    padded[d + col] = sc < 0 ? 0f : x[s + sc];
+                }
+                System.arraycopy(x, s, padded, d + plan.left(), w);
+                for (int col = plan.left() + w; col < wp; col++) {
+                    int sc = colSrc[col];
+                    padded[d + col] = sc < 0 ? 0f : x[s + sc];
+                }
+            }
+        });
+    }
+
+    /** dx = every element of the padded gradient added onto the input element it was copied from. */
+    void padBackward(PaddingPlan plan, float[] dPadded, float[] dx, int planes, int h, int w) {
+        int hp = h + plan.top() + plan.bottom();
+        int wp = w + plan.left() + plan.right();
+        int[] rowSrc = sources(plan, hp, h, plan.top());
+        int[] colSrc = sources(plan, wp, w, plan.left());
+        forPlanes(planes, hp * wp, p -> {
+            int dst = p * h * w;
+            int src = p * hp * wp;
+            Arrays.fill(dx, dst, dst + h * w, 0f);
+            for (int r = 0; r < hp; r++) {
+                int sr = rowSrc[r];
+                if (sr < 0) {
+                    continue;
+                }
+                int d = dst + sr * w;
+                int s = src + r * wp;
+                for (int col = 0; col < wp; col++) {
+                    int sc = colSrc[col];
+                    if (sc >= 0) {
+                        dx[d + sc] += dPadded[s + col];
+                    }
+                }
+            }
+        });
+    }
+
+    private static int[] sources(PaddingPlan plan, int padded, int size, int before) {
+        int[] src = new int[padded];
+        for (int i = 0; i < padded; i++) {
+            src[i] = plan.sourceIndex(i, size, before);
+        }
+        return src;
+    }
+
+    @FunctionalInterface
+    private interface Range {
+        void run(int from, int to);
+    }
+
+    private void runChunks(int size, Range body) {
+        int tasks = (size + CHUNK - 1) / CHUNK;
+        runner.run(tasks, t -> body.run(t * CHUNK, Math.min(size, (t + 1) * CHUNK)));
+    }
+
+    private void forPlanes(int planes, int planeSize, ParallelRunner.Task body) {
+        int per = Math.max(1, CHUNK / Math.max(1, planeSize));
+        runner.run((planes + per - 1) / per, t -> {
+            int end = Math.min(planes, (t + 1) * per);
+            for (int p = t * per; p < end; p++) {
+                body.run(p);
+            }
+        });
+    }
+}

@@ -1,0 +1,79 @@
+package org.layers4j.cpu;
+
+import java.util.Locale;
+
+/**
+ * The innermost loops of the CPU backend, in two interchangeable implementations: {@link VectorKernels}
+ * (jdk.incubator.vector) and {@link ScalarKernels} (plain Java). Everything above this interface
+ * (packing, blocking, threading) is shared, so both produce the same blocking and summation order up to
+ * the order of additions inside a micro-tile. The implementation is chosen once per backend; the vector
+ * class is only loaded by reflection after the module has been found in the boot layer, so a JVM without
+ * {@code --add-modules jdk.incubator.vector} never touches it.
+ */
+interface Kernels {
+    /** Configuration key selecting the kernels: {@code auto} (default), {@code vector} or {@code scalar}. */
+    String KERNELS_KEY = "layers4j.cpu.kernels";
+
+    /** Human-readable description for logs and {@code layers4j info}. */
+    String description();
+
+    /** Rows of the register-blocked micro-tile. */
+    int mr();
+
+    /** Columns of the register-blocked micro-tile (a multiple of the vector length). */
+    int nr();
+
+    /**
+     * C[mr x nr] = (accumulate ? C : 0) + A-panel x B-panel, where the A panel holds {@code kc} columns of
+     * mr values ({@code a[aOff + k*mr + i]}) and the B panel {@code kc} rows of nr values
+     * ({@code b[bOff + k*nr + j]}); C has row stride {@code ldc}.
+     */
+    void tile(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc, boolean accumulate);
+
+    /**
+     * out[outOff + t] = sum over taps i of w[wOff + i] * x[xBase + tapOff[i] + t], for t in [0, len): a direct
+     * convolution over a flattened, pre-padded plane (depthwise kernels).
+     */
+    void taps(int len, float[] x, int xBase, int[] tapOff, float[] w, int wOff, int nTaps, float[] out, int outOff);
+
+    /** y[yOff + t] += alpha * x[xOff + t] for t in [0, len). */
+    void axpy(int len, float alpha, float[] x, int xOff, float[] y, int yOff);
+
+    /** Sum over t in [0, len) of x[xOff + t] * y[yOff + t], accumulated in float32. */
+    float dot(int len, float[] x, int xOff, float[] y, int yOff);
+
+    /** Whether jdk.incubator.vector is resolved in the boot layer of this JVM. */
+    static boolean vectorModulePresent() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    }
+
+    /**
+     * The kernels for a setting of {@link #KERNELS_KEY}: {@code vector} requires the module, {@code auto}
+     * uses it when present and falls back to scalar otherwise.
+     */
+    static Kernels select(String setting) {
+        String s = setting.trim().toLowerCase(Locale.ROOT);
+        switch (s) {
+            case "scalar":
+                return new ScalarKernels();
+            case "vector":
+                if (!vectorModulePresent()) {
+                    throw new IllegalStateException(KERNELS_KEY + "=vector needs the JVM flag --add-modules jdk.incubator.vector");
+                }
+                return loadVector();
+            case "auto":
+                return vectorModulePresent() ? loadVector() : new ScalarKernels();
+            default:
+                throw new IllegalArgumentException(KERNELS_KEY + " must be auto, vector or scalar, but got '" + setting + "'");
+        }
+    }
+
+    private static Kernels loadVector() {
+        try {
+            // reflection keeps the vector classes out of the constant pool of everything loaded without the module
+            return (Kernels) Class.forName("org.layers4j.cpu.VectorKernels").getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            throw new IllegalStateException("cannot load the Vector API kernels: " + e, e);
+        }
+    }
+}

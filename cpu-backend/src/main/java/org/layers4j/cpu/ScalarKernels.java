@@ -1,0 +1,90 @@
+package org.layers4j.cpu;
+
+/**
+ * Plain-Java kernels, used when the JVM runs without jdk.incubator.vector. The micro-tile keeps its
+ * 4 x 16 accumulators in a local array the JIT can keep in registers or L1 and auto-vectorize across
+ * the 16 columns; correctness, not speed, is the point of this path.
+ */
+final class ScalarKernels implements Kernels {
+    private static final int MR = 4;
+    private static final int NR = 16;
+
+    @Override
+    public String description() {
+        return "scalar fallback (jdk.incubator.vector not enabled), micro-tile " + MR + "x" + NR;
+    }
+
+    @Override
+    public int mr() {
+        return MR;
+    }
+
+    @Override
+    public int nr() {
+        return NR;
+    }
+
+    @Override
+    public void tile(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc, boolean accumulate) {
+        float[] acc = new float[MR * NR];
+        if (accumulate) {
+            for (int i = 0; i < MR; i++) {
+                System.arraycopy(c, cOff + i * ldc, acc, i * NR, NR);
+            }
+        }
+        for (int k = 0; k < kc; k++) {
+            int bo = bOff + k * NR;
+            int ao = aOff + k * MR;
+            for (int i = 0; i < MR; i++) {
+                float av = a[ao + i];
+                int ro = i * NR;
+                for (int j = 0; j < NR; j++) {
+                    acc[ro + j] += av * b[bo + j];
+                }
+            }
+        }
+        for (int i = 0; i < MR; i++) {
+            System.arraycopy(acc, i * NR, c, cOff + i * ldc, NR);
+        }
+    }
+
+    @Override
+    public void taps(int len, float[] x, int xBase, int[] tapOff, float[] w, int wOff, int nTaps, float[] out, int outOff) {
+        for (int t = 0; t < len; t++) {
+            out[outOff + t] = 0f;
+        }
+        for (int i = 0; i < nTaps; i++) {
+            float wi = w[wOff + i];
+            int xo = xBase + tapOff[i];
+            for (int t = 0; t < len; t++) {
+                out[outOff + t] += wi * x[xo + t];
+            }
+        }
+    }
+
+    @Override
+    public void axpy(int len, float alpha, float[] x, int xOff, float[] y, int yOff) {
+        for (int t = 0; t < len; t++) {
+            y[yOff + t] += alpha * x[xOff + t];
+        }
+    }
+
+    @Override
+    public float dot(int len, float[] x, int xOff, float[] y, int yOff) {
+        float s0 = 0f;
+        float s1 = 0f;
+        float s2 = 0f;
+        float s3 = 0f;
+        int t = 0;
+        for (; t + 4 <= len; t += 4) {
+            s0 += x[xOff + t] * y[yOff + t];
+            s1 += x[xOff + t + 1] * y[yOff + t + 1];
+            s2 += x[xOff + t + 2] * y[yOff + t + 2];
+            s3 += x[xOff + t + 3] * y[yOff + t + 3];
+        }
+        for (; t < len; t++) {
+            s0 += x[xOff + t] * y[yOff + t];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+}

@@ -1,0 +1,167 @@
+package org.layers4j.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API kernels on the platform's preferred float species (16 lanes with AVX-512, 8 with AVX2).
+ * The GEMM micro-tile is 4 rows x 2 vectors: eight independent FMA accumulators hide the FMA latency,
+ * each step broadcasts 4 A values against 2 B vectors from the packed panels. Loaded only by
+ * reflection from {@link Kernels#select}, so nothing references it when the module is absent.
+ */
+final class VectorKernels implements Kernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final int MR = 4;
+    private static final int NR = 2 * L;
+
+    @Override
+    public String description() {
+        return "Vector API " + S.vectorBitSize() + "-bit (" + L + " floats), micro-tile " + MR + "x" + NR;
+    }
+
+    @Override
+    public int mr() {
+        return MR;
+    }
+
+    @Override
+    public int nr() {
+        return NR;
+    }
+
+    @Override
+    public void tile(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc, boolean accumulate) {
+        int c0 = cOff;
+        int c1 = c0 + ldc;
+        int c2 = c1 + ldc;
+        int c3 = c2 + ldc;
+        FloatVector r00;
+        FloatVector r01;
+        FloatVector r10;
+        FloatVector r11;
+        FloatVector r20;
+        FloatVector r21;
+        FloatVector r30;
+        FloatVector r31;
+        if (accumulate) {
+            r00 = FloatVector.fromArray(S, c, c0);
+            r01 = FloatVector.fromArray(S, c, c0 + L);
+            r10 = FloatVector.fromArray(S, c, c1);
+            r11 = FloatVector.fromArray(S, c, c1 + L);
+            r20 = FloatVector.fromArray(S, c, c2);
+            r21 = FloatVector.fromArray(S, c, c2 + L);
+            r30 = FloatVector.fromArray(S, c, c3);
+            r31 = FloatVector.fromArray(S, c, c3 + L);
+        } else {
+            r00 = FloatVector.zero(S);
+            r01 = r00;
+            r10 = r00;
+            r11 = r00;
+            r20 = r00;
+            r21 = r00;
+            r30 = r00;
+            r31 = r00;
+        }
+        int ao = aOff;
+        int bo = bOff;
+        for (int k = 0; k < kc; k++, ao += MR, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bo);
+            FloatVector b1 = FloatVector.fromArray(S, b, bo + L);
+            FloatVector a0 = FloatVector.broadcast(S, a[ao]);
+            r00 = a0.fma(b0, r00);
+            r01 = a0.fma(b1, r01);
+            FloatVector a1 = FloatVector.broadcast(S, a[ao + 1]);
+            r10 = a1.fma(b0, r10);
+            r11 = a1.fma(b1, r11);
+            FloatVector a2 = FloatVector.broadcast(S, a[ao + 2]);
+            r20 = a2.fma(b0, r20);
+            r21 = a2.fma(b1, r21);
+            FloatVector a3 = FloatVector.broadcast(S, a[ao + 3]);
+            r30 = a3.fma(b0, r30);
+            r31 = a3.fma(b1, r31);
+        }
+        r00.intoArray(c, c0);
+        r01.intoArray(c, c0 + L);
+        r10.intoArray(c, c1);
+        r11.intoArray(c, c1 + L);
+        r20.intoArray(c, c2);
+        r21.intoArray(c, c2 + L);
+        r30.intoArray(c, c3);
+        r31.intoArray(c, c3 + L);
+    }
+
+    @Override
+    public void taps(int len, float[] x, int xBase, int[] tapOff, float[] w, int wOff, int nTaps, float[] out, int outOff) {
+        int t = 0;
+        // four independent accumulators per pass: one would serialize on the FMA latency
+        for (; t + 4 * L <= len; t += 4 * L) {
+            FloatVector s0 = FloatVector.zero(S);
+            FloatVector s1 = s0;
+            FloatVector s2 = s0;
+            FloatVector s3 = s0;
+            for (int i = 0; i < nTaps; i++) {
+                FloatVector wv = FloatVector.broadcast(S, w[wOff + i]);
+                int xo = xBase + tapOff[i] + t;
+                s0 = wv.fma(FloatVector.fromArray(S, x, xo), s0);
+                s1 = wv.fma(FloatVector.fromArray(S, x, xo + L), s1);
+                s2 = wv.fma(FloatVector.fromArray(S, x, xo + 2 * L), s2);
+                s3 = wv.fma(FloatVector.fromArray(S, x, xo + 3 * L), s3);
+            }
+            s0.intoArray(out, outOff + t);
+            s1.intoArray(out, outOff + t + L);
+            s2.intoArray(out, outOff + t + 2 * L);
+            s3.intoArray(out, outOff + t + 3 * L);
+        }
+        for (; t + L <= len; t += L) {
+            FloatVector s0 = FloatVector.zero(S);
+            for (int i = 0; i < nTaps; i++) {
+                s0 = FloatVector.broadcast(S, w[wOff + i]).fma(FloatVector.fromArray(S, x, xBase + tapOff[i] + t), s0);
+            }
+            s0.intoArray(out, outOff + t);
+        }
+        for (; t < len; t++) {
+            float s = 0f;
+            for (int i = 0; i < nTaps; i++) {
+                s += w[wOff + i] * x[xBase + tapOff[i] + t];
+            }
+            out[outOff + t] = s;
+        }
+    }
+
+    @Override
+    public void axpy(int len, float alpha, float[] x, int xOff, float[] y, int yOff) {
+        FloatVector av = FloatVector.broadcast(S, alpha);
+        int t = 0;
+        for (; t + L <= len; t += L) {
+            av.fma(FloatVector.fromArray(S, x, xOff + t), FloatVector.fromArray(S, y, yOff + t)).intoArray(y, yOff + t);
+        }
+        for (; t < len; t++) {
+            y[yOff + t] += alpha * x[xOff + t];
+        }
+    }
+
+    @Override
+    public float dot(int len, float[] x, int xOff, float[] y, int yOff) {
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = s0;
+        FloatVector s2 = s0;
+        FloatVector s3 = s0;
+        int t = 0;
+        for (; t + 4 * L <= len; t += 4 * L) {
+            s0 = FloatVector.fromArray(S, x, xOff + t).fma(FloatVector.fromArray(S, y, yOff + t), s0);
+            s1 = FloatVector.fromArray(S, x, xOff + t + L).fma(FloatVector.fromArray(S, y, yOff + t + L), s1);
+            s2 = FloatVector.fromArray(S, x, xOff + t + 2 * L).fma(FloatVector.fromArray(S, y, yOff + t + 2 * L), s2);
+            s3 = FloatVector.fromArray(S, x, xOff + t + 3 * L).fma(FloatVector.fromArray(S, y, yOff + t + 3 * L), s3);
+        }
+        for (; t + L <= len; t += L) {
+            s0 = FloatVector.fromArray(S, x, xOff + t).fma(FloatVector.fromArray(S, y, yOff + t), s0);
+        }
+        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        for (; t < len; t++) {
+            s += x[xOff + t] * y[yOff + t];
+        }
+        return s;
+    }
+}

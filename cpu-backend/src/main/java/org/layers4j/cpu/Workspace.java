@@ -1,0 +1,60 @@
+package org.layers4j.cpu;
+
+/**
+ * Per-thread scratch arrays (packed panels, padded planes, column tiles), grown on demand and kept for
+ * the life of the thread so that steady-state calls allocate nothing large. Contents are not cleared
+ * between uses: every user writes what it reads. A slot is owned by one level of the call tree, so a
+ * caller thread that also executes tasks never hands a task a buffer it is still using itself.
+ */
+final class Workspace {
+    /** The buffers; call-level slots are used only outside tasks, task-level slots only inside them. */
+    enum Slot {
+        /** Task: packed A panels. */
+        PACK_A,
+        /** Task: packed B panels. */
+        PACK_B,
+        /** Task: an edge micro-tile. */
+        EDGE,
+        /** Task: a column tile of the backward-data GEMM before col2im. */
+        COLUMNS,
+        /** Task: a zero-padded input plane (direct kernels). */
+        PLANE,
+        /** Task: a second padded plane or a row of outputs (direct kernels). */
+        PLANE2,
+        /** Call: transformed weights (backward data as a forward convolution). */
+        WEIGHTS
+    }
+
+    private static final ThreadLocal<Workspace> LOCAL = ThreadLocal.withInitial(Workspace::new);
+
+    private final float[][] buffers = new float[Slot.values().length][];
+    private final int[][] ints = new int[Slot.values().length][];
+
+    private Workspace() {
+    }
+
+    static Workspace get() {
+        return LOCAL.get();
+    }
+
+    /** A float array of at least {@code size} elements, contents undefined. */
+    float[] floats(Slot slot, int size) {
+        float[] b = buffers[slot.ordinal()];
+        if (b == null || b.length < size) {
+            // grow geometrically so that slowly growing shapes do not reallocate every call
+            b = new float[Math.max(size, b == null ? 0 : (int) Math.min(Integer.MAX_VALUE - 8, b.length * 3L / 2))];
+            buffers[slot.ordinal()] = b;
+        }
+        return b;
+    }
+
+    /** An int array of at least {@code size} elements, contents undefined. */
+    int[] ints(Slot slot, int size) {
+        int[] b = ints[slot.ordinal()];
+        if (b == null || b.length < size) {
+            b = new int[size];
+            ints[slot.ordinal()] = b;
+        }
+        return b;
+    }
+}

@@ -1,0 +1,111 @@
+package org.layers4j.cpu;
+
+import static org.junit.jupiter.api.Named.named;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.layers4j.Shape;
+import org.layers4j.Tensor;
+import org.layers4j.spi.ConvGeometry;
+
+/**
+ * The three convolution passes against the float64 reference, on both kernel families and on geometries
+ * chosen to reach every code path: GEMM and direct (depthwise) algorithms, stride-1 backward data through
+ * the flipped forward and the col2im fallback, depth and row blocking, several column tiles, edge tiles.
+ */
+class ConvolutionTest {
+
+    static Stream<Arguments> cases() {
+        List<Arguments> out = new ArrayList<>();
+        for (String kernels : List.of("vector", "scalar")) {
+            for (Arguments geometry : geometries()) {
+                Object[] g = geometry.get();
+                out.add(Arguments.of(kernels, g[0]));
+            }
+        }
+        return out.stream();
+    }
+
+    private static List<Arguments> geometries() {
+        return List.of(
+                geometry("3x3 padded", 2, 5, 9, 11, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geometry("stride (2,3) with a 3x5 kernel", 2, 4, 13, 10, 6, 3, 5, 2, 3, 1, 2, 1, 1, 1),
+                geometry("dilation (2,3)", 1, 3, 12, 12, 5, 3, 3, 1, 1, 2, 2, 2, 3, 1),
+                geometry("3 groups", 2, 6, 8, 8, 9, 3, 3, 1, 1, 1, 1, 1, 1, 3),
+                geometry("32 groups of 8 channels", 1, 64, 6, 6, 64, 3, 3, 1, 1, 1, 1, 1, 1, 8),
+                geometry("depthwise", 2, 8, 10, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8),
+                geometry("depthwise stride 2", 2, 4, 11, 11, 4, 3, 3, 2, 2, 1, 1, 1, 1, 4),
+                geometry("depthwise with dilation 2", 1, 5, 9, 12, 5, 3, 3, 1, 1, 2, 2, 2, 2, 5),
+                geometry("depthwise channel multiplier 2", 1, 3, 7, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 3),
+                geometry("depthwise channel multiplier 4", 1, 3, 7, 7, 12, 3, 3, 1, 1, 1, 1, 1, 1, 3),
+                geometry("depthwise padding beyond the kernel", 1, 4, 6, 6, 4, 3, 3, 1, 1, 3, 3, 1, 1, 4),
+                geometry("1x1", 2, 37, 7, 9, 19, 1, 1, 1, 1, 0, 0, 1, 1, 1),
+                geometry("1x1 stride 2", 1, 6, 9, 9, 5, 1, 1, 2, 2, 0, 0, 1, 1, 1),
+                geometry("conv1d kernel 7", 2, 5, 1, 40, 6, 1, 7, 1, 1, 0, 3, 1, 1, 1),
+                geometry("7x7 stride 2 stem", 1, 3, 20, 18, 8, 7, 7, 2, 2, 3, 3, 1, 1, 1),
+                geometry("depth 360 and 150 rows crossing the GEMM blocks", 1, 40, 6, 7, 150, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geometry("1200 output columns over several tiles", 1, 3, 40, 30, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geometry("padding beyond the kernel", 1, 2, 5, 5, 3, 3, 3, 1, 1, 3, 3, 1, 1, 1),
+                geometry("unpadded kernel as large as the input", 2, 3, 4, 5, 4, 4, 5, 1, 1, 0, 0, 1, 1, 1));
+    }
+
+    private static Arguments geometry(String name, int n, int c, int h, int w, int k, int kh, int kw, int sh, int sw,
+                                      int ph, int pw, int dh, int dw, int groups) {
+        return Arguments.of(named(name, new ConvGeometry(n, c, h, w, k, kh, kw, sh, sw, ph, pw, dh, dw, groups)));
+    }
+
+    private static Shape input(ConvGeometry g) {
+        return Shape.of(g.n(), g.c(), g.h(), g.w());
+    }
+
+    private static Shape weight(ConvGeometry g) {
+        return Shape.of(g.k(), g.cPerGroup(), g.kh(), g.kw());
+    }
+
+    private static Shape output(ConvGeometry g) {
+        return Shape.of(g.n(), g.k(), g.outH(), g.outW());
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("cases")
+    void forwardMatchesFloat64Reference(String kernels, ConvGeometry g) {
+        float[] x = TestSupport.random(1, input(g).size());
+        float[] w = TestSupport.random(2, weight(g).size());
+        try (CpuBackend b = TestSupport.backend(kernels, 3);
+             Tensor xt = b.upload(x, input(g)); Tensor wt = b.upload(w, weight(g));
+             Tensor y = b.upload(TestSupport.random(3, output(g).size()), output(g))) {
+            b.convolutionForward(g, xt, wt, y);
+            TestSupport.assertClose(Reference.convForward(g, x, w), y.toArray());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("cases")
+    void backwardDataMatchesFloat64Reference(String kernels, ConvGeometry g) {
+        float[] dy = TestSupport.random(4, output(g).size());
+        float[] w = TestSupport.random(5, weight(g).size());
+        try (CpuBackend b = TestSupport.backend(kernels, 3);
+             Tensor dyt = b.upload(dy, output(g)); Tensor wt = b.upload(w, weight(g));
+             Tensor dx = b.upload(TestSupport.random(6, input(g).size()), input(g))) {
+            b.convolutionBackwardData(g, dyt, wt, dx);
+            TestSupport.assertClose(Reference.convBackwardData(g, dy, w), dx.toArray());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("cases")
+    void backwardFilterMatchesFloat64Reference(String kernels, ConvGeometry g) {
+        float[] x = TestSupport.random(7, input(g).size());
+        float[] dy = TestSupport.random(8, output(g).size());
+        try (CpuBackend b = TestSupport.backend(kernels, 3);
+             Tensor xt = b.upload(x, input(g)); Tensor dyt = b.upload(dy, output(g));
+             Tensor dw = b.upload(TestSupport.random(9, weight(g).size()), weight(g))) {
+            b.convolutionBackwardFilter(g, xt, dyt, dw);
+            TestSupport.assertClose(Reference.convBackwardFilter(g, x, dy), dw.toArray());
+        }
+    }
+}

@@ -1,0 +1,172 @@
+package org.layers4j.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.layers4j.Shape;
+import org.layers4j.Tensor;
+import org.layers4j.nn.PaddingMode;
+import org.layers4j.spi.PaddingPlan;
+
+/** ReLU, bias and explicit padding against hand-computed values and the float64 reference. */
+class ElementwiseTest {
+
+    private static CpuBackend backend() {
+        return TestSupport.backend("vector", 2);
+    }
+
+    @Test
+    void reluForwardKeepsPositivesAndZeroesNegatives() {
+        try (CpuBackend b = backend(); Tensor x = b.upload(new float[] {-2f, -0f, 0f, 0.5f, 3f}, Shape.of(5));
+             Tensor y = b.upload(new float[] {9, 9, 9, 9, 9}, Shape.of(5))) {
+            b.reluForward(x, y);
+            float[] v = y.toArray();
+            assertEquals(0f, v[0]);
+            assertEquals(0f, Math.abs(v[1]));
+            assertEquals(0f, v[2]);
+            assertEquals(0.5f, v[3]);
+            assertEquals(3f, v[4]);
+        }
+    }
+
+    @Test
+    void reluForwardPropagatesNaN() {
+        try (CpuBackend b = backend(); Tensor x = b.upload(new float[] {Float.NaN, -1f}, Shape.of(2));
+             Tensor y = b.allocate(Shape.of(2))) {
+            b.reluForward(x, y);
+            assertTrue(Float.isNaN(y.toArray()[0]));
+            assertEquals(0f, y.toArray()[1]);
+        }
+    }
+
+    @Test
+    void reluForwardCoversTensorsLargerThanOneChunk() {
+        int size = (1 << 16) * 3 + 17;
+        float[] x = TestSupport.random(11, size);
+        try (CpuBackend b = backend(); Tensor xt = b.upload(x, Shape.of(size)); Tensor y = b.allocate(Shape.of(size))) {
+            b.reluForward(xt, y);
+            double[] expected = new double[size];
+            for (int i = 0; i < size; i++) {
+                expected[i] = Math.max(0, x[i]);
+            }
+            TestSupport.assertClose(expected, y.toArray());
+        }
+    }
+
+    @Test
+    void reluBackwardGradientAtExactlyZeroIsZero() {
+        try (CpuBackend b = backend(); Tensor x = b.upload(new float[] {0f, -0f}, Shape.of(2));
+             Tensor dy = b.upload(new float[] {5f, 5f}, Shape.of(2)); Tensor dx = b.upload(new float[] {7f, 7f}, Shape.of(2))) {
+            b.reluBackward(x, dy, dx);
+            assertEquals(0f, dx.toArray()[0]);
+            assertEquals(0f, dx.toArray()[1]);
+        }
+    }
+
+    @Test
+    void reluBackwardPassesGradientWherePositiveOnly() {
+        try (CpuBackend b = backend(); Tensor x = b.upload(new float[] {-1f, 2f, 1e-30f}, Shape.of(3));
+             Tensor dy = b.upload(new float[] {3f, 4f, 5f}, Shape.of(3)); Tensor dx = b.allocate(Shape.of(3))) {
+            b.reluBackward(x, dy, dx);
+            float[] v = dx.toArray();
+            assertEquals(0f, v[0]);
+            assertEquals(4f, v[1]);
+            assertEquals(5f, v[2]);
+        }
+    }
+
+    @Test
+    void reluBackwardPassesGradientThroughNaNInputAsPyTorch() {
+        // PyTorch's threshold_backward computes x <= 0 ? 0 : dy, which is dy for NaN
+        try (CpuBackend b = backend(); Tensor x = b.upload(new float[] {Float.NaN}, Shape.of(1));
+             Tensor dy = b.upload(new float[] {2f}, Shape.of(1)); Tensor dx = b.allocate(Shape.of(1))) {
+            b.reluBackward(x, dy, dx);
+            assertEquals(2f, dx.toArray()[0]);
+        }
+    }
+
+    @Test
+    void biasAddBroadcastsOverBatchAndSpace() {
+        Shape s = Shape.of(2, 3, 2, 2);
+        float[] y = TestSupport.random(12, s.size());
+        float[] bias = {1f, -2f, 0.5f};
+        try (CpuBackend b = backend(); Tensor yt = b.upload(y, s); Tensor bt = b.upload(bias, Shape.of(3))) {
+            b.biasAdd(yt, bt);
+            double[] expected = new double[s.size()];
+            for (int i = 0; i < expected.length; i++) {
+                expected[i] = y[i] + bias[(i / 4) % 3];
+            }
+            TestSupport.assertClose(expected, yt.toArray());
+        }
+    }
+
+    @Test
+    void biasGradientSumsOverBatchAndSpace() {
+        Shape s = Shape.of(3, 4, 50, 70);
+        float[] dy = TestSupport.random(13, s.size());
+        try (CpuBackend b = backend(); Tensor dyt = b.upload(dy, s); Tensor db = b.upload(new float[] {9, 9, 9, 9}, Shape.of(4))) {
+            b.biasGradient(dyt, db);
+            double[] expected = new double[4];
+            for (int i = 0; i < dy.length; i++) {
+                expected[(i / 3500) % 4] += dy[i];
+            }
+            TestSupport.assertClose(expected, db.toArray());
+        }
+    }
+
+    @Test
+    void biasGradientOfConv1dShapedGradient() {
+        Shape s = Shape.of(2, 3, 5);
+        float[] dy = TestSupport.random(14, s.size());
+        try (CpuBackend b = backend(); Tensor dyt = b.upload(dy, s); Tensor db = b.allocate(Shape.of(3))) {
+            b.biasGradient(dyt, db);
+            double[] expected = new double[3];
+            for (int i = 0; i < dy.length; i++) {
+                expected[(i / 5) % 3] += dy[i];
+            }
+            TestSupport.assertClose(expected, db.toArray());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(PaddingMode.class)
+    void padMatchesSourceIndexForEveryMode(PaddingMode mode) {
+        PaddingPlan plan = new PaddingPlan(mode, 2, 1, 3, 2);
+        Shape in = Shape.of(2, 3, 5, 6);
+        float[] x = TestSupport.random(15, in.size());
+        try (CpuBackend b = backend(); Tensor xt = b.upload(x, in);
+             Tensor padded = b.upload(TestSupport.random(16, plan.paddedShape(in).size()), plan.paddedShape(in))) {
+            b.pad(plan, xt, padded);
+            TestSupport.assertClose(Reference.pad(plan, x, 6, 5, 6), padded.toArray());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(PaddingMode.class)
+    void padBackwardFoldsEveryPaddedElementOntoItsSource(PaddingMode mode) {
+        PaddingPlan plan = new PaddingPlan(mode, 1, 2, 4, 3);
+        Shape in = Shape.of(2, 2, 4, 5);
+        Shape out = plan.paddedShape(in);
+        float[] dPadded = TestSupport.random(17, out.size());
+        try (CpuBackend b = backend(); Tensor dp = b.upload(dPadded, out);
+             Tensor dx = b.upload(TestSupport.random(18, in.size()), in)) {
+            b.padBackward(plan, dp, dx);
+            TestSupport.assertClose(Reference.padBackward(plan, dPadded, 4, 4, 5), dx.toArray());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(PaddingMode.class)
+    void padOfConv1dShapedInputPadsTheLastAxisOnly(PaddingMode mode) {
+        PaddingPlan plan = new PaddingPlan(mode, 0, 0, 2, 3);
+        Shape in = Shape.of(1, 2, 1, 7);
+        float[] x = TestSupport.random(19, in.size());
+        try (CpuBackend b = backend(); Tensor xt = b.upload(x, in); Tensor padded = b.allocate(plan.paddedShape(in))) {
+            b.pad(plan, xt, padded);
+            TestSupport.assertClose(Reference.pad(plan, x, 2, 1, 7), padded.toArray());
+        }
+    }
+}

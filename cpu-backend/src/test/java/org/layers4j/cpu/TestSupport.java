@@ -1,0 +1,50 @@
+package org.layers4j.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.Map;
+import java.util.Random;
+import org.layers4j.config.Config;
+
+/** Backends, random data and the tolerance check shared by the CPU backend tests. */
+final class TestSupport {
+    /** The project-wide tolerance: max|a - e| <= 1e-4 * max(1, max|e|). */
+    static final double RELATIVE_TOLERANCE = 1e-4;
+
+    private TestSupport() {
+    }
+
+    /** A backend with the given kernel family ({@code vector} or {@code scalar}) and thread count. */
+    static CpuBackend backend(String kernels, int threads) {
+        Config config = Config.of(Map.of(), Map.of(), Map.of())
+                .with(Kernels.KERNELS_KEY, kernels)
+                .with(Config.CPU_THREADS, Integer.toString(threads));
+        return new CpuBackend(config);
+    }
+
+    static float[] random(long seed, int size) {
+        Random r = new Random(seed);
+        float[] a = new float[size];
+        for (int i = 0; i < size; i++) {
+            a[i] = r.nextFloat() * 2f - 1f;
+        }
+        return a;
+    }
+
+    static void assertClose(double[] expected, float[] actual) {
+        assertEquals(expected.length, actual.length, "length");
+        double max = 0;
+        for (double e : expected) {
+            max = Math.max(max, Math.abs(e));
+        }
+        double limit = RELATIVE_TOLERANCE * Math.max(1, max);
+        for (int i = 0; i < expected.length; i++) {
+            double err = Math.abs(actual[i] - expected[i]);
+            if (!(err <= limit)) {
+                fail("element " + i + ": expected " + expected[i] + " but got " + actual[i] + " (|error| " + err
+                        + " > " + limit + ")");
+            }
+        }
+    }
+}
