@@ -1,0 +1,45 @@
+package org.layers4j.cuda;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs the first algorithm of a ranking that fits in memory: an attempt that fails for lack of
+ * memory (its workspace cannot be allocated, or cuDNN reports an allocation failure) moves on to
+ * the next algorithm; any other failure is thrown as is. When nothing fits, the exception lists
+ * every algorithm tried and why — the backend never switches to the CPU behind the caller's back.
+ */
+final class AlgoRunner {
+
+    /** One try of one algorithm; throws {@link CudaFailure} when it fails. */
+    interface Attempt {
+        void run(AlgoChoice choice);
+    }
+
+    private AlgoRunner() {
+    }
+
+    /** The choice that ran. */
+    static AlgoChoice runFirstFitting(String what, List<AlgoChoice> ranked, long workspaceLimitBytes, Attempt attempt) {
+        if (ranked.isEmpty()) {
+            throw new IllegalStateException("no cuDNN algorithm for " + what + " is usable within "
+                    + CudaSettings.WORKSPACE_LIMIT + "=" + workspaceLimitBytes
+                    + " (with the current determinism and math-type settings)");
+        }
+        List<String> tried = new ArrayList<>();
+        for (AlgoChoice c : ranked) {
+            try {
+                attempt.run(c);
+                return c;
+            } catch (CudaFailure e) {
+                if (!e.isOutOfMemory()) {
+                    throw e;
+                }
+                tried.add("algorithm " + c.algo() + " (workspace " + c.memory() + " bytes): " + e.getMessage());
+            }
+        }
+        throw new IllegalStateException("out of device memory for " + what + ": every usable cuDNN algorithm failed"
+                + " for lack of memory (" + CudaSettings.WORKSPACE_LIMIT + "=" + workspaceLimitBytes + "); tried "
+                + String.join("; ", tried));
+    }
+}
