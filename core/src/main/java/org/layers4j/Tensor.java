@@ -20,6 +20,8 @@ public final class Tensor implements AutoCloseable {
     private final TensorStorage storage;
     private final Owner owner;
     private final Cleaner.Cleanable cleanable;
+    /** A view keeps the owning tensor reachable, so the Cleaner cannot free memory a view still uses. */
+    private final Tensor parent;
 
     /** Shared by a tensor and its views: whether the memory has been released. */
     private static final class Owner implements Runnable {
@@ -38,12 +40,13 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
-    private Tensor(Backend backend, Shape shape, TensorStorage storage, Owner owner, boolean owning) {
+    private Tensor(Backend backend, Shape shape, TensorStorage storage, Owner owner, Tensor parent) {
         this.backend = backend;
         this.shape = shape;
         this.storage = storage;
         this.owner = owner;
-        this.cleanable = owning ? CLEANER.register(this, owner) : null;
+        this.parent = parent;
+        this.cleanable = parent == null ? CLEANER.register(this, owner) : null;
     }
 
     /** For backends: wraps freshly allocated storage of {@code shape.size()} floats into an owning tensor. */
@@ -51,7 +54,7 @@ public final class Tensor implements AutoCloseable {
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(shape, "shape");
         Objects.requireNonNull(storage, "storage");
-        return new Tensor(backend, shape, storage, new Owner(storage), true);
+        return new Tensor(backend, shape, storage, new Owner(storage), null);
     }
 
     public Shape shape() {
@@ -82,7 +85,7 @@ public final class Tensor implements AutoCloseable {
                     + shape.size() + " (shape " + shape.dimsString() + ")");
         }
         storage();
-        return new Tensor(backend, newShape, storage, owner, false);
+        return new Tensor(backend, newShape, storage, owner, parent != null ? parent : this);
     }
 
     /** Copies the values to a new host array (downloads from the device where needed). */
