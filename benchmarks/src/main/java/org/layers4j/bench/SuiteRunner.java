@@ -1,0 +1,149 @@
+package org.layers4j.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.File;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.layers4j.Shape;
+import org.layers4j.Tensor;
+import org.layers4j.config.Config;
+import org.layers4j.cpu.CpuBackend;
+import org.layers4j.spi.ConvGeometry;
+
+/**
+ * Times the CPU backend on the benchmark suite (shared/bench/suite.json) at the SPI level, the same work
+ * PyTorch's {@code conv(x)} and {@code autograd.grad(y, [x, w, b])} do: forward is convolution + bias,
+ * backward is grad input + grad weight + grad bias. Median of timed runs after warm-up, like
+ * shared/bench/torch_reference.py and benchmarks/torch_backward.py, so the numbers sit side by side.
+ *
+ * <p>Usage: {@code java --add-modules jdk.incubator.vector -cp ... org.layers4j.bench.SuiteRunner
+ * [--suite FILE] [--threads 2] [--reps 10] [--warmup 3] [--backward] [--case NAME]... [--kernels auto|scalar]
+ * [--json OUT]}
+ */
+public final class SuiteRunner {
+    private SuiteRunner() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        String suite = "../shared/bench/suite.json";
+        int threads = 2;
+        int reps = 10;
+        int warmup = 3;
+        boolean backward = false;
+        String kernels = "auto";
+        String json = null;
+        List<String> only = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--suite": suite = args[++i]; break;
+                case "--threads": threads = Integer.parseInt(args[++i]); break;
+                case "--reps": reps = Integer.parseInt(args[++i]); break;
+                case "--warmup": warmup = Integer.parseInt(args[++i]); break;
+                case "--backward": backward = true; break;
+                case "--kernels": kernels = args[++i]; break;
+                case "--json": json = args[++i]; break;
+                case "--case": only.add(args[++i]); break;
+                default: throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        ObjectMapper mapper = new ObjectMapper();
+        JsonNode cases = mapper.readTree(new File(suite)).path("cases");
+        Config config = Config.load().with(Config.CPU_THREADS, Integer.toString(threads)).with("layers4j.cpu.kernels", kernels);
+        ArrayNode results = mapper.createArrayNode();
+        try (CpuBackend be = new CpuBackend(config)) {
+            System.out.printf("layers4j cpu, %d threads, %s, %s, %d warm-up + %d timed, median%n", threads,
+                    be.kernelDescription(), backward ? "backward (dx + dw + db)" : "forward (conv + bias)", warmup, reps);
+            for (JsonNode c : cases) {
+                String name = c.path("name").asText();
+                if (!only.isEmpty() && !only.contains(name)) {
+                    continue;
+                }
+                ConvGeometry g = geometry(c);
+                double ms = time(be, g, backward, warmup, reps);
+                double gflops = (backward ? 2 : 1) * g.flops() / (ms * 1e-3) / 1e9;
+                System.out.printf("%-14s %9.2f ms %8.1f GFLOP/s%n", name, ms, gflops);
+                ObjectNode o = results.addObject();
+                o.put("name", name);
+                o.put("median_ms", ms);
+                o.put("gflops", gflops);
+            }
+        }
+        if (json != null) {
+            ObjectNode root = mapper.createObjectNode();
+            root.put("engine", "layers4j cpu");
+            root.put("threads", threads);
+            root.put("mode", backward ? "backward" : "forward");
+            root.set("results", results);
+            mapper.writerWithDefaultPrettyPrinter().writeValue(new File(json), root);
+        }
+    }
+
+    /** The suite case as the 2-D geometry core would build (conv1d as height 1). */
+    static ConvGeometry geometry(JsonNode c) {
+        boolean conv1d = c.path("op").asText().equals("conv1d");
+        int[] size = ints(c.path("size"));
+        int[] kernel = ints(c.path("kernel"));
+        int[] stride = ints(c.path("stride"));
+        int[] pad = ints(c.path("padding"));
+        int[] dil = ints(c.path("dilation"));
+        if (conv1d) {
+            return new ConvGeometry(c.path("n").asInt(), c.path("cin").asInt(), 1, size[0], c.path("cout").asInt(), 1,
+                    kernel[0], 1, stride[0], 0, pad[0], 1, dil[0], c.path("groups").asInt());
+        }
+        return new ConvGeometry(c.path("n").asInt(), c.path("cin").asInt(), size[0], size[1], c.path("cout").asInt(),
+                kernel[0], kernel[1], stride[0], stride[1], pad[0], pad[1], dil[0], dil[1], c.path("groups").asInt());
+    }
+
+    private static int[] ints(JsonNode a) {
+        int[] v = new int[a.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = a.get(i).asInt();
+        }
+        return v;
+    }
+
+    private static float[] random(Random r, int size) {
+        float[] a = new float[size];
+        for (int i = 0; i < size; i++) {
+            a[i] = (float) r.nextGaussian();
+        }
+        return a;
+    }
+
+    /** Median milliseconds of one pass. */
+    private static double time(CpuBackend be, ConvGeometry g, boolean backward, int warmup, int reps) {
+        Random r = new Random(1);
+        Shape xs = Shape.of(g.n(), g.c(), g.h(), g.w());
+        Shape ws = Shape.of(g.k(), g.cPerGroup(), g.kh(), g.kw());
+        Shape ys = Shape.of(g.n(), g.k(), g.outH(), g.outW());
+        try (Tensor x = be.upload(random(r, xs.size()), xs); Tensor w = be.upload(random(r, ws.size()), ws);
+             Tensor b = be.upload(random(r, g.k()), Shape.of(g.k())); Tensor y = be.allocate(ys);
+             Tensor dy = be.upload(random(r, ys.size()), ys); Tensor dx = be.allocate(xs); Tensor dw = be.allocate(ws);
+             Tensor db = be.allocate(Shape.of(g.k()))) {
+            double[] t = new double[reps];
+            for (int i = 0; i < warmup + reps; i++) {
+                long t0 = System.nanoTime();
+                if (backward) {
+                    be.convolutionBackwardData(g, dy, w, dx);
+                    be.convolutionBackwardFilter(g, x, dy, dw);
+                    be.biasGradient(dy, db);
+                } else {
+                    be.convolutionForward(g, x, w, y);
+                    be.biasAdd(y, b);
+                }
+                long t1 = System.nanoTime();
+                if (i >= warmup) {
+                    t[i - warmup] = (t1 - t0) / 1e6;
+                }
+            }
+            Arrays.sort(t);
+            return reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
+        }
+    }
+}
