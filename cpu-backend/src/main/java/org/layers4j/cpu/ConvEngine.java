@@ -22,11 +22,13 @@ final class ConvEngine {
     private final Kernels kn;
     private final ParallelRunner runner;
     private final DirectConvolution direct;
+    private final IndirectConvolution indirect;
 
     ConvEngine(Kernels kn, ParallelRunner runner) {
         this.kn = kn;
         this.runner = runner;
         this.direct = new DirectConvolution(kn, runner);
+        this.indirect = new IndirectConvolution(kn, runner);
     }
 
     /** Whether the direct (depthwise) kernels handle this geometry. */
@@ -37,6 +39,10 @@ final class ConvEngine {
     void forward(ConvGeometry g, float[] x, float[] w, float[] y) {
         if (isDirect(g)) {
             direct.forward(g, x, w, y);
+            return;
+        }
+        if (IndirectConvolution.supports(g)) {
+            indirect.forward(g, x, w, y);
             return;
         }
         int groups = g.groups();

@@ -31,6 +31,14 @@ interface Kernels {
     void tile(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc, boolean accumulate);
 
     /**
+     * Like {@link #tile}, but B is read in place from rows of {@code x}: B row k is the nr floats at
+     * {@code x[rowOff[rOff + k] + xOff ...]}. This is the indirect (shifted-plane) convolution: with x a
+     * zero-padded input and rowOff the offset of each (channel, kh, kw) tap, it needs no im2col copy.
+     */
+    void tileRows(int kc, float[] a, int aOff, float[] x, int[] rowOff, int rOff, int xOff, float[] c, int cOff, int ldc,
+                  boolean accumulate);
+
+    /**
      * out[outOff + t] = sum over taps i of w[wOff + i] * x[xBase + tapOff[i] + t], for t in [0, len): a direct
      * convolution over a flattened, pre-padded plane (depthwise kernels).
      */

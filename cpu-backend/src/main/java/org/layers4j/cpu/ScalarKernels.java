@@ -49,6 +49,31 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void tileRows(int kc, float[] a, int aOff, float[] x, int[] rowOff, int rOff, int xOff, float[] c, int cOff,
+                         int ldc, boolean accumulate) {
+        float[] acc = new float[MR * NR];
+        if (accumulate) {
+            for (int i = 0; i < MR; i++) {
+                System.arraycopy(c, cOff + i * ldc, acc, i * NR, NR);
+            }
+        }
+        for (int k = 0; k < kc; k++) {
+            int bo = rowOff[rOff + k] + xOff;
+            int ao = aOff + k * MR;
+            for (int i = 0; i < MR; i++) {
+                float av = a[ao + i];
+                int ro = i * NR;
+                for (int j = 0; j < NR; j++) {
+                    acc[ro + j] += av * x[bo + j];
+                }
+            }
+        }
+        for (int i = 0; i < MR; i++) {
+            System.arraycopy(acc, i * NR, c, cOff + i * ldc, NR);
+        }
+    }
+
+    @Override
     public void taps(int len, float[] x, int xBase, int[] tapOff, float[] w, int wOff, int nTaps, float[] out, int outOff) {
         for (int t = 0; t < len; t++) {
             out[outOff + t] = 0f;

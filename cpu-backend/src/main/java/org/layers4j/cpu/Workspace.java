@@ -22,7 +22,9 @@ final class Workspace {
         /** Task: a second padded plane or a row of outputs (direct kernels). */
         PLANE2,
         /** Call: transformed weights (backward data as a forward convolution). */
-        WEIGHTS
+        WEIGHTS,
+        /** Call: weights packed into micro-kernel A panels. */
+        PACKED_WEIGHTS
     }
 
     private static final ThreadLocal<Workspace> LOCAL = ThreadLocal.withInitial(Workspace::new);
