@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# layers4j GPU bundle runner (built by scripts/gpu-bundle.sh). On a Linux x86-64 host with an NVIDIA
+# driver: finds cuDNN 9, prints info, runs the conformance fixtures on the CUDA backend, the leak,
+# concurrency, tiny-workspace and determinism checks, and the benchmark suite; where a CUDA-enabled
+# PyTorch is installed it also times PyTorch (TF32 off) on the same suite for a side-by-side ratio.
+# Everything is written to a report file (report-<UTC time>.txt here, or $LAYERS4J_REPORT).
+# Exit status: 0 all passed, 1 a check failed, 2 CUDA is unavailable (the reason is printed).
+# cuDNN is looked for in: $CUDNN_LIB_DIR, $LD_LIBRARY_PATH, a Python nvidia-cudnn-cu12 package under
+# a site-packages / dist-packages directory, the ldconfig cache, /usr/local/cuda.
+set -uo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+report="${LAYERS4J_REPORT:-$here/report-$stamp.txt}"
+java="$here/jre/bin/java"
+cp="$here/app/layers4j-cli.jar:$here/app/lib/*"
+jvm=(--add-modules jdk.incubator.vector -cp "$cp")
+failed=()
+
+: > "$report"
+log() { echo "$*" | tee -a "$report"; }
+step() { # step LABEL COMMAND...: runs it, output into the report, returns its status
+  local label="$1"; shift
+  log ""
+  log "== $label"
+  "$@" 2>&1 | tee -a "$report"
+  return "${PIPESTATUS[0]}"
+}
+
+find_cudnn() {
+  local d sp py f
+  for d in ${CUDNN_LIB_DIR:-} $(echo "${LD_LIBRARY_PATH:-}" | tr ':' ' '); do
+    [ -f "$d/libcudnn.so.9" ] && { echo "$d"; return 0; }
+  done
+  for py in python3 python; do
+    command -v "$py" > /dev/null 2>&1 || continue
+    for sp in $("$py" -c 'import site, sys; print("\n".join(site.getsitepackages() + [site.getusersitepackages()] + sys.path))' 2> /dev/null); do
+      [ -f "$sp/nvidia/cudnn/lib/libcudnn.so.9" ] && { echo "$sp/nvidia/cudnn/lib"; return 0; }
+    done
+  done
+  for d in /usr/local/lib/python3*/dist-packages /usr/lib/python3/dist-packages /usr/local/lib/python3*/site-packages \
+           "$HOME"/.local/lib/python3*/site-packages /opt/conda/lib/python3*/site-packages; do
+    [ -f "$d/nvidia/cudnn/lib/libcudnn.so.9" ] && { echo "$d/nvidia/cudnn/lib"; return 0; }
+  done
+  f="$(ldconfig -p 2> /dev/null | awk '/libcudnn\.so\.9 /{print $NF; exit}')"
+  [ -n "$f" ] && { dirname "$f"; return 0; }
+  for d in /usr/lib/x86_64-linux-gnu /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do
+    [ -f "$d/libcudnn.so.9" ] && { echo "$d"; return 0; }
+  done
+  return 1
+}
+
+log "layers4j GPU bundle run, $(date -u '+%Y-%m-%d %H:%M:%S') UTC, host $(hostname)"
+if command -v nvidia-smi > /dev/null 2>&1; then
+  step "nvidia-smi" nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true
+else
+  log "nvidia-smi: not found"
+fi
+if dir="$(find_cudnn)"; then
+  export LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  log "cuDNN: $dir/libcudnn.so.9"
+else
+  log "cuDNN: libcudnn.so.9 not found (set CUDNN_LIB_DIR, or pip install nvidia-cudnn-cu12)"
+fi
+
+step "layers4j info" "$java" "${jvm[@]}" org.layers4j.cli.Main info || true
+if ! step "CUDA availability" "$java" "${jvm[@]}" org.layers4j.cuda.tools.GpuChecks info; then
+  log ""
+  log "RESULT: CUDA unavailable — nothing ran on a GPU. Report: $report"
+  exit 2
+fi
+
+if step "conformance --backend cuda" "$java" "${jvm[@]}" org.layers4j.cli.Main conformance --backend cuda \
+     "$here/fixtures/conformance"; then :; else failed+=(conformance); fi
+for check in leak concurrency oom determinism; do
+  step "GPU check: $check" "$java" "${jvm[@]}" org.layers4j.cuda.tools.GpuChecks "$check" || failed+=("$check")
+done
+step "bench --backend cuda (forward)" "$java" "${jvm[@]}" org.layers4j.cli.Main bench --backend cuda \
+  --json "$here/bench-cuda-forward-$stamp.json" "$here/suite.json" || failed+=(bench-forward)
+step "bench --backend cuda (backward)" "$java" "${jvm[@]}" org.layers4j.cli.Main bench --backend cuda --backward \
+  --json "$here/bench-cuda-backward-$stamp.json" "$here/suite.json" || failed+=(bench-backward)
+
+if command -v python3 > /dev/null 2>&1 && python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' 2> /dev/null; then
+  for mode in forward backward; do
+    step "PyTorch CUDA ($mode, TF32 off) and ratio" python3 "$here/torch_cuda_bench.py" --suite "$here/suite.json" \
+      --mode "$mode" --json "$here/bench-torch-$mode-$stamp.json" --compare "$here/bench-cuda-$mode-$stamp.json" \
+      || failed+=("torch-$mode")
+  done
+else
+  log ""
+  log "PyTorch with CUDA: not installed here, no side-by-side timing"
+fi
+
+log ""
+if [ "${#failed[@]}" -eq 0 ]; then
+  log "RESULT: all passed. Report: $report"
+  exit 0
+fi
+log "RESULT: failed: ${failed[*]}. Report: $report"
+exit 1
