@@ -22,10 +22,12 @@ import org.testcontainers.junit.jupiter.Testcontainers;
 @Testcontainers(disabledWithoutDocker = true)
 class ConformanceContainerIT {
 
-    private static final Pattern SUMMARY = Pattern.compile("(\\d+) passed, (\\d+) failed");
+    /** conformance's "backend: X" line (info's own line is "selected backend: X"). */
     private static final Pattern BACKEND_RAN = Pattern.compile("backend:\\s*(\\S+)");
-    /** info's CUDA line when it cannot be used: "cuda: unavailable — <reason>". */
-    private static final Pattern CUDA_UNAVAILABLE = Pattern.compile("cuda:\\s*unavailable\\s*(?:—|-+|:)\\s*(\\S.*)");
+    private static final Pattern SELECTED_BACKEND = Pattern.compile("selected backend:\\s*(\\S+)");
+    /** info's CUDA line when it cannot be used: "cuda: unavailable — REASON (priority N)". */
+    private static final Pattern CUDA_UNAVAILABLE =
+            Pattern.compile("cuda:\\s*unavailable\\s*(?:—|-+|:)\\s*(.*?)\\s*(?:\\(priority -?\\d+\\))?");
 
     private static Layers4jImage image;
     private static String expectedBackend;
@@ -48,7 +50,7 @@ class ConformanceContainerIT {
         assertTrue(fixtures > 0, "no fixture files in fixtures/conformance");
         // The summary is the last line, and counts every fixture the image was built with.
         assertEquals(fixtures + " passed, 0 failed", lines.get(lines.size() - 1), () -> run.allOutput());
-        assertEquals(expectedBackend, backendThatRan(lines), () -> run.allOutput());
+        assertEquals(expectedBackend, firstGroup(BACKEND_RAN, lines), () -> run.allOutput());
     }
 
     @Test
@@ -59,6 +61,7 @@ class ConformanceContainerIT {
         List<String> lines = run.stdoutLines();
         assertTrue(lines.stream().anyMatch(l -> l.matches("cpu:\\s*available.*")),
                 () -> "the CPU backend is always available\n" + run.allOutput());
+        assertEquals(expectedBackend, firstGroup(SELECTED_BACKEND, lines), () -> run.allOutput());
         if (expectedBackend.equals("cuda")) {
             assertTrue(lines.stream().anyMatch(l -> l.matches("cuda:\\s*available.*")),
                     () -> "GPUs were given to the container, so CUDA must be available\n" + run.allOutput());
@@ -70,11 +73,11 @@ class ConformanceContainerIT {
         }
     }
 
-    /** The last "backend: X" line: info runs before the conformance in the default command. */
-    private static String backendThatRan(List<String> lines) {
-        return lines.stream().map(BACKEND_RAN::matcher).filter(Matcher::find)
-                .map(m -> m.group(1)).reduce((first, second) -> second)
-                .orElseThrow(() -> new AssertionError("conformance did not say which backend ran:\n"
+    /** The first group of the first stdout line that the pattern matches whole. */
+    private static String firstGroup(Pattern pattern, List<String> lines) {
+        return lines.stream().map(pattern::matcher).filter(Matcher::matches)
+                .map(m -> m.group(1)).findFirst()
+                .orElseThrow(() -> new AssertionError("no line matching " + pattern + " in:\n"
                         + String.join("\n", lines)));
     }
 }
