@@ -220,8 +220,11 @@ public final class CudnnBackend implements Backend {
                                 at(op.src(), input, output, scratch), ZERO, dd, dst), "cudnnTransformTensor (pad copy)");
                         break;
                     default:
-                        CudaFailure.cudnn(JCudnn.cudnnAddTensor(ctx.handle, ONE, descriptors.tensor(op.src().layout()),
-                                at(op.src(), input, output, scratch), ONE, dd, dst), "cudnnAddTensor (pad gradient)");
+                        // y = 1 * x + 1 * y: cudnnTransformTensor's contract is exactly "same dims, any strides",
+                        // where cudnnAddTensor is specified for broadcasting a bias
+                        CudaFailure.cudnn(JCudnn.cudnnTransformTensor(ctx.handle, ONE,
+                                descriptors.tensor(op.src().layout()), at(op.src(), input, output, scratch), ONE, dd,
+                                dst), "cudnnTransformTensor (pad gradient accumulation)");
                 }
             }
             return null;

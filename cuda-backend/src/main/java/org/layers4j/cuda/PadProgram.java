@@ -8,7 +8,7 @@ import org.layers4j.spi.PaddingPlan;
 /**
  * Core's {@link PaddingPlan#steps strided-copy plan} turned into the exact list of cuDNN operations
  * the backend runs: zero fills ({@code cudnnSetTensor}), strided copies ({@code cudnnTransformTensor})
- * and strided accumulations ({@code cudnnAddTensor}), each on a view (element offset + layout) of one
+ * and strided accumulations ({@code cudnnTransformTensor} with beta = 1), each on a view (element offset + layout) of one
  * of three buffers. Padding this way needs no custom CUDA kernel, hence no PTX tied to a driver.
  * The program is plain data so tests can interpret it in Java and compare with the CPU padding.
  *

@@ -22,7 +22,7 @@ import org.layers4j.testing.TestData;
 
 /**
  * The list of strided cuDNN copies / accumulations the backend runs for padding, interpreted here
- * in Java exactly as cudnnSetTensor / cudnnTransformTensor / cudnnAddTensor define them, on random
+ * in Java exactly as cudnnSetTensor and cudnnTransformTensor (beta 0: copy, beta 1: accumulate) define them, on random
  * data, and compared with the CPU backend's pad and padBackward: forward bit-identical, backward
  * within float rounding (the sums are formed in another order).
  */
