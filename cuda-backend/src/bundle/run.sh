@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # layers4j GPU bundle runner (built by scripts/gpu-bundle.sh). On a Linux x86-64 host with an NVIDIA
 # driver: finds cuDNN 9, prints info, runs the conformance fixtures on the CUDA backend, the leak,
-# concurrency, tiny-workspace and determinism checks, and the benchmark suite; where a CUDA-enabled
+# concurrency, tiny-workspace, determinism and benchmark-mode checks, and the benchmark suite; where a CUDA-enabled
 # PyTorch is installed it also times PyTorch (TF32 off) on the same suite for a side-by-side ratio.
 # Everything is written to a report file (report-<UTC time>.txt here, or $LAYERS4J_REPORT).
 # Exit status: 0 all passed, 1 a check failed, 2 CUDA is unavailable (the reason is printed).
@@ -71,7 +71,7 @@ fi
 
 if step "conformance --backend cuda" "$java" "${jvm[@]}" org.layers4j.cli.Main conformance --backend cuda \
      "$here/fixtures/conformance"; then :; else failed+=(conformance); fi
-for check in leak concurrency oom determinism; do
+for check in leak concurrency oom determinism benchmark; do
   step "GPU check: $check" "$java" "${jvm[@]}" org.layers4j.cuda.tools.GpuChecks "$check" || failed+=("$check")
 done
 step "bench --backend cuda (forward)" "$java" "${jvm[@]}" org.layers4j.cli.Main bench --backend cuda \

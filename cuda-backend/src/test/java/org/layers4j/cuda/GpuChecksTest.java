@@ -41,6 +41,11 @@ class GpuChecksTest {
     }
 
     @Test
+    void benchmarkModeComputesTheSameAsTheHeuristics() {
+        assertTrue(GpuChecks.benchmarkMode().startsWith("benchmark mode matches"));
+    }
+
+    @Test
     void deterministicModeIsBitIdentical() {
         assertTrue(GpuChecks.determinism().contains("bit-identical"));
     }

@@ -27,7 +27,8 @@ import org.layers4j.spi.Availability;
  * tests run the very same code: {@code info}, {@code leak} (create / forward / close cycles, device
  * memory back to where it started), {@code concurrency} (threads × forwards on shared layers,
  * bit-identical to one thread), {@code oom} (a tiny workspace limit still computes the same result
- * with a lower-ranked algorithm) and {@code determinism} (deterministic mode, bit-identical runs).
+ * with a lower-ranked algorithm), {@code determinism} (deterministic mode, bit-identical runs) and
+ * {@code benchmark} (algorithms timed by cudnnFind...AlgorithmEx give the heuristics' results).
  * Exit status: 0 all passed, 1 a check failed, 2 CUDA is unavailable (the reason on stderr).
  */
 public final class GpuChecks {
@@ -51,7 +52,7 @@ public final class GpuChecks {
             return;
         }
         List<String> failures = new ArrayList<>();
-        for (String check : cmd.equals("all") ? List.of("leak", "concurrency", "oom", "determinism") : List.of(cmd)) {
+        for (String check : cmd.equals("all") ? List.of("leak", "concurrency", "oom", "determinism", "benchmark") : List.of(cmd)) {
             long t0 = System.nanoTime();
             try {
                 String result = run(check, args);
@@ -76,9 +77,11 @@ public final class GpuChecks {
                 return tinyWorkspace();
             case "determinism":
                 return determinism();
+            case "benchmark":
+                return benchmarkMode();
             default:
                 throw new IllegalArgumentException("unknown check '" + check
-                        + "': expected info, leak, concurrency, oom, determinism or all");
+                        + "': expected info, leak, concurrency, oom, determinism, benchmark or all");
         }
     }
 
@@ -221,6 +224,26 @@ public final class GpuChecks {
             s.append(' ').append(names[i]).append(String.format(Locale.ROOT, " %.2e", err));
         }
         return s.toString();
+    }
+
+    /** Benchmark mode (Find...AlgorithmEx, cached) computes what the heuristic choice computes, twice over. */
+    public static String benchmarkMode() {
+        float[][] heuristic;
+        try (CudnnBackend b = backend()) {
+            heuristic = forwardBackward(b, false);
+        }
+        try (CudnnBackend b = backend(CudaSettings.BENCHMARK, "true")) {
+            for (int run = 0; run < 2; run++) {
+                float[][] timed = forwardBackward(b, false);
+                for (int i = 0; i < timed.length; i++) {
+                    double err = maxRelError(timed[i], heuristic[i]);
+                    if (err > 1e-4) {
+                        throw new AssertionError("benchmark mode, run " + run + ", tensor " + i + " differs by " + err);
+                    }
+                }
+            }
+            return "benchmark mode matches the heuristic choice (first run timed the algorithms, second reused them)";
+        }
     }
 
     /** Deterministic mode: two runs of forward and backward give bit-identical results. */
