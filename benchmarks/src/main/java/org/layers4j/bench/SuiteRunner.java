@@ -127,23 +127,45 @@ public final class SuiteRunner {
              Tensor dy = be.upload(random(r, ys.size()), ys); Tensor dx = be.allocate(xs); Tensor dw = be.allocate(ws);
              Tensor db = be.allocate(Shape.of(g.k()))) {
             double[] t = new double[reps];
+            double[][] parts = new double[3][reps];
             for (int i = 0; i < warmup + reps; i++) {
                 long t0 = System.nanoTime();
+                long t1;
+                long t2;
                 if (backward) {
                     be.convolutionBackwardData(g, dy, w, dx);
+                    t1 = System.nanoTime();
                     be.convolutionBackwardFilter(g, x, dy, dw);
+                    t2 = System.nanoTime();
                     be.biasGradient(dy, db);
                 } else {
                     be.convolutionForward(g, x, w, y);
+                    t1 = System.nanoTime();
+                    t2 = t1;
                     be.biasAdd(y, b);
                 }
-                long t1 = System.nanoTime();
+                long t3 = System.nanoTime();
                 if (i >= warmup) {
-                    t[i - warmup] = (t1 - t0) / 1e6;
+                    t[i - warmup] = (t3 - t0) / 1e6;
+                    parts[0][i - warmup] = (t1 - t0) / 1e6;
+                    parts[1][i - warmup] = (t2 - t1) / 1e6;
+                    parts[2][i - warmup] = (t3 - t2) / 1e6;
                 }
             }
-            Arrays.sort(t);
-            return reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
+            if (backward) {
+                System.out.printf("    (dx %.2f ms, dw %.2f ms, db %.2f ms)%n", median(parts[0]), median(parts[1]),
+                        median(parts[2]));
+            } else {
+                System.out.printf("    (conv %.2f ms, bias %.2f ms)%n", median(parts[0]), median(parts[2]));
+            }
+            return median(t);
         }
+    }
+
+    private static double median(double[] v) {
+        double[] t = v.clone();
+        Arrays.sort(t);
+        int n = t.length;
+        return n % 2 == 1 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
     }
 }

@@ -6,16 +6,14 @@ import org.layers4j.spi.ConvGeometry;
 /**
  * Chooses and runs the algorithm of each convolution pass. Convolutions with one input channel per
  * group and few outputs per group (depthwise) run as direct vectorized loops ({@link DirectConvolution});
- * everything else is an implicit-im2col GEMM per image and group ({@link Gemm}, {@link Packers}), a 1x1
- * convolution being the plain GEMM that the same packer degenerates to. Backward data at stride 1 is the
- * forward convolution of the output gradient with flipped, transposed weights, so it runs on the same
- * kernels; other strides use a GEMM into a column tile followed by col2im. Work is split into independent
- * tasks (image x group x column tile, or output channels for the weight gradient) so that no two tasks
+ * every other forward is an indirect GEMM over a padded, polyphase input band ({@link IndirectConvolution}).
+ * Backward data at stride 1 is the forward convolution of the output gradient with flipped, transposed
+ * weights, so it runs on the same kernels; other strides use a GEMM into a column tile followed by
+ * col2im. The weight gradient is an implicit-im2col GEMM ({@link Gemm}, {@link Packers}). Work is split
+ * into independent tasks (image x group x band, input channels, or weight columns) so that no two tasks
  * write the same element and no reduction between threads is needed.
  */
 final class ConvEngine {
-    /** Preferred width of a forward column tile: its packed B block (kc x 512 floats) fits L2. */
-    private static final int COLUMN_TILE = 512;
     /** Width of a backward-data column tile (col2im runs on it while it is in cache). */
     private static final int COL2IM_TILE = 256;
 
@@ -41,32 +39,7 @@ final class ConvEngine {
             direct.forward(g, x, w, y);
             return;
         }
-        if (IndirectConvolution.supports(g)) {
-            indirect.forward(g, x, w, y);
-            return;
-        }
-        int groups = g.groups();
-        int cg = g.cPerGroup();
-        int kg = g.kPerGroup();
-        int kd = cg * g.kh() * g.kw();
-        int plane = g.outH() * g.outW();
-        int hw = g.h() * g.w();
-        int outer = g.n() * groups;
-        int tile = columnTile(plane, outer);
-        int tiles = (plane + tile - 1) / tile;
-        Packers.Unfold u = new Packers.Unfold(g);
-        runner.run(outer * tiles, idx -> {
-            int t = idx % tiles;
-            int ng = idx / tiles;
-            int grp = ng % groups;
-            int img = ng / groups;
-            int j0 = t * tile;
-            int nc = Math.min(tile, plane - j0);
-            Gemm.multiply(kn, Workspace.get(), kg, nc, kd,
-                    new Packers.MatrixA(w, grp * kg * kd, kd, kg),
-                    new Packers.Im2colB(x, (img * g.c() + grp * cg) * hw, j0, u),
-                    y, (img * g.k() + grp * kg) * plane + j0, plane, false);
-        });
+        indirect.forward(g, x, w, y);
     }
 
     void backwardData(ConvGeometry g, float[] dy, float[] w, float[] dx) {
@@ -211,13 +184,5 @@ final class ConvEngine {
                 ow = 0;
             }
         }
-    }
-
-    /** A column tile about {@link #COLUMN_TILE} wide, narrower when that leaves fewer than 4 tasks per thread. */
-    private int columnTile(int plane, int outer) {
-        int nr = kn.nr();
-        int tiles = Math.max((plane + COLUMN_TILE - 1) / COLUMN_TILE, (4 * runner.threads() + outer - 1) / outer);
-        int tile = Gemm.roundUp((plane + tiles - 1) / tiles, nr);
-        return Math.max(nr, Math.min(tile, Gemm.roundUp(plane, nr)));
     }
 }

@@ -4,13 +4,15 @@ import java.util.Arrays;
 import org.layers4j.spi.ConvGeometry;
 
 /**
- * Stride-1 convolutions without im2col: each task zero-pads a band of input rows of one image and group
- * into a private buffer once, and the micro-kernel then reads its B operand straight from that buffer
+ * Convolutions without im2col: each task zero-pads a band of input rows of one image and group into a
+ * private buffer once, and the micro-kernel then reads its B operand straight from that buffer
  * ({@link Kernels#tileRows}), one row per (channel, kh, kw) tap, shifted by the tap's offset. Outputs are
- * computed over the flattened padded rows, so a panel of nr outputs may straddle a row end; the few junk
- * columns (padded width minus output width per row) are computed and dropped when the panel is copied
- * out. This turns the per-element gather of im2col (one copy per 2 x Kg FLOPs) into one copy per input
- * element, and makes 1x1, 3x3, conv1d and small-group convolutions plain register-blocked GEMMs.
+ * computed over flattened buffer rows, so a panel of nr outputs may straddle a row end; the few junk
+ * columns (buffer width minus output width per row) are computed and dropped when the panel is copied
+ * out. Strides are handled by storing the band as sh x sw polyphase planes (plane (a, b) holds padded
+ * positions (i*sh + a, j*sw + b)): every tap then reads one plane at unit stride, so a strided convolution
+ * is a unit-stride one over more, smaller planes. This turns the per-element gather of im2col (one copy
+ * per 2 x Kg FLOPs) into one copy per input element and makes every convolution a register-blocked GEMM.
  */
 final class IndirectConvolution {
     /** Target size of a band buffer in floats (512 KiB): a band stays in L2 while its panels are computed. */
@@ -26,11 +28,6 @@ final class IndirectConvolution {
         this.runner = runner;
     }
 
-    /** Whether this algorithm applies: unit stride (any dilation, padding, groups). */
-    static boolean supports(ConvGeometry g) {
-        return g.strideH() == 1 && g.strideW() == 1;
-    }
-
     void forward(ConvGeometry g, float[] x, float[] w, float[] y) {
         int mr = kn.mr();
         int nr = kn.nr();
@@ -42,11 +39,15 @@ final class IndirectConvolution {
         int kpad = Gemm.roundUp(kg, mr);
         int oh = g.outH();
         int ow = g.outW();
-        int wp = g.w() + 2 * g.padW();
-        int halo = (g.kh() - 1) * g.dilationH();
+        int sh = g.strideH();
+        int sw = g.strideW();
+        // width of a polyphase plane: padded columns b, b + sw, ... (ceil(wp / sw) of them)
+        int wq = (g.w() + 2 * g.padW() + sw - 1) / sw;
+        int halo = (g.kh() - 1) * g.dilationH() / sh;
+        int planes = cg * sh * sw;
         int outer = g.n() * groups;
 
-        int rowsPerBand = Math.max(1, Math.min(oh, BAND_FLOATS / Math.max(1, cg * wp) - halo));
+        int rowsPerBand = Math.max(1, Math.min(oh, BAND_FLOATS / Math.max(1, planes * wq) - halo));
         while (outer * ((oh + rowsPerBand - 1) / rowsPerBand) < 2 * runner.threads() && rowsPerBand > 1) {
             rowsPerBand = (rowsPerBand + 1) / 2;
         }
@@ -58,12 +59,15 @@ final class IndirectConvolution {
         int[] rowOff = new int[kd];
         for (int c = 0; c < cg; c++) {
             for (int i = 0; i < g.kh(); i++) {
+                int dy = i * g.dilationH();
                 for (int j = 0; j < g.kw(); j++) {
-                    rowOff[c * kk + i * g.kw() + j] = c * inRows * wp + i * g.dilationH() * wp + j * g.dilationW();
+                    int dx = j * g.dilationW();
+                    int plane = (c * sh + dy % sh) * sw + dx % sw;
+                    rowOff[c * kk + i * g.kw() + j] = (plane * inRows + dy / sh) * wq + dx / sw;
                 }
             }
         }
-        int bandSize = cg * inRows * wp;
+        int bandSize = planes * inRows * wq;
         runner.run(outer * bands, idx -> {
             int band = idx % bands;
             int ng = idx / bands;
@@ -74,10 +78,10 @@ final class IndirectConvolution {
             Workspace ws = Workspace.get();
             // nr floats of slack: the last panel of a band reads up to nr - 1 floats past the last channel
             float[] buf = ws.floats(Workspace.Slot.PLANE, bandSize + nr);
-            fillBand(g, x, (img * g.c() + grp * cg) * g.h() * g.w(), oh0, inRows, wp, buf);
+            fillBand(g, x, (img * g.c() + grp * cg) * g.h() * g.w(), oh0, inRows, wq, buf);
             Arrays.fill(buf, bandSize, bandSize + nr, 0f);
             float[] tile = ws.floats(Workspace.Slot.EDGE, kpad * nr);
-            int qLen = (rows - 1) * wp + ow;
+            int qLen = (rows - 1) * wq + ow;
             int aGroup = grp * kpad * kd;
             int yBase = (img * g.k() + grp * kg) * oh * ow + oh0 * ow;
             for (int q0 = 0; q0 < qLen; q0 += nr) {
@@ -87,7 +91,7 @@ final class IndirectConvolution {
                                 tile, rb * nr, nr, d0 > 0);
                     }
                 }
-                scatter(tile, nr, kg, q0, Math.min(q0 + nr, qLen), wp, ow, y, yBase, oh * ow);
+                scatter(tile, nr, kg, q0, Math.min(q0 + nr, qLen), wq, ow, y, yBase, oh * ow);
             }
         });
     }
@@ -118,25 +122,47 @@ final class IndirectConvolution {
         return a;
     }
 
-    /** Copies input rows oh0 .. oh0 + inRows - 1 (padded coordinates) of each channel, zero outside. */
-    private static void fillBand(ConvGeometry g, float[] x, int xOff, int oh0, int inRows, int wp, float[] buf) {
+    /**
+     * Fills the band of output rows from oh0: for each channel and phase (a, b), inRows rows of wq values,
+     * row r holding padded row (oh0 + r)*sh + a at padded columns b, b + sw, ...; zero outside the input.
+     */
+    private static void fillBand(ConvGeometry g, float[] x, int xOff, int oh0, int inRows, int wq, float[] buf) {
         int h = g.h();
         int w = g.w();
         int ph = g.padH();
         int pw = g.padW();
+        int sh = g.strideH();
+        int sw = g.strideW();
+        int d = 0;
         for (int c = 0; c < g.cPerGroup(); c++) {
             int src = xOff + c * h * w;
-            for (int r = 0; r < inRows; r++) {
-                int d = (c * inRows + r) * wp;
-                int ih = oh0 + r - ph;
-                if (ih < 0 || ih >= h) {
-                    Arrays.fill(buf, d, d + wp, 0f);
-                } else {
-                    if (pw > 0) {
-                        Arrays.fill(buf, d, d + pw, 0f);
-                        Arrays.fill(buf, d + pw + w, d + wp, 0f);
+            for (int a = 0; a < sh; a++) {
+                for (int b = 0; b < sw; b++) {
+                    // plane columns j with 0 <= j*sw + b - pw < w
+                    int j0 = Math.max(0, (pw - b + sw - 1) / sw);
+                    int j1 = Math.min(wq, (w + pw - b + sw - 1) / sw);
+                    for (int r = 0; r < inRows; r++, d += wq) {
+                        int ih = (oh0 + r) * sh + a - ph;
+                        if (ih < 0 || ih >= h || j1 <= j0) {
+                            Arrays.fill(buf, d, d + wq, 0f);
+                            continue;
+                        }
+                        // borders are a few elements: plain loops, Arrays.fill costs more than it saves here
+                        for (int j = 0; j < j0; j++) {
+                            buf[d + j] = 0f;
+                        }
+                        int row = src + ih * w + b - pw;
+                        if (sw == 1) {
+                            System.arraycopy(x, row + j0, buf, d + j0, j1 - j0);
+                        } else {
+                            for (int j = j0; j < j1; j++) {
+                                buf[d + j] = x[row + j * sw];
+                            }
+                        }
+                        for (int j = j1; j < wq; j++) {
+                            buf[d + j] = 0f;
+                        }
                     }
-                    System.arraycopy(x, src + ih * w, buf, d + pw, w);
                 }
             }
         }

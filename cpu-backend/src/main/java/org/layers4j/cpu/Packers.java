@@ -4,10 +4,9 @@ import java.util.Arrays;
 import org.layers4j.spi.ConvGeometry;
 
 /**
- * The panel packers of the convolution GEMMs. Each reads its operand where it lives (weights, activations)
- * and writes the layout {@link Gemm} expects; the im2col variants gather the unfolded input on the fly,
- * one contiguous run (same output row, same panel) at a time, so that stride-1 convolutions pack with
- * {@link System#arraycopy} and only the padding border is filled element by element.
+ * The panel packers of the backward GEMMs. Each reads its operand where it lives (weights, activations,
+ * gradients) and writes the layout {@link Gemm} expects; the im2col variant gathers the unfolded input on
+ * the fly, one contiguous run (one output row) at a time, so that nothing is materialized.
  */
 final class Packers {
     private Packers() {
@@ -100,57 +99,6 @@ final class Packers {
                     }
                 }
             }
-        }
-    }
-
-    /**
-     * The implicit im2col matrix of one image and group as B of the forward GEMM: row r = (c, kh, kw) of
-     * the group's input channels, column p = (oh, ow); columns are offset by {@code colOff}.
-     */
-    static final class Im2colB implements Gemm.PackB {
-        private final float[] x;
-        private final int xOff;
-        private final int colOff;
-        private final Unfold u;
-
-        Im2colB(float[] x, int xOff, int colOff, Unfold u) {
-            this.x = x;
-            this.xOff = xOff;
-            this.colOff = colOff;
-            this.u = u;
-        }
-
-        @Override
-        public void pack(int j0, int nc, int k0, int kc, int nr, float[] dst, int o) {
-            Unfold u = this.u;
-            for (int kk = 0; kk < kc; kk++) {
-                int r = k0 + kk;
-                int c = r / u.kk;
-                int rem = r - c * u.kk;
-                int kh = rem / u.kw;
-                int kw = rem - kh * u.kw;
-                int chan = xOff + c * u.h * u.w;
-                int hShift = kh * u.dh - u.ph;
-                int wShift = kw * u.dw - u.pw;
-                int p = colOff + j0;
-                int end = colOff + j0 + nc;
-                int oh = p / u.ow;
-                int ow = p - oh * u.ow;
-                while (p < end) {
-                    int jj = p - colOff - j0;
-                    int j = jj % nr;
-                    int run = Math.min(Math.min(u.ow - ow, nr - j), end - p);
-                    int d = o + (jj / nr) * kc * nr + kk * nr + j;
-                    u.gatherRun(x, chan, oh * u.sh + hShift, ow, wShift, run, dst, d, 1);
-                    p += run;
-                    ow += run;
-                    if (ow == u.ow) {
-                        ow = 0;
-                        oh++;
-                    }
-                }
-            }
-            zeroTail(nc, kc, nr, dst, o);
         }
     }
 
