@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -37,6 +38,13 @@ class ConformanceContainerIT {
         boolean gpus = ItSettings.gpu();
         image = Layers4jImage.fromRepository(ItSettings.repoRoot(), gpus);
         expectedBackend = gpus ? "cuda" : "cpu";
+    }
+
+    @AfterAll
+    static void removeImage() {
+        if (image != null) {
+            image.close();
+        }
     }
 
     @Test

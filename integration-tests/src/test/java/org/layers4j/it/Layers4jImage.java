@@ -6,7 +6,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 
+import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.DeviceRequest;
+import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.output.OutputFrame.OutputType;
 import org.testcontainers.containers.startupcheck.OneShotStartupCheckStrategy;
@@ -17,10 +19,12 @@ import org.testcontainers.images.builder.ImageFromDockerfile;
  * it. The build context holds exactly the paths the Dockerfile copies, at the same places as in
  * the repository, so the image is the one {@code docker build -f docker/Dockerfile .} makes.
  */
-final class Layers4jImage {
+final class Layers4jImage implements AutoCloseable {
 
     /** Generous for 2 shared cores: the default command checks every fixture. */
     private static final Duration RUN_TIMEOUT = Duration.ofMinutes(10);
+
+    private static final String IMAGE_NAME = "layers4j-it:latest";
 
     private final Path repoRoot;
     private final ImageFromDockerfile image;
@@ -43,8 +47,9 @@ final class Layers4jImage {
             throw new IllegalStateException("no packaged CLI at " + cliJar + " with lib/ beside it: "
                     + "run the reactor from the repository root (mvn verify), which packages cli first");
         }
-        // deleteOnExit: the tagged image is removed when the test JVM ends (a shutdown hook, as Ryuk is off).
-        ImageFromDockerfile image = new ImageFromDockerfile("layers4j-it:latest", true)
+        // Not deleteOnExit: without Ryuk that only prunes dangling images, never this tagged one;
+        // close() removes it.
+        ImageFromDockerfile image = new ImageFromDockerfile(IMAGE_NAME, false)
                 // "Dockerfile" at the context root is the default name, so no Dockerfile path is needed.
                 .withFileFromPath("Dockerfile", repoRoot.resolve("docker/Dockerfile"))
                 .withFileFromPath("docker/layers4j", repoRoot.resolve("docker/layers4j"))
@@ -82,6 +87,19 @@ final class Layers4jImage {
             Long exitCode = container.getCurrentContainerInfo().getState().getExitCodeLong();
             return new Run(exitCode == null ? -1 : exitCode,
                     container.getLogs(OutputType.STDOUT), container.getLogs());
+        }
+    }
+
+    /** Removes the image, if it was built, so that test runs leave no images behind. */
+    @Override
+    public void close() {
+        if (!image.isDone()) {
+            return;
+        }
+        try {
+            DockerClientFactory.instance().client().removeImageCmd(IMAGE_NAME).withForce(true).exec();
+        } catch (NotFoundException alreadyGone) {
+            // nothing to clean up
         }
     }
 
