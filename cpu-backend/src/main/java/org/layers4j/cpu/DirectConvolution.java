@@ -25,7 +25,6 @@ final class DirectConvolution {
         int kk = g.kh() * g.kw();
         int oh = g.outH();
         int ow = g.outW();
-        int hp = g.h() + 2 * g.padH();
         int wp = g.w() + 2 * g.padW();
         int[] tapOff = tapOffsets(g, wp);
         boolean unit = g.strideH() == 1 && g.strideW() == 1;
@@ -34,8 +33,8 @@ final class DirectConvolution {
             int img = idx / g.k();
             int c = k / kg;
             Workspace ws = Workspace.get();
-            float[] xp = ws.floats(Workspace.Slot.PLANE, hp * wp);
-            padPlane(x, (img * g.c() + c) * g.h() * g.w(), g.h(), g.w(), g.padH(), g.padW(), xp);
+            float[] xp = ws.paddedPlane(g.h(), g.w(), g.padH(), g.padW());
+            copyInterior(x, (img * g.c() + c) * g.h() * g.w(), g.h(), g.w(), g.padH(), g.padW(), xp);
             int yOff = (img * g.k() + k) * oh * ow;
             if (unit) {
                 int len = (oh - 1) * wp + ow;
@@ -68,18 +67,17 @@ final class DirectConvolution {
         int kk = g.kh() * g.kw();
         int oh = g.outH();
         int ow = g.outW();
-        int hp = g.h() + 2 * g.padH();
         int wp = g.w() + 2 * g.padW();
         int[] tapOff = tapOffsets(g, wp);
         boolean unit = g.strideH() == 1 && g.strideW() == 1;
         runner.run(g.k(), k -> {
             int c = k / kg;
             Workspace ws = Workspace.get();
-            float[] xp = ws.floats(Workspace.Slot.PLANE, hp * wp);
+            float[] xp = ws.paddedPlane(g.h(), g.w(), g.padH(), g.padW());
             float[] dyp = ws.floats(Workspace.Slot.PLANE2, oh * wp);
             Arrays.fill(dw, k * kk, (k + 1) * kk, 0f);
             for (int img = 0; img < g.n(); img++) {
-                padPlane(x, (img * g.c() + c) * g.h() * g.w(), g.h(), g.w(), g.padH(), g.padW(), xp);
+                copyInterior(x, (img * g.c() + c) * g.h() * g.w(), g.h(), g.w(), g.padH(), g.padW(), xp);
                 int dyOff = (img * g.k() + k) * oh * ow;
                 if (unit) {
                     // dy laid out with the padded row stride, junk columns zeroed, so one dot covers all rows
@@ -118,18 +116,11 @@ final class DirectConvolution {
         return off;
     }
 
-    /** Copies an h x w plane into dst with ph zero rows above and below and pw zero columns either side. */
-    static void padPlane(float[] x, int off, int h, int w, int ph, int pw, float[] dst) {
+    /** Copies an h x w plane into the interior of a padded plane whose border is already zero. */
+    static void copyInterior(float[] x, int off, int h, int w, int ph, int pw, float[] dst) {
         int wp = w + 2 * pw;
-        Arrays.fill(dst, 0, ph * wp, 0f);
         for (int r = 0; r < h; r++) {
-            int d = (ph + r) * wp;
-            if (pw > 0) {
-                Arrays.fill(dst, d, d + pw, 0f);
-                Arrays.fill(dst, d + pw + w, d + wp, 0f);
-            }
-            System.arraycopy(x, off + r * w, dst, d + pw, w);
+            System.arraycopy(x, off + r * w, dst, (ph + r) * wp + pw, w);
         }
-        Arrays.fill(dst, (ph + h) * wp, (h + 2 * ph) * wp, 0f);
     }
 }

@@ -9,8 +9,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Runs the independent tasks of one operation on a fixed pool of daemon threads created once per
  * backend. The calling thread works too (so the pool holds threads - 1 workers and {@code threads}
- * cores are busy), tasks are handed out through an atomic counter (cheap load balancing, no per-task
- * objects), and the caller waits for task completion rather than for helpers: a helper that starts late
+ * cores are busy), tasks are handed out in chunks through an atomic counter (cheap load balancing, no
+ * per-task objects; chunks of about 1/16 of a thread's share keep the shared counters from bouncing
+ * between cores on thousands of tiny tasks), and the caller waits for task completion rather than for
+ * helpers: a helper that starts late
  * because the pool is busy with another caller's work just finds nothing left. Helpers never submit
  * work themselves, so concurrent callers cannot deadlock.
  */
@@ -65,14 +67,14 @@ final class ParallelRunner implements AutoCloseable {
             }
             return;
         }
-        Job job = new Job(count, task);
+        Job job = new Job(count, Math.max(1, count / (threads * 16)), task);
         int helpers = Math.min(threads, count) - 1;
         for (int h = 0; h < helpers; h++) {
             pool.execute(job::work);
         }
         job.work();
         try {
-            job.done.await();
+            job.finished.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for CPU backend tasks", e);
@@ -98,22 +100,25 @@ final class ParallelRunner implements AutoCloseable {
 
     private static final class Job {
         private final int count;
+        private final int grain;
         private final Task task;
         private final AtomicInteger next = new AtomicInteger();
-        private final CountDownLatch done;
+        private final AtomicInteger done = new AtomicInteger();
+        private final CountDownLatch finished = new CountDownLatch(1);
         private volatile Throwable error;
 
-        Job(int count, Task task) {
+        Job(int count, int grain, Task task) {
             this.count = count;
+            this.grain = grain;
             this.task = task;
-            this.done = new CountDownLatch(count);
         }
 
         void work() {
-            int i;
-            while ((i = next.getAndIncrement()) < count) {
+            int start;
+            while ((start = next.getAndAdd(grain)) < count) {
+                int end = Math.min(count, start + grain);
                 try {
-                    if (error == null) {
+                    for (int i = start; i < end && error == null; i++) {
                         task.run(i);
                     }
                 } catch (Throwable t) {
@@ -121,7 +126,9 @@ final class ParallelRunner implements AutoCloseable {
                         error = t;
                     }
                 } finally {
-                    done.countDown();
+                    if (done.addAndGet(end - start) == count) {
+                        finished.countDown();
+                    }
                 }
             }
         }
