@@ -3,6 +3,7 @@ package org.layers4j.it;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.testcontainers.DockerClientFactory;
 
 /**
  * Skips the container tests, with the reason in the test report, unless they were asked for.
@@ -15,6 +16,11 @@ final class ContainerTestsEnabled implements ExecutionCondition {
     @Override
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
         if (ItSettings.enabled()) {
+            if (!DockerClientFactory.instance().isDockerAvailable()) {
+                // The skip itself is @Testcontainers(disabledWithoutDocker = true)'s; this says so
+                // plainly on the console (the answer is cached, so Docker is probed only once).
+                System.out.println("[layers4j-it] container tests enabled, but no Docker engine is reachable: skipped");
+            }
             return ConditionEvaluationResult.enabled("container tests enabled"
                     + (ItSettings.gpu() ? " on GPUs" : " on the CPU path"));
         }
