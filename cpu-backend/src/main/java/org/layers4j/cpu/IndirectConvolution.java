@@ -77,9 +77,13 @@ final class IndirectConvolution {
             int rows = Math.min(bandRows, oh - oh0);
             Workspace ws = Workspace.get();
             // nr floats of slack: the last panel of a band reads up to nr - 1 floats past the last channel
-            float[] buf = ws.floats(Workspace.Slot.PLANE, bandSize + nr);
-            fillBand(g, x, (img * g.c() + grp * cg) * g.h() * g.w(), oh0, inRows, wq, buf);
-            Arrays.fill(buf, bandSize, bandSize + nr, 0f);
+            long[] key = {g.h(), g.w(), g.padH(), g.padW(), sh, sw, cg, oh0, inRows, wq};
+            boolean[] bordersValid = new boolean[1];
+            float[] buf = ws.band(bandSize + nr, key, bordersValid);
+            fillBand(g, x, (img * g.c() + grp * cg) * g.h() * g.w(), oh0, inRows, wq, buf, bordersValid[0]);
+            if (!bordersValid[0]) {
+                Arrays.fill(buf, bandSize, bandSize + nr, 0f);
+            }
             float[] tile = ws.floats(Workspace.Slot.EDGE, kpad * nr);
             int qLen = (rows - 1) * wq + ow;
             int aGroup = grp * kpad * kd;
@@ -125,8 +129,10 @@ final class IndirectConvolution {
     /**
      * Fills the band of output rows from oh0: for each channel and phase (a, b), inRows rows of wq values,
      * row r holding padded row (oh0 + r)*sh + a at padded columns b, b + sw, ...; zero outside the input.
+     * With {@code bordersValid} the zeros are already in place and only input values are copied.
      */
-    private static void fillBand(ConvGeometry g, float[] x, int xOff, int oh0, int inRows, int wq, float[] buf) {
+    private static void fillBand(ConvGeometry g, float[] x, int xOff, int oh0, int inRows, int wq, float[] buf,
+                                 boolean bordersValid) {
         int h = g.h();
         int w = g.w();
         int ph = g.padH();
@@ -144,12 +150,18 @@ final class IndirectConvolution {
                     for (int r = 0; r < inRows; r++, d += wq) {
                         int ih = (oh0 + r) * sh + a - ph;
                         if (ih < 0 || ih >= h || j1 <= j0) {
-                            Arrays.fill(buf, d, d + wq, 0f);
+                            if (!bordersValid) {
+                                Arrays.fill(buf, d, d + wq, 0f);
+                            }
                             continue;
                         }
-                        // borders are a few elements: plain loops, Arrays.fill costs more than it saves here
-                        for (int j = 0; j < j0; j++) {
-                            buf[d + j] = 0f;
+                        if (!bordersValid) {
+                            for (int j = 0; j < j0; j++) {
+                                buf[d + j] = 0f;
+                            }
+                            for (int j = j1; j < wq; j++) {
+                                buf[d + j] = 0f;
+                            }
                         }
                         int row = src + ih * w + b - pw;
                         if (sw == 1) {
@@ -158,9 +170,6 @@ final class IndirectConvolution {
                             for (int j = j0; j < j1; j++) {
                                 buf[d + j] = x[row + j * sw];
                             }
-                        }
-                        for (int j = j1; j < wq; j++) {
-                            buf[d + j] = 0f;
                         }
                     }
                 }

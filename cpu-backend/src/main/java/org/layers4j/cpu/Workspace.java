@@ -17,9 +17,7 @@ final class Workspace {
         EDGE,
         /** Task: a column tile of the backward-data GEMM before col2im. */
         COLUMNS,
-        /** Task: a zero-padded input plane (direct kernels). */
-        PLANE,
-        /** Task: a second padded plane or a row of outputs (direct kernels). */
+        /** Task: a plane of outputs or gradients in padded-row layout (direct kernels). */
         PLANE2,
         /** Call: transformed weights (backward data as a forward convolution). */
         WEIGHTS,
@@ -74,6 +72,26 @@ final class Workspace {
             paddedPw = pw;
         }
         return padded;
+    }
+
+    private float[] band;
+    private long[] bandKey;
+
+    /**
+     * The band buffer of {@link IndirectConvolution}, at least {@code size} floats, and whether its zero
+     * positions (padding rows and columns) are still those of {@code key}: bands of the same geometry
+     * and row range have them in the same places, so the filler then copies the interior only.
+     */
+    float[] band(int size, long[] key, boolean[] bordersValid) {
+        boolean same = band != null && band.length >= size && java.util.Arrays.equals(key, bandKey);
+        if (!same) {
+            if (band == null || band.length < size) {
+                band = new float[size];
+            }
+            bandKey = key.clone();
+        }
+        bordersValid[0] = same;
+        return band;
     }
 
     /** An int array of at least {@code size} elements, contents undefined. */
