@@ -69,7 +69,9 @@ class AvailabilityTest {
     void aSeparateJvmAskingForCudaExitsNonZeroWithTheReasonAndNoCrash(@TempDir Path dir) throws Exception {
         Availability a = unavailableHere();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        // the reason holds an em dash: make the child's console encoding independent of the locale
+        Process p = new ProcessBuilder(java, "-Dfile.encoding=UTF-8", "-Dsun.stdout.encoding=UTF-8",
+                "-Dsun.stderr.encoding=UTF-8", "-cp", System.getProperty("java.class.path"),
                 "org.layers4j.cuda.tools.GpuChecks", "info")
                 .directory(dir.toFile()).redirectOutput(dir.resolve("out.txt").toFile())
                 .redirectError(dir.resolve("err.txt").toFile()).start();

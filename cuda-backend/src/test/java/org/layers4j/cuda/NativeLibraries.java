@@ -3,7 +3,6 @@ package org.layers4j.cuda;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import jcuda.jcudnn.JCudnn;
 import org.layers4j.spi.Availability;
 
 /**
@@ -21,14 +20,12 @@ final class NativeLibraries {
     /** Skips without real cuDNN, except under -Pcudnn-descriptors, where missing cuDNN fails the test. */
     static synchronized void requireCudnn() {
         if (cudnnLoaded == null) {
-            try {
-                long v = JCudnn.cudnnGetVersion();
-                cudnnLoaded = v >= 90000;
-                cudnnProblem = "cuDNN version " + v + " is not 9.x";
-            } catch (Throwable t) {
-                cudnnLoaded = false;
-                cudnnProblem = CudaProbe.describeLoadFailure(t, "cuDNN");
-            }
+            // the provider's probe must be the first to touch JCudnn: a class whose native load failed
+            // cannot be initialized again, and the probe's reason would lose the missing library's name
+            CudaProbe.Result r = CudaProbe.result();
+            String version = r.details().get("cudnn");
+            cudnnLoaded = version != null && version.startsWith("9.");
+            cudnnProblem = version == null ? r.reason() : "cuDNN " + version + " is not 9.x";
         }
         if (!cudnnLoaded && Boolean.getBoolean("layers4j.test.requireCudnn")) {
             fail("-Pcudnn-descriptors is on but real cuDNN did not load: " + cudnnProblem);
