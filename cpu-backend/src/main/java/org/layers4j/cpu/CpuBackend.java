@@ -19,6 +19,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class CpuBackend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(CpuBackend.class);
+    /** Configuration key: run the once-per-JVM JIT warm-up when the first backend is created (default true). */
+    public static final String WARMUP_KEY = "layers4j.cpu.warmup";
 
     private final Kernels kernels;
     private final ParallelRunner runner;
@@ -26,13 +28,21 @@ public final class CpuBackend implements Backend {
     private final Elementwise elementwise;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    /** A backend configured by {@code layers4j.cpu.threads} and {@code layers4j.cpu.kernels}. */
+    /**
+     * A backend configured by {@code layers4j.cpu.threads}, {@code layers4j.cpu.kernels} and
+     * {@code layers4j.cpu.warmup}.
+     */
     public CpuBackend(Config config) {
         int threads = config.getInt(Config.CPU_THREADS, Runtime.getRuntime().availableProcessors());
         this.kernels = Kernels.select(config.get(Kernels.KERNELS_KEY, "auto").value());
         this.runner = new ParallelRunner(threads);
         this.conv = new ConvEngine(kernels, runner);
         this.elementwise = new Elementwise(runner);
+        if (config.getBoolean(WARMUP_KEY, true)) {
+            long t0 = System.nanoTime();
+            JitWarmup.once(kernels, conv);
+            LOG.debug("JIT warm-up took {} ms", (System.nanoTime() - t0) / 1_000_000);
+        }
         LOG.info("layers4j cpu backend: {} thread(s), kernels: {}", threads, kernels.description());
     }
 

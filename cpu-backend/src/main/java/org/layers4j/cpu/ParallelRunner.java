@@ -1,20 +1,22 @@
 package org.layers4j.cpu;
 
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Runs the independent tasks of one operation on a fixed pool of daemon threads created once per
- * backend. The calling thread works too (so the pool holds threads - 1 workers and {@code threads}
- * cores are busy), tasks are handed out in chunks through an atomic counter (cheap load balancing, no
- * per-task objects; chunks of about 1/16 of a thread's share keep the shared counters from bouncing
- * between cores on thousands of tiny tasks), and the caller waits for task completion rather than for
- * helpers: a helper that starts late
- * because the pool is busy with another caller's work just finds nothing left. Helpers never submit
- * work themselves, so concurrent callers cannot deadlock.
+ * Runs the independent tasks of one operation on a fixed set of daemon worker threads created once per
+ * backend. The calling thread works too (so there are threads - 1 workers and {@code threads} cores are
+ * busy). Tasks are handed out in chunks through an atomic counter (cheap load balancing, no per-task
+ * objects; chunks of about 1/16 of a thread's share keep the shared counters from bouncing between cores
+ * on thousands of tiny tasks). The caller waits for task completion rather than for helpers: a helper
+ * that starts late because it is busy with another caller's work just finds nothing left. Helpers never
+ * submit work themselves, so concurrent callers cannot deadlock.
+ *
+ * <p>An idle worker spins for {@link #SPIN_NANOS} before it blocks, as OpenMP runtimes do: waking a
+ * parked thread costs tens of microseconds, which is a tenth of a small convolution, and a layer stack
+ * issues its operations back to back.
  */
 final class ParallelRunner implements AutoCloseable {
     /** One unit of work, identified by its index. */
@@ -23,27 +25,27 @@ final class ParallelRunner implements AutoCloseable {
         void run(int index);
     }
 
+    /** How long an idle worker polls for the next operation before parking. */
+    private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
     private static final AtomicInteger POOLS = new AtomicInteger();
+    private static final Job STOP = new Job(0, 1, i -> { });
 
     private final int threads;
-    private final ExecutorService pool;
     private final String threadPrefix = "layers4j-cpu-" + POOLS.incrementAndGet() + "-";
+    private final LinkedBlockingQueue<Job> queue = new LinkedBlockingQueue<>();
+    private final Thread[] workers;
 
     ParallelRunner(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("layers4j.cpu.threads must be >= 1, got " + threads);
         }
         this.threads = threads;
-        if (threads > 1) {
-            AtomicInteger id = new AtomicInteger();
-            ThreadFactory factory = r -> {
-                Thread t = new Thread(r, threadPrefix + id.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            };
-            pool = Executors.newFixedThreadPool(threads - 1, factory);
-        } else {
-            pool = null;
+        this.workers = new Thread[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            Thread t = new Thread(this::workerLoop, threadPrefix + (i + 1));
+            t.setDaemon(true);
+            workers[i] = t;
+            t.start();
         }
     }
 
@@ -61,7 +63,7 @@ final class ParallelRunner implements AutoCloseable {
         if (count <= 0) {
             return;
         }
-        if (pool == null || count == 1) {
+        if (workers.length == 0 || count == 1) {
             for (int i = 0; i < count; i++) {
                 task.run(i);
             }
@@ -70,9 +72,14 @@ final class ParallelRunner implements AutoCloseable {
         Job job = new Job(count, Math.max(1, count / (threads * 16)), task);
         int helpers = Math.min(threads, count) - 1;
         for (int h = 0; h < helpers; h++) {
-            pool.execute(job::work);
+            queue.offer(job);
         }
         job.work();
+        // the helpers are finishing their last chunks: spin briefly rather than pay a park/unpark round trip
+        long deadline = System.nanoTime() + SPIN_NANOS;
+        while (job.done.get() < count && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
         try {
             job.finished.await();
         } catch (InterruptedException e) {
@@ -91,10 +98,34 @@ final class ParallelRunner implements AutoCloseable {
         }
     }
 
+    private void workerLoop() {
+        try {
+            while (true) {
+                Job job = queue.poll();
+                if (job == null) {
+                    long deadline = System.nanoTime() + SPIN_NANOS;
+                    while (job == null && System.nanoTime() < deadline) {
+                        Thread.onSpinWait();
+                        job = queue.poll();
+                    }
+                    if (job == null) {
+                        job = queue.take();
+                    }
+                }
+                if (job == STOP) {
+                    return;
+                }
+                job.work();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Override
     public void close() {
-        if (pool != null) {
-            pool.shutdownNow();
+        for (int i = 0; i < workers.length; i++) {
+            queue.offer(STOP);
         }
     }
 

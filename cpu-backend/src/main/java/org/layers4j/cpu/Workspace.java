@@ -42,6 +42,20 @@ final class Workspace {
         return LOCAL.get();
     }
 
+    /**
+     * Drops every buffer of this thread. Only the JIT warm-up uses it: it makes the allocation branches
+     * part of the profile C2 compiles from, so that the first real call with larger shapes does not hit
+     * an uncommon trap and throw the compiled convolution loops away.
+     */
+    void discardAll() {
+        java.util.Arrays.fill(buffers, null);
+        java.util.Arrays.fill(ints, null);
+        padded = null;
+        paddedH = -1;
+        band = null;
+        bandKey = null;
+    }
+
     /** A float array of at least {@code size} elements, contents undefined. */
     float[] floats(Slot slot, int size) {
         float[] b = buffers[slot.ordinal()];

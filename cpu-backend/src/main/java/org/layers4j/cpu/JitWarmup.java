@@ -1,0 +1,118 @@
+package org.layers4j.cpu;
+
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.layers4j.spi.ConvGeometry;
+
+/**
+ * Drives every convolution path through small problems once per JVM and kernel family, when the first
+ * backend is created. Vector API code runs orders of magnitude slower until C2 has compiled it with its
+ * intrinsics (each vector operation allocates before that), and C2 only compiles methods that have run
+ * some ten thousand times: without this, the first second of real work, or a benchmark with a handful
+ * of warm-up runs, would measure the interpreter. Small shapes keep it to a fraction of a second.
+ */
+final class JitWarmup {
+    private static final Set<String> DONE = ConcurrentHashMap.newKeySet();
+    /** Direct calls of each kernel: past C2's compile thresholds (5,000 calls, 15,000 calls + loop iterations). */
+    private static final int KERNEL_CALLS = 16_000;
+    /** Passes over the geometries, for the (scalar, quickly compiled) code around the kernels. */
+    private static final int ROUNDS = 400;
+
+    private JitWarmup() {
+    }
+
+    static void once(Kernels kn, ConvEngine engine) {
+        if (!DONE.add(kn.getClass().getName())) {
+            return;
+        }
+        warmKernels(kn);
+        ConvGeometry[] geometries = {
+            new ConvGeometry(1, 8, 6, 6, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+            new ConvGeometry(1, 2, 9, 9, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1),
+            new ConvGeometry(1, 16, 4, 4, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16),
+            new ConvGeometry(1, 8, 5, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8),
+            new ConvGeometry(1, 16, 4, 4, 16, 3, 3, 1, 1, 1, 1, 1, 1, 2),
+        };
+        float[][] buffers = new float[geometries.length * 4][];
+        for (int i = 0; i < geometries.length; i++) {
+            ConvGeometry g = geometries[i];
+            buffers[4 * i] = filled(g.n() * g.c() * g.h() * g.w());
+            buffers[4 * i + 1] = filled(g.k() * g.cPerGroup() * g.kh() * g.kw());
+            buffers[4 * i + 2] = filled(g.n() * g.k() * g.outH() * g.outW());
+            buffers[4 * i + 3] = new float[Math.max(buffers[4 * i].length, buffers[4 * i + 1].length)];
+        }
+        for (int round = 0; round < ROUNDS; round++) {
+            if (round % 64 == 0) {
+                Workspace.get().discardAll();
+            }
+            for (int i = 0; i < geometries.length; i++) {
+                ConvGeometry g = geometries[i];
+                float[] x = buffers[4 * i];
+                float[] w = buffers[4 * i + 1];
+                float[] y = buffers[4 * i + 2];
+                float[] scratch = buffers[4 * i + 3];
+                engine.forward(g, x, w, y);
+                engine.backwardData(g, y, w, scratch);
+                engine.backwardFilter(g, x, y, scratch);
+            }
+        }
+        awaitCompilerQuiet();
+    }
+
+    /**
+     * C2 compiles in the background after the thresholds are crossed; waits (at most a second) until the
+     * JIT's accumulated compile time stops growing, so that the compiled kernels are installed before the
+     * first real call returns to its caller's stopwatch.
+     */
+    private static void awaitCompilerQuiet() {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+            return;
+        }
+        long deadline = System.nanoTime() + 1_000_000_000L;
+        long last = jit.getTotalCompilationTime();
+        int quiet = 0;
+        while (quiet < 3 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(15);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            long now = jit.getTotalCompilationTime();
+            quiet = now == last ? quiet + 1 : 0;
+            last = now;
+        }
+    }
+
+    /** Tiny calls of every kernel method, both accumulate variants: cheap even before they are compiled. */
+    private static void warmKernels(Kernels kn) {
+        int mr = kn.mr();
+        int nr = kn.nr();
+        int depth = 4;
+        float[] a = filled(mr * depth);
+        float[] b = filled(nr * depth + 4 * nr);
+        float[] c = new float[mr * nr];
+        int[] rows = {0, 1, 2, 3};
+        float[] w = filled(4);
+        float[] out = new float[5 * nr];
+        for (int i = 0; i < KERNEL_CALLS; i++) {
+            boolean acc = (i & 1) == 0;
+            kn.tile(depth, a, 0, b, 0, c, 0, nr, acc);
+            kn.tileRows(depth, a, 0, b, rows, 0, i & 3, c, 0, nr, acc);
+            kn.taps(2 * nr + (i & 7), b, 0, rows, w, 0, 4, out, 0);
+            kn.dot(2 * nr + (i & 7), b, 0, out, 0);
+            kn.axpy(nr + (i & 7), 0.5f, b, 0, out, 0);
+        }
+    }
+
+    private static float[] filled(int size) {
+        float[] a = new float[size];
+        for (int i = 0; i < size; i++) {
+            a[i] = (i % 7) * 0.25f - 0.75f;
+        }
+        return a;
+    }
+}
