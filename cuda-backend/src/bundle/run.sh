@@ -3,14 +3,14 @@
 # driver: finds cuDNN 9, prints info, runs the conformance fixtures on the CUDA backend, the leak,
 # concurrency, tiny-workspace, determinism and benchmark-mode checks, and the benchmark suite; where a CUDA-enabled
 # PyTorch is installed it also times PyTorch (TF32 off) on the same suite for a side-by-side ratio.
-# Everything is written to a report file (report-<UTC time>.txt here, or $LAYERS4J_REPORT).
+# Everything is written to a report file (report-<UTC time>.txt here, or $GPU_BUNDLE_REPORT).
 # Exit status: 0 all passed, 1 a check failed, 2 CUDA is unavailable (the reason is printed).
 # cuDNN is looked for in: $CUDNN_LIB_DIR, $LD_LIBRARY_PATH, a Python nvidia-cudnn-cu12 package under
 # a site-packages / dist-packages directory, the ldconfig cache, /usr/local/cuda.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
-report="${LAYERS4J_REPORT:-$here/report-$stamp.txt}"
+report="${GPU_BUNDLE_REPORT:-$here/report-$stamp.txt}"
 java="$here/jre/bin/java"
 cp="$here/app/layers4j-cli.jar:$here/app/lib/*"
 jvm=(--add-modules jdk.incubator.vector -cp "$cp")
