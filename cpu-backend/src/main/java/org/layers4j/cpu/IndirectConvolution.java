@@ -41,14 +41,29 @@ final class IndirectConvolution {
         int ow = g.outW();
         int sh = g.strideH();
         int sw = g.strideW();
-        // width of a polyphase plane: padded columns b, b + sw, ... (ceil(wp / sw) of them)
-        int wq = (g.w() + 2 * g.padW() + sw - 1) / sw;
+        // full width of a polyphase plane: padded columns b, b + sw, ... (ceil(wp / sw) of them)
+        int wqFull = (g.w() + 2 * g.padW() + sw - 1) / sw;
         int halo = (g.kh() - 1) * g.dilationH() / sh;
+        int haloW = (g.kw() - 1) * g.dilationW() / sw;
         int planes = cg * sh * sw;
         int outer = g.n() * groups;
+        int threads = runner.threads();
+
+        // Output columns are tiled only when one output row of full-width planes exceeds the band budget
+        // (long 1-D signals): the buffer then stays bounded and a single long row still feeds every thread.
+        int colTile = ow;
+        if ((long) planes * (1 + halo) * wqFull > BAND_FLOATS) {
+            colTile = Math.min(ow, Math.max(nr, BAND_FLOATS / (planes * (1 + halo)) - haloW));
+        }
+        while (outer * ((ow + colTile - 1) / colTile) < 2 * threads && oh == 1 && colTile >= 8 * nr) {
+            colTile = (colTile + 1) / 2;
+        }
+        int colBands = (ow + colTile - 1) / colTile;
+        colTile = (ow + colBands - 1) / colBands;
+        int wq = colBands == 1 ? wqFull : colTile + haloW;
 
         int rowsPerBand = Math.max(1, Math.min(oh, BAND_FLOATS / Math.max(1, planes * wq) - halo));
-        while (outer * ((oh + rowsPerBand - 1) / rowsPerBand) < 2 * runner.threads() && rowsPerBand > 1) {
+        while (outer * colBands * ((oh + rowsPerBand - 1) / rowsPerBand) < 2 * threads && rowsPerBand > 1) {
             rowsPerBand = (rowsPerBand + 1) / 2;
         }
         int bands = (oh + rowsPerBand - 1) / rowsPerBand;
@@ -68,26 +83,31 @@ final class IndirectConvolution {
             }
         }
         int bandSize = planes * inRows * wq;
-        runner.run(outer * bands, idx -> {
-            int band = idx % bands;
-            int ng = idx / bands;
+        int tilesPerImage = bands * colBands;
+        int finalColTile = colTile;
+        runner.run(outer * tilesPerImage, idx -> {
+            int t = idx % tilesPerImage;
+            int band = t / colBands;
+            int ow0 = (t % colBands) * finalColTile;
+            int cols = Math.min(finalColTile, ow - ow0);
+            int ng = idx / tilesPerImage;
             int grp = ng % groups;
             int img = ng / groups;
             int oh0 = band * bandRows;
             int rows = Math.min(bandRows, oh - oh0);
             Workspace ws = Workspace.get();
-            // nr floats of slack: the last panel of a band reads up to nr - 1 floats past the last channel
-            long[] key = {g.h(), g.w(), g.padH(), g.padW(), sh, sw, cg, oh0, inRows, wq};
+            // nr floats of slack: the last panel of a band reads up to nr - 1 floats past the last plane
+            long[] key = {g.h(), g.w(), g.padH(), g.padW(), sh, sw, cg, oh0, inRows, ow0, wq};
             boolean[] bordersValid = new boolean[1];
             float[] buf = ws.band(bandSize + nr, key, bordersValid);
-            fillBand(g, x, (img * g.c() + grp * cg) * g.h() * g.w(), oh0, inRows, wq, buf, bordersValid[0]);
+            fillBand(g, x, (img * g.c() + grp * cg) * g.h() * g.w(), oh0, inRows, ow0, wq, buf, bordersValid[0]);
             if (!bordersValid[0]) {
                 Arrays.fill(buf, bandSize, bandSize + nr, 0f);
             }
             float[] tile = ws.floats(Workspace.Slot.EDGE, kpad * nr);
-            int qLen = (rows - 1) * wq + ow;
+            int qLen = (rows - 1) * wq + cols;
             int aGroup = grp * kpad * kd;
-            int yBase = (img * g.k() + grp * kg) * oh * ow + oh0 * ow;
+            int yBase = (img * g.k() + grp * kg) * oh * ow + oh0 * ow + ow0;
             for (int q0 = 0; q0 < qLen; q0 += nr) {
                 for (int rb = 0; rb < kpad; rb += mr) {
                     for (int d0 = 0; d0 < kd; d0 += DEPTH_BLOCK) {
@@ -95,7 +115,7 @@ final class IndirectConvolution {
                                 tile, rb * nr, nr, d0 > 0);
                     }
                 }
-                scatter(tile, nr, kg, q0, Math.min(q0 + nr, qLen), wq, ow, y, yBase, oh * ow);
+                scatter(tile, nr, kg, q0, Math.min(q0 + nr, qLen), wq, cols, ow, y, yBase, oh * ow);
             }
         });
     }
@@ -127,12 +147,13 @@ final class IndirectConvolution {
     }
 
     /**
-     * Fills the band of output rows from oh0: for each channel and phase (a, b), inRows rows of wq values,
-     * row r holding padded row (oh0 + r)*sh + a at padded columns b, b + sw, ...; zero outside the input.
-     * With {@code bordersValid} the zeros are already in place and only input values are copied.
+     * Fills the band of output rows from oh0 and output columns from ow0: for each channel and phase (a, b),
+     * inRows rows of wq values, row r holding padded row (oh0 + r)*sh + a at padded columns
+     * (ow0 + j)*sw + b for j in [0, wq); zero outside the input. With {@code bordersValid} the zeros are
+     * already in place and only input values are copied.
      */
-    private static void fillBand(ConvGeometry g, float[] x, int xOff, int oh0, int inRows, int wq, float[] buf,
-                                 boolean bordersValid) {
+    private static void fillBand(ConvGeometry g, float[] x, int xOff, int oh0, int inRows, int ow0, int wq,
+                                 float[] buf, boolean bordersValid) {
         int h = g.h();
         int w = g.w();
         int ph = g.padH();
@@ -144,9 +165,9 @@ final class IndirectConvolution {
             int src = xOff + c * h * w;
             for (int a = 0; a < sh; a++) {
                 for (int b = 0; b < sw; b++) {
-                    // plane columns j with 0 <= j*sw + b - pw < w
-                    int j0 = Math.max(0, (pw - b + sw - 1) / sw);
-                    int j1 = Math.min(wq, (w + pw - b + sw - 1) / sw);
+                    // band columns j with 0 <= (ow0 + j)*sw + b - pw < w
+                    int j0 = Math.max(0, (pw - b + sw - 1) / sw - ow0);
+                    int j1 = Math.min(wq, (w + pw - b + sw - 1) / sw - ow0);
                     for (int r = 0; r < inRows; r++, d += wq) {
                         int ih = (oh0 + r) * sh + a - ph;
                         if (ih < 0 || ih >= h || j1 <= j0) {
@@ -163,7 +184,7 @@ final class IndirectConvolution {
                                 buf[d + j] = 0f;
                             }
                         }
-                        int row = src + ih * w + b - pw;
+                        int row = src + ih * w + ow0 * sw + b - pw;
                         if (sw == 1) {
                             System.arraycopy(x, row + j0, buf, d + j0, j1 - j0);
                         } else {
@@ -177,18 +198,21 @@ final class IndirectConvolution {
         }
     }
 
-    /** Copies the valid outputs of one panel (flattened columns q0 .. end) from the tile to y, dropping junk columns. */
-    private static void scatter(float[] tile, int nr, int kg, int q0, int end, int wp, int ow, float[] y, int yBase,
-                                int plane) {
+    /**
+     * Copies the valid outputs of one panel (flattened band columns q0 .. end, {@code cols} valid per band row
+     * of {@code wp}) from the tile to y (row stride ow), dropping the junk columns.
+     */
+    private static void scatter(float[] tile, int nr, int kg, int q0, int end, int wp, int cols, int ow, float[] y,
+                                int yBase, int plane) {
         int q = q0;
         while (q < end) {
             int r = q / wp;
             int col = q - r * wp;
-            if (col >= ow) {
+            if (col >= cols) {
                 q += wp - col;
                 continue;
             }
-            int run = Math.min(ow - col, end - q);
+            int run = Math.min(cols - col, end - q);
             int dst = yBase + r * ow + col;
             for (int k = 0; k < kg; k++) {
                 System.arraycopy(tile, k * nr + (q - q0), y, dst + k * plane, run);

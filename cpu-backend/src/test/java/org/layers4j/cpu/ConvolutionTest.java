@@ -50,6 +50,8 @@ class ConvolutionTest {
                 geometry("1x1", 2, 37, 7, 9, 19, 1, 1, 1, 1, 0, 0, 1, 1, 1),
                 geometry("1x1 stride 2", 1, 6, 9, 9, 5, 1, 1, 2, 2, 0, 0, 1, 1, 1),
                 geometry("conv1d kernel 7", 2, 5, 1, 40, 6, 1, 7, 1, 1, 0, 3, 1, 1, 1),
+                geometry("conv1d of 3000 samples tiled along the row", 1, 64, 1, 3000, 4, 1, 3, 1, 1, 0, 1, 1, 1, 1),
+                geometry("conv1d stride 2 dilation 2 tiled along the row", 1, 40, 1, 7001, 3, 1, 5, 1, 2, 0, 2, 1, 2, 1),
                 geometry("7x7 stride 2 stem", 1, 3, 20, 18, 8, 7, 7, 2, 2, 3, 3, 1, 1, 1),
                 geometry("depth 360 and 150 rows crossing the GEMM blocks", 1, 40, 6, 7, 150, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 geometry("1200 output columns over several tiles", 1, 3, 40, 30, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1),

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Side-by-side layers4j CPU vs PyTorch on the suite: runs both, interleaved, for several rounds and
+prints a Markdown table of per-case medians (over rounds of per-run medians), ratios and geometric means.
+
+Usage: python3 benchmarks/compare.py [--threads 2] [--rounds 3] [--backward] [--warmup 20] [--torch-python /usr/bin/python3]
+Needs: mvn -q -pl benchmarks -am package -DskipTests (for benchmarks/run-suite.sh), and python3-torch.
+The layers4j side gets more warm-up runs than PyTorch's 3 because the JVM compiles its kernels at run time.
+"""
+import argparse, json, math, os, statistics, subprocess, tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def run_layers4j(threads, backward, warmup, out):
+    cmd = [os.path.join(HERE, "run-suite.sh"), "--threads", str(threads), "--warmup", str(warmup), "--json", out]
+    if backward:
+        cmd.append("--backward")
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return json.load(open(out))["results"]
+
+
+def run_torch(python, threads, backward, out):
+    script = os.path.join(HERE, "torch_backward.py") if backward else os.path.join(ROOT, "..", "shared", "bench", "torch_reference.py")
+    subprocess.run([python, script, "--threads", str(threads), "--json", out], check=True, stdout=subprocess.DEVNULL)
+    return json.load(open(out))["results"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--backward", action="store_true")
+    ap.add_argument("--torch-python", default="/usr/bin/python3")
+    a = ap.parse_args()
+    ours, theirs = {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(a.rounds):
+            for res in run_layers4j(a.threads, a.backward, a.warmup, os.path.join(tmp, "l.json")):
+                ours.setdefault(res["name"], []).append(res)
+            for res in run_torch(a.torch_python, a.threads, a.backward, os.path.join(tmp, "t.json")):
+                theirs.setdefault(res["name"], []).append(res)
+    mode = "backward (dx + dw + db)" if a.backward else "forward (conv + bias)"
+    print("%s, %d threads, median of %d rounds (each the median of 10 timed runs)\n" % (mode, a.threads, a.rounds))
+    print("| case | layers4j ms | PyTorch ms | layers4j GFLOP/s | PyTorch GFLOP/s | layers4j / PyTorch speed |")
+    print("|---|---:|---:|---:|---:|---:|")
+    ratios = []
+    gl, gt = [], []
+    for name in ours:
+        lm = statistics.median(x["median_ms"] for x in ours[name])
+        tm = statistics.median(x["median_ms"] for x in theirs[name])
+        lg = statistics.median(x["gflops"] for x in ours[name])
+        tg = statistics.median(x["gflops"] for x in theirs[name])
+        ratios.append(tm / lm)
+        gl.append(lg)
+        gt.append(tg)
+        print("| %s | %.2f | %.2f | %.1f | %.1f | %.2fx |" % (name, lm, tm, lg, tg, tm / lm))
+    geo = lambda v: math.exp(sum(math.log(x) for x in v) / len(v))
+    print("| **geometric mean** | | | %.1f | %.1f | %.2fx |" % (geo(gl), geo(gt), geo(ratios)))
+
+
+if __name__ == "__main__":
+    main()
