@@ -15,6 +15,8 @@ java="$here/jre/bin/java"
 cp="$here/app/layers4j-cli.jar:$here/app/lib/*"
 jvm=(--add-modules jdk.incubator.vector -cp "$cp")
 failed=()
+# the JIT needs a few hundred calls before the Java side of a layer call is compiled; PyTorch gets the same runs
+bench_runs=(--warmup "${BENCH_WARMUP:-200}" --reps "${BENCH_REPS:-50}")
 
 : > "$report"
 log() { echo "$*" | tee -a "$report"; }
@@ -74,15 +76,15 @@ if step "conformance --backend cuda" "$java" "${jvm[@]}" org.layers4j.cli.Main c
 for check in leak concurrency oom determinism benchmark; do
   step "GPU check: $check" "$java" "${jvm[@]}" org.layers4j.cuda.tools.GpuChecks "$check" || failed+=("$check")
 done
-step "bench --backend cuda (forward)" "$java" "${jvm[@]}" org.layers4j.cli.Main bench --backend cuda \
+step "bench --backend cuda (forward)" "$java" "${jvm[@]}" org.layers4j.cli.Main bench --backend cuda "${bench_runs[@]}" \
   --json "$here/bench-cuda-forward-$stamp.json" "$here/suite.json" || failed+=(bench-forward)
-step "bench --backend cuda (backward)" "$java" "${jvm[@]}" org.layers4j.cli.Main bench --backend cuda --backward \
+step "bench --backend cuda (backward)" "$java" "${jvm[@]}" org.layers4j.cli.Main bench --backend cuda --backward "${bench_runs[@]}" \
   --json "$here/bench-cuda-backward-$stamp.json" "$here/suite.json" || failed+=(bench-backward)
 
 if command -v python3 > /dev/null 2>&1 && python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' 2> /dev/null; then
   for mode in forward backward; do
     step "PyTorch CUDA ($mode, TF32 off) and ratio" python3 "$here/torch_cuda_bench.py" --suite "$here/suite.json" \
-      --mode "$mode" --json "$here/bench-torch-$mode-$stamp.json" --compare "$here/bench-cuda-$mode-$stamp.json" \
+      --mode "$mode" "${bench_runs[@]}" --json "$here/bench-torch-$mode-$stamp.json" --compare "$here/bench-cuda-$mode-$stamp.json" \
       || failed+=("torch-$mode")
   done
 else
