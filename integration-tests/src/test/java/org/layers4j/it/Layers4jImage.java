@@ -1,5 +1,6 @@
 package org.layers4j.it;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -61,7 +62,7 @@ final class Layers4jImage implements AutoCloseable {
     }
 
     /** How many conformance cases the image carries: the fixture files it was built from. */
-    long fixtureCount() throws java.io.IOException {
+    long fixtureCount() throws IOException {
         try (Stream<Path> files = Files.list(repoRoot.resolve("fixtures/conformance"))) {
             return files.filter(f -> f.getFileName().toString().endsWith(".safetensors")).count();
         }
