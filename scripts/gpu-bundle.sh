@@ -2,7 +2,7 @@
 # Builds target/gpu-bundle/: everything needed to run layers4j's CUDA checks on a Linux x86-64 host
 # that has an NVIDIA driver but no Java or Maven — a jlinked JRE, the CLI with its dependencies
 # (including layers4j-cuda and the JCuda natives), the conformance fixtures, the benchmark suite,
-# and run.sh. cuDNN itself is not bundled (hundreds of MB); run.sh finds it on the host.
+# cuda-backend's compiled JUnit tests with JUnit's console launcher, and run.sh. cuDNN itself is not bundled (hundreds of MB); run.sh finds it on the host.
 # Usage: scripts/gpu-bundle.sh [--skip-build]     The bundle must stay under 64 MiB.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -11,7 +11,7 @@ limit=$((64 * 1024 * 1024))
 
 if [ "${1:-}" != "--skip-build" ]; then
   echo "gpu-bundle: building the CLI and its modules (mvn package, no tests) ..." >&2
-  (cd "$root" && mvn -q -B -DskipTests package -pl cli -am)
+  (cd "$root" && mvn -q -B -DskipTests package -pl cli,cuda-backend -am)
 fi
 cli="$root/cli/target/layers4j-cli.jar"
 [ -f "$cli" ] || { echo "gpu-bundle: $cli is missing" >&2; exit 1; }
@@ -34,6 +34,13 @@ for jar in "$root"/cli/target/lib/*.jar; do
 done
 cp -r "$root/fixtures/conformance" "$out/fixtures/"
 unzip -p "$cli" org/layers4j/cli/suite.json > "$out/suite.json"
+# cuda-backend's JUnit tests, run on the GPU host by run.sh (core's test-jar holds the shared suites)
+mkdir -p "$out/tests"
+cp -r "$root/cuda-backend/target/test-classes" "$out/tests/classes"
+cp "$root/core/target/layers4j-core-0.1.0-SNAPSHOT-tests.jar" "$out/tests/"
+# JUnit Platform 1.14.1 goes with the build's JUnit Jupiter 5.14.1
+(cd "$root" && mvn -q -B dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.14.1 \
+  -DoutputDirectory="$out/tests")
 cp "$root/cuda-backend/src/bundle/run.sh" "$root/cuda-backend/src/bundle/torch_cuda_bench.py" "$out/"
 chmod +x "$out/run.sh"
 
@@ -41,7 +48,8 @@ chmod +x "$out/run.sh"
 modules="$(jdeps --ignore-missing-deps --multi-release 17 --print-module-deps \
   --class-path "$out/app/lib/*" "$out/app/layers4j-cli.jar" "$out"/app/lib/*.jar 2> /dev/null | tail -n 1)"
 case "$modules" in java.base*) ;; *) echo "gpu-bundle: jdeps gave no module list: $modules" >&2; exit 1 ;; esac
-modules="$modules,jdk.incubator.vector"
+# jdk.zipfs: JUnit's class-path scanning opens jars as file systems
+modules="$modules,jdk.incubator.vector,jdk.zipfs"
 echo "gpu-bundle: jlink --add-modules $modules" >&2
 jlink --add-modules "$modules" --strip-debug --no-man-pages --no-header-files --compress=2 --output "$out/jre"
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # layers4j GPU bundle runner (built by scripts/gpu-bundle.sh). On a Linux x86-64 host with an NVIDIA
-# driver: finds cuDNN 9, prints info, runs the conformance fixtures on the CUDA backend, the leak,
-# concurrency, tiny-workspace, determinism and benchmark-mode checks, and the benchmark suite; where a CUDA-enabled
-# PyTorch is installed it also times PyTorch (TF32 off) on the same suite for a side-by-side ratio.
+# driver: finds cuDNN 9, prints info, runs cuda-backend's JUnit tests, the conformance fixtures on the
+# CUDA backend, the leak, concurrency, tiny-workspace, determinism and benchmark-mode checks, and the
+# benchmark suite; where a CUDA-enabled PyTorch is installed it also times PyTorch (TF32 off) on the
+# same suite for a side-by-side ratio.
 # Everything is written to a report file (report-<UTC time>.txt here, or $GPU_BUNDLE_REPORT).
 # Exit status: 0 all passed, 1 a check failed, 2 CUDA is unavailable (the reason is printed).
 # cuDNN is looked for in: $CUDNN_LIB_DIR, $LD_LIBRARY_PATH, a Python nvidia-cudnn-cu12 package under
@@ -71,6 +72,13 @@ if ! step "CUDA availability" "$java" "${jvm[@]}" org.layers4j.cuda.tools.GpuChe
   exit 2
 fi
 
+if [ -d "$here/tests" ]; then
+  tcp="$here/tests/classes:$(ls "$here"/tests/*.jar "$here"/app/lib/*.jar | tr '\n' ':')"
+  if step "cuda-backend JUnit tests on this GPU" "$java" --add-modules jdk.incubator.vector \
+       -Dlayers4j.repo.root="$here" -cp "$tcp" org.junit.platform.console.ConsoleLauncher execute \
+       --select-package org.layers4j.cuda --details=summary --disable-banner \
+       --reports-dir "$here/junit-$stamp"; then :; else failed+=(junit); fi
+fi
 if step "conformance --backend cuda" "$java" "${jvm[@]}" org.layers4j.cli.Main conformance --backend cuda \
      "$here/fixtures/conformance"; then :; else failed+=(conformance); fi
 for check in leak concurrency oom determinism benchmark; do
