@@ -4,16 +4,19 @@ prints a Markdown table of per-case medians (over rounds of per-run medians), ra
 
 Usage: python3 benchmarks/compare.py [--threads 2] [--rounds 3] [--backward] [--warmup 20] [--torch-python /usr/bin/python3]
 Needs: mvn -q -pl benchmarks -am package -DskipTests (for benchmarks/run-suite.sh), and python3-torch.
-The layers4j side gets more warm-up runs than PyTorch's 3 because the JVM compiles its kernels at run time.
+The layers4j side warms up for >= 1.5 s per case (PyTorch: 3 runs) because the JVM compiles its kernels at run time.
 """
 import argparse, json, math, os, statistics, subprocess, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# the JVM compiles the kernels' real call sites only after ~1 s of work; PyTorch needs no such warm-up
+WARMUP_SECONDS = 1.5
 ROOT = os.path.dirname(HERE)
 
 
 def run_layers4j(threads, backward, warmup, out):
-    cmd = [os.path.join(HERE, "run-suite.sh"), "--threads", str(threads), "--warmup", str(warmup), "--json", out]
+    cmd = [os.path.join(HERE, "run-suite.sh"), "--threads", str(threads), "--warmup", str(warmup),
+           "--warmup-seconds", str(WARMUP_SECONDS), "--json", out]
     if backward:
         cmd.append("--backward")
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

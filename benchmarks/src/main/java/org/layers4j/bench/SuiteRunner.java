@@ -23,8 +23,8 @@ import org.layers4j.spi.ConvGeometry;
  * shared/bench/torch_reference.py and benchmarks/torch_backward.py, so the numbers sit side by side.
  *
  * <p>Usage: {@code java --add-modules jdk.incubator.vector -cp ... org.layers4j.bench.SuiteRunner
- * [--suite FILE] [--threads 2] [--reps 10] [--warmup 3] [--backward] [--case NAME]... [--kernels auto|scalar]
- * [--json OUT]}
+ * [--suite FILE] [--threads 2] [--reps 10] [--warmup 3] [--warmup-seconds 0] [--backward] [--case NAME]...
+ * [--kernels auto|scalar] [--json OUT]}
  */
 public final class SuiteRunner {
     private SuiteRunner() {
@@ -35,6 +35,7 @@ public final class SuiteRunner {
         int threads = 2;
         int reps = 10;
         int warmup = 3;
+        double warmupSeconds = 0;
         boolean backward = false;
         String kernels = "auto";
         String json = null;
@@ -45,6 +46,7 @@ public final class SuiteRunner {
                 case "--threads": threads = Integer.parseInt(args[++i]); break;
                 case "--reps": reps = Integer.parseInt(args[++i]); break;
                 case "--warmup": warmup = Integer.parseInt(args[++i]); break;
+                case "--warmup-seconds": warmupSeconds = Double.parseDouble(args[++i]); break;
                 case "--backward": backward = true; break;
                 case "--kernels": kernels = args[++i]; break;
                 case "--json": json = args[++i]; break;
@@ -57,15 +59,16 @@ public final class SuiteRunner {
         Config config = Config.load().with(Config.CPU_THREADS, Integer.toString(threads)).with("layers4j.cpu.kernels", kernels);
         ArrayNode results = mapper.createArrayNode();
         try (CpuBackend be = new CpuBackend(config)) {
-            System.out.printf("layers4j cpu, %d threads, %s, %s, %d warm-up + %d timed, median%n", threads,
-                    be.kernelDescription(), backward ? "backward (dx + dw + db)" : "forward (conv + bias)", warmup, reps);
+            System.out.printf("layers4j cpu, %d threads, %s, %s, >= %d warm-up runs and >= %.1f s + %d timed, median%n",
+                    threads, be.kernelDescription(), backward ? "backward (dx + dw + db)" : "forward (conv + bias)", warmup,
+                    warmupSeconds, reps);
             for (JsonNode c : cases) {
                 String name = c.path("name").asText();
                 if (!only.isEmpty() && !only.contains(name)) {
                     continue;
                 }
                 ConvGeometry g = geometry(c);
-                double ms = time(be, g, backward, warmup, reps);
+                double ms = time(be, g, backward, warmup, warmupSeconds, reps);
                 double gflops = (backward ? 2 : 1) * g.flops() / (ms * 1e-3) / 1e9;
                 System.out.printf("%-14s %9.2f ms %8.1f GFLOP/s%n", name, ms, gflops);
                 ObjectNode o = results.addObject();
@@ -117,7 +120,8 @@ public final class SuiteRunner {
     }
 
     /** Median milliseconds of one pass. */
-    private static double time(CpuBackend be, ConvGeometry g, boolean backward, int warmup, int reps) {
+    private static double time(CpuBackend be, ConvGeometry g, boolean backward, int minWarmup, double warmupSeconds,
+                               int reps) {
         Random r = new Random(1);
         Shape xs = Shape.of(g.n(), g.c(), g.h(), g.w());
         Shape ws = Shape.of(g.k(), g.cPerGroup(), g.kh(), g.kw());
@@ -126,9 +130,23 @@ public final class SuiteRunner {
              Tensor b = be.upload(random(r, g.k()), Shape.of(g.k())); Tensor y = be.allocate(ys);
              Tensor dy = be.upload(random(r, ys.size()), ys); Tensor dx = be.allocate(xs); Tensor dw = be.allocate(ws);
              Tensor db = be.allocate(Shape.of(g.k()))) {
+            // warm-up: at least minWarmup runs and at least warmupSeconds, so C2 has compiled the real call sites
+            int warmup = 0;
+            long warmStart = System.nanoTime();
+            while (warmup < minWarmup || System.nanoTime() - warmStart < warmupSeconds * 1e9) {
+                if (backward) {
+                    be.convolutionBackwardData(g, dy, w, dx);
+                    be.convolutionBackwardFilter(g, x, dy, dw);
+                    be.biasGradient(dy, db);
+                } else {
+                    be.convolutionForward(g, x, w, y);
+                    be.biasAdd(y, b);
+                }
+                warmup++;
+            }
             double[] t = new double[reps];
             double[][] parts = new double[3][reps];
-            for (int i = 0; i < warmup + reps; i++) {
+            for (int i = warmup; i < warmup + reps; i++) {
                 long t0 = System.nanoTime();
                 long t1;
                 long t2;
