@@ -21,12 +21,14 @@ final class ConvEngine {
     private final ParallelRunner runner;
     private final DirectConvolution direct;
     private final IndirectConvolution indirect;
+    private final BandWeightGradient weightGradient;
 
     ConvEngine(Kernels kn, ParallelRunner runner) {
         this.kn = kn;
         this.runner = runner;
         this.direct = new DirectConvolution(kn, runner);
         this.indirect = new IndirectConvolution(kn, runner);
+        this.weightGradient = new BandWeightGradient(kn, runner);
     }
 
     /** Whether the direct (depthwise) kernels handle this geometry. */
@@ -60,31 +62,9 @@ final class ConvEngine {
     void backwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw) {
         if (isDirect(g)) {
             direct.backwardFilter(g, x, dy, dw);
-            return;
+        } else {
+            weightGradient.backwardFilter(g, x, dy, dw);
         }
-        int groups = g.groups();
-        int cg = g.cPerGroup();
-        int kg = g.kPerGroup();
-        int kd = cg * g.kh() * g.kw();
-        int plane = g.outH() * g.outW();
-        int hw = g.h() * g.w();
-        int nr = kn.nr();
-        int panels = (kd + nr - 1) / nr;
-        int perGroup = Math.max(1, Math.min(panels, (2 * runner.threads() + groups - 1) / groups));
-        Packers.Unfold u = new Packers.Unfold(g);
-        runner.run(groups * perGroup, idx -> {
-            int grp = idx / perGroup;
-            int t = idx % perGroup;
-            int j0 = (int) ((long) t * panels / perGroup) * nr;
-            int j1 = Math.min(kd, (int) ((long) (t + 1) * panels / perGroup) * nr);
-            Workspace ws = Workspace.get();
-            for (int img = 0; img < g.n(); img++) {
-                Gemm.multiply(kn, ws, kg, j1 - j0, plane,
-                        new Packers.MatrixA(dy, (img * g.k() + grp * kg) * plane, plane, kg),
-                        new Packers.Im2colTransposedB(x, (img * g.c() + grp * cg) * hw, j0, u),
-                        dw, grp * kg * kd + j0, kd, img > 0);
-            }
-        });
     }
 
     /** W'[g*Cg + c][k][KH-1-i][KW-1-j] = W[g*Kg + k][c][i][j]: the kernel of the transposed convolution. */

@@ -15,8 +15,6 @@ import org.layers4j.spi.ConvGeometry;
  * per 2 x Kg FLOPs) into one copy per input element and makes every convolution a register-blocked GEMM.
  */
 final class IndirectConvolution {
-    /** Target size of a band buffer in floats (512 KiB): a band stays in L2 while its panels are computed. */
-    private static final int BAND_FLOATS = 128 * 1024;
     /** Depth block of a micro-kernel call, so B rows of one call stay in L1/L2 for very deep convolutions. */
     private static final int DEPTH_BLOCK = 1024;
     /** Columns per pointwise task: B rows are read in place in chunks of at most this many outputs. */
@@ -45,52 +43,15 @@ final class IndirectConvolution {
         int kpad = Gemm.roundUp(kg, mr);
         int oh = g.outH();
         int ow = g.outW();
-        int sh = g.strideH();
-        int sw = g.strideW();
-        // full width of a polyphase plane: padded columns b, b + sw, ... (ceil(wp / sw) of them)
-        int wqFull = (g.w() + 2 * g.padW() + sw - 1) / sw;
-        int halo = (g.kh() - 1) * g.dilationH() / sh;
-        int haloW = (g.kw() - 1) * g.dilationW() / sw;
-        int planes = cg * sh * sw;
         int outer = g.n() * groups;
-        int threads = runner.threads();
-
-        // Output columns are tiled only when one output row of full-width planes exceeds the band budget
-        // (long 1-D signals): the buffer then stays bounded and a single long row still feeds every thread.
-        int colTile = ow;
-        if ((long) planes * (1 + halo) * wqFull > BAND_FLOATS) {
-            colTile = Math.min(ow, Math.max(nr, BAND_FLOATS / (planes * (1 + halo)) - haloW));
-        }
-        while (outer * ((ow + colTile - 1) / colTile) < 2 * threads && oh == 1 && colTile >= 8 * nr) {
-            colTile = (colTile + 1) / 2;
-        }
-        int colBands = (ow + colTile - 1) / colTile;
-        colTile = (ow + colBands - 1) / colBands;
-        int wq = colBands == 1 ? wqFull : colTile + haloW;
-
-        int rowsPerBand = Math.max(1, Math.min(oh, BAND_FLOATS / Math.max(1, planes * wq) - halo));
-        while (outer * colBands * ((oh + rowsPerBand - 1) / rowsPerBand) < 2 * threads && rowsPerBand > 1) {
-            rowsPerBand = (rowsPerBand + 1) / 2;
-        }
-        int bands = (oh + rowsPerBand - 1) / rowsPerBand;
-        int bandRows = (oh + bands - 1) / bands;
-        int inRows = bandRows + halo;
-
+        BandLayout lay = new BandLayout(g, nr, (2 * runner.threads() + outer - 1) / outer);
+        int wq = lay.wq;
+        int colBands = lay.colBands;
+        int bandRows = lay.bandRows;
         float[] a = packWeights(g, w, kpad, mr);
-        int[] rowOff = new int[kd];
-        for (int c = 0; c < cg; c++) {
-            for (int i = 0; i < g.kh(); i++) {
-                int dy = i * g.dilationH();
-                for (int j = 0; j < g.kw(); j++) {
-                    int dx = j * g.dilationW();
-                    int plane = (c * sh + dy % sh) * sw + dx % sw;
-                    rowOff[c * kk + i * g.kw() + j] = (plane * inRows + dy / sh) * wq + dx / sw;
-                }
-            }
-        }
-        int bandSize = planes * inRows * wq;
-        int tilesPerImage = bands * colBands;
-        int finalColTile = colTile;
+        int[] rowOff = lay.rowOffsets();
+        int tilesPerImage = lay.bands * colBands;
+        int finalColTile = lay.colTile;
         runner.run(outer * tilesPerImage, idx -> {
             int t = idx % tilesPerImage;
             int band = t / colBands;
@@ -103,13 +64,7 @@ final class IndirectConvolution {
             int rows = Math.min(bandRows, oh - oh0);
             Workspace ws = Workspace.get();
             // nr floats of slack: the last panel of a band reads up to nr - 1 floats past the last plane
-            long[] key = {g.h(), g.w(), g.padH(), g.padW(), sh, sw, cg, oh0, inRows, ow0, wq};
-            boolean[] bordersValid = new boolean[1];
-            float[] buf = ws.band(bandSize + nr, key, bordersValid);
-            fillBand(g, x, (img * g.c() + grp * cg) * g.h() * g.w(), oh0, inRows, ow0, wq, buf, bordersValid[0]);
-            if (!bordersValid[0]) {
-                Arrays.fill(buf, bandSize, bandSize + nr, 0f);
-            }
+            float[] buf = lay.fill(ws, x, (img * g.c() + grp * cg) * g.h() * g.w(), oh0, ow0, 0, cg);
             float[] tile = ws.floats(Workspace.Slot.EDGE, kpad * nr);
             int qLen = (rows - 1) * wq + cols;
             int aGroup = grp * kpad * kd;
@@ -216,58 +171,6 @@ final class IndirectConvolution {
             }
         }
         return a;
-    }
-
-    /**
-     * Fills the band of output rows from oh0 and output columns from ow0: for each channel and phase (a, b),
-     * inRows rows of wq values, row r holding padded row (oh0 + r)*sh + a at padded columns
-     * (ow0 + j)*sw + b for j in [0, wq); zero outside the input. With {@code bordersValid} the zeros are
-     * already in place and only input values are copied.
-     */
-    private static void fillBand(ConvGeometry g, float[] x, int xOff, int oh0, int inRows, int ow0, int wq,
-                                 float[] buf, boolean bordersValid) {
-        int h = g.h();
-        int w = g.w();
-        int ph = g.padH();
-        int pw = g.padW();
-        int sh = g.strideH();
-        int sw = g.strideW();
-        int d = 0;
-        for (int c = 0; c < g.cPerGroup(); c++) {
-            int src = xOff + c * h * w;
-            for (int a = 0; a < sh; a++) {
-                for (int b = 0; b < sw; b++) {
-                    // band columns j with 0 <= (ow0 + j)*sw + b - pw < w
-                    int j0 = Math.max(0, (pw - b + sw - 1) / sw - ow0);
-                    int j1 = Math.min(wq, (w + pw - b + sw - 1) / sw - ow0);
-                    for (int r = 0; r < inRows; r++, d += wq) {
-                        int ih = (oh0 + r) * sh + a - ph;
-                        if (ih < 0 || ih >= h || j1 <= j0) {
-                            if (!bordersValid) {
-                                Arrays.fill(buf, d, d + wq, 0f);
-                            }
-                            continue;
-                        }
-                        if (!bordersValid) {
-                            for (int j = 0; j < j0; j++) {
-                                buf[d + j] = 0f;
-                            }
-                            for (int j = j1; j < wq; j++) {
-                                buf[d + j] = 0f;
-                            }
-                        }
-                        int row = src + ih * w + ow0 * sw + b - pw;
-                        if (sw == 1) {
-                            System.arraycopy(x, row + j0, buf, d + j0, j1 - j0);
-                        } else {
-                            for (int j = j0; j < j1; j++) {
-                                buf[d + j] = x[row + j * sw];
-                            }
-                        }
-                    }
-                }
-            }
-        }
     }
 
     /**

@@ -44,6 +44,18 @@ interface Kernels {
      */
     void taps(int len, float[] x, int xBase, int[] tapOff, float[] w, int wOff, int nTaps, float[] out, int outOff);
 
+    /**
+     * out[outOff + i*ldo + j] += sum over t in [0, len) of a[aOff + i*lda + t] * b[bOff[bIdx + j] + t], for
+     * i in [0, 4) and j in [0, 4): a 4 x 4 block of dot products with the reduction along the vector lanes,
+     * both operands read in place (weight gradient: a = output-gradient rows, b = shifted input rows).
+     * {@code len} must be a multiple of {@link #dotBlockLength()}; callers zero-pad the a rows.
+     */
+    void dotTile(int len, float[] a, int aOff, int lda, float[] b, int[] bOff, int bIdx, float[] out, int outOff,
+                 int ldo);
+
+    /** The granule of {@link #dotTile}'s length. */
+    int dotBlockLength();
+
     /** y[yOff + t] += alpha * x[xOff + t] for t in [0, len). */
     void axpy(int len, float alpha, float[] x, int xOff, float[] y, int yOff);
 

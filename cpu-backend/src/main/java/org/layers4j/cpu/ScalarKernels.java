@@ -88,6 +88,21 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void dotTile(int len, float[] a, int aOff, int lda, float[] b, int[] bOff, int bIdx, float[] out, int outOff,
+                        int ldo) {
+        for (int i = 0; i < 4; i++) {
+            for (int j = 0; j < 4; j++) {
+                out[outOff + i * ldo + j] += dot(len, a, aOff + i * lda, b, bOff[bIdx + j]);
+            }
+        }
+    }
+
+    @Override
+    public int dotBlockLength() {
+        return 1;
+    }
+
+    @Override
     public void axpy(int len, float alpha, float[] x, int xOff, float[] y, int yOff) {
         for (int t = 0; t < len; t++) {
             y[yOff + t] += alpha * x[xOff + t];

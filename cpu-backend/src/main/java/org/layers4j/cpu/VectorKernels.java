@@ -273,6 +273,82 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void dotTile(int len, float[] a, int aOff, int lda, float[] b, int[] bOff, int bIdx, float[] out, int outOff,
+                        int ldo) {
+        int a0 = aOff + 0 * lda;
+        int a1 = aOff + 1 * lda;
+        int a2 = aOff + 2 * lda;
+        int a3 = aOff + 3 * lda;
+        int b0 = bOff[bIdx + 0];
+        int b1 = bOff[bIdx + 1];
+        int b2 = bOff[bIdx + 2];
+        int b3 = bOff[bIdx + 3];
+        FloatVector s00 = FloatVector.zero(S);
+        FloatVector s01 = FloatVector.zero(S);
+        FloatVector s02 = FloatVector.zero(S);
+        FloatVector s03 = FloatVector.zero(S);
+        FloatVector s10 = FloatVector.zero(S);
+        FloatVector s11 = FloatVector.zero(S);
+        FloatVector s12 = FloatVector.zero(S);
+        FloatVector s13 = FloatVector.zero(S);
+        FloatVector s20 = FloatVector.zero(S);
+        FloatVector s21 = FloatVector.zero(S);
+        FloatVector s22 = FloatVector.zero(S);
+        FloatVector s23 = FloatVector.zero(S);
+        FloatVector s30 = FloatVector.zero(S);
+        FloatVector s31 = FloatVector.zero(S);
+        FloatVector s32 = FloatVector.zero(S);
+        FloatVector s33 = FloatVector.zero(S);
+        for (int t = 0; t < len; t += L) {
+            FloatVector v0 = FloatVector.fromArray(S, b, b0 + t);
+            FloatVector v1 = FloatVector.fromArray(S, b, b1 + t);
+            FloatVector v2 = FloatVector.fromArray(S, b, b2 + t);
+            FloatVector v3 = FloatVector.fromArray(S, b, b3 + t);
+            FloatVector u0 = FloatVector.fromArray(S, a, a0 + t);
+            s00 = u0.fma(v0, s00);
+            s01 = u0.fma(v1, s01);
+            s02 = u0.fma(v2, s02);
+            s03 = u0.fma(v3, s03);
+            FloatVector u1 = FloatVector.fromArray(S, a, a1 + t);
+            s10 = u1.fma(v0, s10);
+            s11 = u1.fma(v1, s11);
+            s12 = u1.fma(v2, s12);
+            s13 = u1.fma(v3, s13);
+            FloatVector u2 = FloatVector.fromArray(S, a, a2 + t);
+            s20 = u2.fma(v0, s20);
+            s21 = u2.fma(v1, s21);
+            s22 = u2.fma(v2, s22);
+            s23 = u2.fma(v3, s23);
+            FloatVector u3 = FloatVector.fromArray(S, a, a3 + t);
+            s30 = u3.fma(v0, s30);
+            s31 = u3.fma(v1, s31);
+            s32 = u3.fma(v2, s32);
+            s33 = u3.fma(v3, s33);
+        }
+        out[outOff + 0 * ldo + 0] += s00.reduceLanes(VectorOperators.ADD);
+        out[outOff + 0 * ldo + 1] += s01.reduceLanes(VectorOperators.ADD);
+        out[outOff + 0 * ldo + 2] += s02.reduceLanes(VectorOperators.ADD);
+        out[outOff + 0 * ldo + 3] += s03.reduceLanes(VectorOperators.ADD);
+        out[outOff + 1 * ldo + 0] += s10.reduceLanes(VectorOperators.ADD);
+        out[outOff + 1 * ldo + 1] += s11.reduceLanes(VectorOperators.ADD);
+        out[outOff + 1 * ldo + 2] += s12.reduceLanes(VectorOperators.ADD);
+        out[outOff + 1 * ldo + 3] += s13.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2 * ldo + 0] += s20.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2 * ldo + 1] += s21.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2 * ldo + 2] += s22.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2 * ldo + 3] += s23.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3 * ldo + 0] += s30.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3 * ldo + 1] += s31.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3 * ldo + 2] += s32.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3 * ldo + 3] += s33.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public int dotBlockLength() {
+        return L;
+    }
+
+    @Override
     public void axpy(int len, float alpha, float[] x, int xOff, float[] y, int yOff) {
         FloatVector av = FloatVector.broadcast(S, alpha);
         int t = 0;
