@@ -33,6 +33,8 @@ public final class CudnnBackend implements Backend {
     private final ContextPool contexts;
     private final Descriptors descriptors;
     private final Convolutions convolutions;
+    /** One float +inf on the device: the other operand of the ReLU gradient's NaN mask. */
+    private final DeviceAllocator.Block positiveInfinity;
 
     CudnnBackend(int device, CudaSettings settings) {
         this.device = device;
@@ -43,6 +45,10 @@ public final class CudnnBackend implements Backend {
         this.contexts = new ContextPool(device, allocator);
         this.descriptors = new Descriptors(settings.mathType());
         this.convolutions = new Convolutions(device, settings, descriptors, allocator);
+        this.positiveInfinity = allocator.allocate(Sizeof.FLOAT);
+        CudaFailure.cuda(JCuda.cudaMemcpy(positiveInfinity.pointer, Pointer.to(new float[] {Float.POSITIVE_INFINITY}),
+                Sizeof.FLOAT, cudaMemcpyKind.cudaMemcpyHostToDevice), "cudaMemcpy host to device");
+        CudaFailure.cuda(JCuda.cudaStreamSynchronize(new cudaStream_t()), "cudaStreamSynchronize");
         // fail now, not at the first layer, if this device cannot run cuDNN
         contexts.run(ctx -> null);
     }
@@ -171,8 +177,10 @@ public final class CudnnBackend implements Backend {
     }
 
     /**
-     * cuDNN's ReLU backward wants the forward output y; for ReLU, y > 0 exactly where x > 0, so x
-     * serves as y and the gradient at exactly 0 is 0, as in PyTorch.
+     * PyTorch's ReLU gradient passes dy wherever x is not <= 0, NaN included; cuDNN's passes it only
+     * where its y operand is > 0. So y is built as m = min(x, +inf) with NaN not propagated — m is x,
+     * except NaN becomes +inf — and m serves as both x and y of cudnnActivationBackward: the gradient is
+     * dy where x > 0 or x is NaN, and 0 at exactly ±0, as in PyTorch and the CPU backend.
      */
     @Override
     public void reluBackward(Tensor x, Tensor dy, Tensor dx) {
@@ -180,11 +188,16 @@ public final class CudnnBackend implements Backend {
             return;
         }
         cudnnTensorDescriptor d = descriptors.tensor(TensorLayout.nchw(x.shape()));
+        cudnnTensorDescriptor scalar = descriptors.tensor(TensorLayout.contiguous(1, 1, 1, 1));
         Pointer px = pointer(x);
         Pointer pdy = pointer(dy);
         Pointer pdx = pointer(dx);
+        long bytes = (long) x.shape().size() * Sizeof.FLOAT;
         contexts.run(ctx -> {
-            CudaFailure.cudnn(JCudnn.cudnnActivationBackward(ctx.handle, descriptors.relu(), ONE, d, px, d, pdy, d, px,
+            Pointer m = ctx.scratch(bytes).pointer;
+            CudaFailure.cudnn(JCudnn.cudnnOpTensor(ctx.handle, descriptors.minIgnoringNan(), ONE, d, px, ONE, scalar,
+                    positiveInfinity.pointer, ZERO, d, m), "cudnnOpTensor (ReLU gradient mask)");
+            CudaFailure.cudnn(JCudnn.cudnnActivationBackward(ctx.handle, descriptors.relu(), ONE, d, m, d, pdy, d, m,
                     ZERO, d, pdx), "cudnnActivationBackward (ReLU)");
             return null;
         });

@@ -8,6 +8,7 @@ import jcuda.jcudnn.JCudnn;
 import jcuda.jcudnn.cudnnActivationDescriptor;
 import jcuda.jcudnn.cudnnConvolutionDescriptor;
 import jcuda.jcudnn.cudnnFilterDescriptor;
+import jcuda.jcudnn.cudnnOpTensorDescriptor;
 import jcuda.jcudnn.cudnnTensorDescriptor;
 import org.layers4j.spi.ConvGeometry;
 
@@ -29,6 +30,10 @@ final class Descriptors implements AutoCloseable {
     static final int RELU = 1;
     /** cudnnNanPropagation_t CUDNN_PROPAGATE_NAN: max(NaN, 0) is NaN, as in PyTorch. */
     static final int PROPAGATE_NAN = 1;
+    /** cudnnNanPropagation_t CUDNN_NOT_PROPAGATE_NAN: min(NaN, b) is b. */
+    static final int NOT_PROPAGATE_NAN = 0;
+    /** cudnnOpTensorOp_t CUDNN_OP_TENSOR_MIN. */
+    static final int OP_TENSOR_MIN = 2;
 
     /** The descriptors of one convolution geometry. */
     record Conv(ConvLayouts layouts, cudnnTensorDescriptor x, cudnnFilterDescriptor w, cudnnTensorDescriptor y,
@@ -41,10 +46,12 @@ final class Descriptors implements AutoCloseable {
     private final List<cudnnFilterDescriptor> filters = new ArrayList<>();
     private final List<cudnnConvolutionDescriptor> convDescs = new ArrayList<>();
     private final cudnnActivationDescriptor relu;
+    private final cudnnOpTensorDescriptor minIgnoringNan;
 
     Descriptors(int mathType) {
         this.mathType = mathType;
         this.relu = createRelu();
+        this.minIgnoringNan = createMinIgnoringNan();
     }
 
     /** The tensor descriptor of a layout, created on first use. */
@@ -59,6 +66,11 @@ final class Descriptors implements AutoCloseable {
 
     cudnnActivationDescriptor relu() {
         return relu;
+    }
+
+    /** min(a, b) where a NaN operand yields the other one: maps NaN to +inf against a +inf operand. */
+    cudnnOpTensorDescriptor minIgnoringNan() {
+        return minIgnoringNan;
     }
 
     private Conv createConv(ConvGeometry g) {
@@ -133,6 +145,17 @@ final class Descriptors implements AutoCloseable {
         return d;
     }
 
+    static cudnnOpTensorDescriptor createMinIgnoringNan() {
+        cudnnOpTensorDescriptor d = new cudnnOpTensorDescriptor();
+        CudaFailure.cudnn(JCudnn.cudnnCreateOpTensorDescriptor(d), "cudnnCreateOpTensorDescriptor");
+        int s = JCudnn.cudnnSetOpTensorDescriptor(d, OP_TENSOR_MIN, FLOAT, NOT_PROPAGATE_NAN);
+        if (s != 0) {
+            JCudnn.cudnnDestroyOpTensorDescriptor(d);
+            CudaFailure.cudnn(s, "cudnnSetOpTensorDescriptor(MIN, NOT_PROPAGATE_NAN)");
+        }
+        return d;
+    }
+
     /** How many tensor descriptors exist (reuse means this stops growing). */
     int tensorCount() {
         return tensors.size();
@@ -163,6 +186,7 @@ final class Descriptors implements AutoCloseable {
         }
         convs.clear();
         status = firstError(status, JCudnn.cudnnDestroyActivationDescriptor(relu));
+        status = firstError(status, JCudnn.cudnnDestroyOpTensorDescriptor(minIgnoringNan));
         CudaFailure.cudnn(status, "destroying cuDNN descriptors");
     }
 

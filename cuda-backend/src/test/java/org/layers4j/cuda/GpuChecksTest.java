@@ -67,6 +67,31 @@ class GpuChecksTest {
     }
 
     @Test
+    void reluAtNanZeroAndInfinityMatchesTheCpuBackendForwardAndBackward() {
+        float[] x = {Float.NaN, -0f, 0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1f, -1f};
+        float[] dy = {5, 6, 7, 8, 9, 10, 11};
+        float[][] out = new float[2][];
+        int i = 0;
+        for (Backend be : new Backend[] {Backends.get("cpu"), Backends.get("cuda")}) {
+            try (Tensor tx = be.upload(x, Shape.of(7)); Tensor tdy = be.upload(dy, Shape.of(7));
+                 Tensor y = be.allocate(Shape.of(7)); Tensor dx = be.allocate(Shape.of(7))) {
+                be.reluForward(tx, y);
+                be.reluBackward(tx, tdy, dx);
+                out[i++] = concat(y.toArray(), dx.toArray());
+            }
+        }
+        // PyTorch: the gradient passes where x is not <= 0, so NaN and +inf pass it, ±0 do not
+        assertArrayEquals(new float[] {Float.NaN, 0, 0, Float.POSITIVE_INFINITY, 0, 1, 0, 5, 0, 0, 8, 0, 10, 0}, out[0]);
+        assertArrayEquals(out[0], out[1]);
+    }
+
+    private static float[] concat(float[] a, float[] b) {
+        float[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
+    @Test
     void tensorsOfAnotherBackendAreRejectedBeforeNativeCode() {
         Backend cpu = Backends.get("cpu");
         try (CudnnBackend b = GpuChecks.backend();
