@@ -37,7 +37,7 @@ public final class CpuBackend implements Backend {
         this.kernels = Kernels.select(config.get(Kernels.KERNELS_KEY, "auto").value());
         this.runner = new ParallelRunner(threads);
         this.conv = new ConvEngine(kernels, runner);
-        this.elementwise = new Elementwise(runner);
+        this.elementwise = new Elementwise(runner, kernels);
         if (config.getBoolean(WARMUP_KEY, true)) {
             long t0 = System.nanoTime();
             JitWarmup.once(kernels, conv);

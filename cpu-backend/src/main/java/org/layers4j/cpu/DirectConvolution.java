@@ -76,14 +76,17 @@ final class DirectConvolution {
             float[] xp = ws.paddedPlane(g.h(), g.w(), g.padH(), g.padW());
             float[] dyp = ws.floats(Workspace.Slot.PLANE2, oh * wp);
             Arrays.fill(dw, k * kk, (k + 1) * kk, 0f);
+            if (unit) {
+                // dy is laid out with the padded row stride so one dot covers all rows; the junk columns
+                // between rows are never overwritten by the row copies, so zeroing them once suffices
+                Arrays.fill(dyp, 0, oh * wp, 0f);
+            }
             for (int img = 0; img < g.n(); img++) {
                 copyInterior(x, (img * g.c() + c) * g.h() * g.w(), g.h(), g.w(), g.padH(), g.padW(), xp);
                 int dyOff = (img * g.k() + k) * oh * ow;
                 if (unit) {
-                    // dy laid out with the padded row stride, junk columns zeroed, so one dot covers all rows
                     for (int r = 0; r < oh; r++) {
                         System.arraycopy(dy, dyOff + r * ow, dyp, r * wp, ow);
-                        Arrays.fill(dyp, r * wp + ow, (r + 1) * wp, 0f);
                     }
                     int len = (oh - 1) * wp + ow;
                     for (int i = 0; i < kk; i++) {

@@ -13,9 +13,11 @@ final class Elementwise {
     private static final int CHUNK = 1 << 16;
 
     private final ParallelRunner runner;
+    private final Kernels kn;
 
-    Elementwise(ParallelRunner runner) {
+    Elementwise(ParallelRunner runner, Kernels kn) {
         this.runner = runner;
+        this.kn = kn;
     }
 
     void reluForward(float[] x, float[] y, int size) {
@@ -57,27 +59,12 @@ final class Elementwise {
         });
     }
 
-    /** db[k] = sum of dy[n][k][s]: float sums per plane, combined in double across planes. */
+    /** db[k] = sum of dy[n][k][s]: vector float sums per plane, combined in double across planes. */
     void biasGradient(float[] dy, float[] db, int n, int k, int plane) {
         runner.run(k, ch -> {
             double total = 0;
             for (int img = 0; img < n; img++) {
-                int off = (img * k + ch) * plane;
-                float s0 = 0f;
-                float s1 = 0f;
-                float s2 = 0f;
-                float s3 = 0f;
-                int i = 0;
-                for (; i + 4 <= plane; i += 4) {
-                    s0 += dy[off + i];
-                    s1 += dy[off + i + 1];
-                    s2 += dy[off + i + 2];
-                    s3 += dy[off + i + 3];
-                }
-                for (; i < plane; i++) {
-                    s0 += dy[off + i];
-                }
-                total += (s0 + s1) + (s2 + s3);
+                total += kn.sum(plane, dy, (img * k + ch) * plane);
             }
             db[ch] = (float) total;
         });

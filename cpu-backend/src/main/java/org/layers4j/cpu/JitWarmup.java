@@ -105,6 +105,8 @@ final class JitWarmup {
             kn.taps(2 * nr + (i & 7), b, 0, rows, w, 0, 4, out, 0);
             kn.dot(2 * nr + (i & 7), b, 0, out, 0);
             kn.axpy(nr + (i & 7), 0.5f, b, 0, out, 0);
+            kn.sum(2 * nr + (i & 7), b, 0);
+            kn.dotTile(2 * nr, b, 0, nr, b, rows, 0, out, 0, 4);
         }
     }
 

@@ -56,6 +56,9 @@ interface Kernels {
     /** The granule of {@link #dotTile}'s length. */
     int dotBlockLength();
 
+    /** Sum of x[xOff + t] for t in [0, len), accumulated in float32 lanes. */
+    float sum(int len, float[] x, int xOff);
+
     /** y[yOff + t] += alpha * x[xOff + t] for t in [0, len). */
     void axpy(int len, float alpha, float[] x, int xOff, float[] y, int yOff);
 

@@ -103,6 +103,25 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public float sum(int len, float[] x, int xOff) {
+        float s0 = 0f;
+        float s1 = 0f;
+        float s2 = 0f;
+        float s3 = 0f;
+        int t = 0;
+        for (; t + 4 <= len; t += 4) {
+            s0 += x[xOff + t];
+            s1 += x[xOff + t + 1];
+            s2 += x[xOff + t + 2];
+            s3 += x[xOff + t + 3];
+        }
+        for (; t < len; t++) {
+            s0 += x[xOff + t];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    @Override
     public void axpy(int len, float alpha, float[] x, int xOff, float[] y, int yOff) {
         for (int t = 0; t < len; t++) {
             y[yOff + t] += alpha * x[xOff + t];

@@ -349,6 +349,22 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public float sum(int len, float[] x, int xOff) {
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = s0;
+        int t = 0;
+        for (; t + 2 * L <= len; t += 2 * L) {
+            s0 = s0.add(FloatVector.fromArray(S, x, xOff + t));
+            s1 = s1.add(FloatVector.fromArray(S, x, xOff + t + L));
+        }
+        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        for (; t < len; t++) {
+            s += x[xOff + t];
+        }
+        return s;
+    }
+
+    @Override
     public void axpy(int len, float alpha, float[] x, int xOff, float[] y, int yOff) {
         FloatVector av = FloatVector.broadcast(S, alpha);
         int t = 0;
