@@ -42,7 +42,10 @@ public interface Backend extends AutoCloseable {
     /** y = max(x, 0); NaN propagates. */
     void reluForward(Tensor x, Tensor y);
 
-    /** dx = dy where x > 0, else 0 (the gradient at exactly 0 is 0, as PyTorch). */
+    /**
+     * dx = dy where x is not <= 0 (positive or NaN), else 0: PyTorch's threshold_backward, so the
+     * gradient at exactly 0 is 0 and NaN passes dy through.
+     */
     void reluBackward(Tensor x, Tensor dy, Tensor dx);
 
     /** padded[N,C,H+top+bottom,W+left+right] = x[N,C,H,W] padded as the plan says. */
