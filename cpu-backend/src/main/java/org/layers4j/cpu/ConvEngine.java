@@ -9,7 +9,8 @@ import org.layers4j.spi.ConvGeometry;
  * every other forward is an indirect GEMM over a padded, polyphase input band ({@link IndirectConvolution}).
  * Backward data at stride 1 is the forward convolution of the output gradient with flipped, transposed
  * weights, so it runs on the same kernels; other strides use a GEMM into a column tile followed by
- * col2im. The weight gradient is an implicit-im2col GEMM ({@link Gemm}, {@link Packers}). Work is split
+ * col2im ({@link Gemm}, {@link Packers}). The weight gradient is computed from the forward's band buffers
+ * ({@link BandWeightGradient}). Work is split
  * into independent tasks (image x group x band, input channels, or weight columns) so that no two tasks
  * write the same element and no reduction between threads is needed.
  */

@@ -11,8 +11,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The pure-Java backend: tensors are {@code float[]} on the heap, convolutions run on blocked
- * implicit-im2col GEMMs and direct depthwise loops ({@link ConvEngine}) with Vector API or scalar inner
+ * The pure-Java backend: tensors are {@code float[]} on the heap, convolutions run as register-blocked
+ * GEMMs over padded input bands and direct depthwise loops ({@link ConvEngine}) with Vector API or scalar inner
  * kernels ({@link Kernels}), on a fixed pool of {@code layers4j.cpu.threads} threads (default: the
  * available processors). All state shared between calls is immutable or thread-confined (per-thread
  * scratch buffers), so any number of threads may call it at once.

@@ -2,8 +2,9 @@ package org.layers4j.cpu;
 
 /**
  * A single-threaded blocked GEMM driver in the BLIS style: C[m x n] (=|+=) A[m x k] B[k x n], with A and
- * B delivered by packers that write register-friendly panels straight from their source (a weight
- * matrix, a transposed one, an implicit im2col matrix) so that no intermediate matrix is materialized.
+ * B delivered by packers that write register-friendly panels straight from their source (a transposed
+ * weight matrix, a gradient matrix) so that no intermediate matrix is materialized. Used by the strided
+ * backward-data path (GEMM into a column tile, then col2im).
  * The depth is cut into blocks of {@link #KC} so a B micro-panel stays in L1 and the packed B block in
  * L2; rows are cut into blocks of {@link #MC}. Threads split the work above this level.
  */
