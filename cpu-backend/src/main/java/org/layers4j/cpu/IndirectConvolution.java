@@ -19,6 +19,8 @@ final class IndirectConvolution {
     private static final int DEPTH_BLOCK = 1024;
     /** Columns per pointwise task: B rows are read in place in chunks of at most this many outputs. */
     private static final int POINTWISE_CHUNK = 1024;
+    /** Packed weights at least this large are packed by all threads (one group per task). */
+    private static final int PARALLEL_PACK_FLOATS = 8192;
 
     private final Kernels kn;
     private final ParallelRunner runner;
@@ -147,12 +149,15 @@ final class IndirectConvolution {
         });
     }
 
-    /** A[grp][rb][kk][i] = w[grp*Kg + rb + i][kk] in blocks of mr rows, rows past Kg zero: the A panels. */
-    private static float[] packWeights(ConvGeometry g, float[] w, int kpad, int mr) {
+    /**
+     * A[grp][rb][kk][i] = w[grp*Kg + rb + i][kk] in blocks of mr rows, rows past Kg zero: the A panels.
+     * Groups are packed in parallel: with many small groups the packing is a few per cent of the call.
+     */
+    private float[] packWeights(ConvGeometry g, float[] w, int kpad, int mr) {
         int kg = g.kPerGroup();
         int kd = g.cPerGroup() * g.kh() * g.kw();
         float[] a = Workspace.get().floats(Workspace.Slot.PACKED_WEIGHTS, g.groups() * kpad * kd);
-        for (int grp = 0; grp < g.groups(); grp++) {
+        ParallelRunner.Task packGroup = grp -> {
             for (int rb = 0; rb < kpad; rb += mr) {
                 int block = grp * kpad * kd + rb * kd;
                 for (int i = 0; i < mr; i++) {
@@ -168,6 +173,13 @@ final class IndirectConvolution {
                         }
                     }
                 }
+            }
+        };
+        if (g.groups() > 1 && (long) g.groups() * kpad * kd >= PARALLEL_PACK_FLOATS) {
+            runner.run(g.groups(), packGroup);
+        } else {
+            for (int grp = 0; grp < g.groups(); grp++) {
+                packGroup.run(grp);
             }
         }
         return a;
