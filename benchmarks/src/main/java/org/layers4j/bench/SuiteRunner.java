@@ -22,8 +22,11 @@ import org.layers4j.spi.ConvGeometry;
  * backward is grad input + grad weight + grad bias. Median of timed runs after warm-up, like
  * shared/bench/torch_reference.py and benchmarks/torch_backward.py, so the numbers sit side by side.
  *
+ * <p>With {@code --api} the same work goes through the public layer API instead ({@link ApiTimer}), as the
+ * CLI's {@code bench} does: a new output (or gradient) tensor per call, closed after it.
+ *
  * <p>Usage: {@code java --add-modules jdk.incubator.vector -cp ... org.layers4j.bench.SuiteRunner
- * [--suite FILE] [--threads 2] [--reps 10] [--warmup 3] [--warmup-seconds 0] [--backward] [--case NAME]...
+ * [--suite FILE] [--threads 2] [--reps 10] [--warmup 3] [--warmup-seconds 0] [--backward] [--api] [--case NAME]...
  * [--kernels auto|scalar] [--json OUT]}
  */
 public final class SuiteRunner {
@@ -37,6 +40,7 @@ public final class SuiteRunner {
         int warmup = 3;
         double warmupSeconds = 0;
         boolean backward = false;
+        boolean api = false;
         String kernels = "auto";
         String json = null;
         List<String> only = new ArrayList<>();
@@ -48,6 +52,7 @@ public final class SuiteRunner {
                 case "--warmup": warmup = Integer.parseInt(args[++i]); break;
                 case "--warmup-seconds": warmupSeconds = Double.parseDouble(args[++i]); break;
                 case "--backward": backward = true; break;
+                case "--api": api = true; break;
                 case "--kernels": kernels = args[++i]; break;
                 case "--json": json = args[++i]; break;
                 case "--case": only.add(args[++i]); break;
@@ -68,7 +73,8 @@ public final class SuiteRunner {
                     continue;
                 }
                 ConvGeometry g = geometry(c);
-                double ms = time(be, g, backward, warmup, warmupSeconds, reps);
+                double ms = api ? ApiTimer.time(be, c, backward, warmup, warmupSeconds, reps)
+                        : time(be, g, backward, warmup, warmupSeconds, reps);
                 double gflops = (backward ? 2 : 1) * g.flops() / (ms * 1e-3) / 1e9;
                 System.out.printf("%-14s %9.2f ms %8.1f GFLOP/s%n", name, ms, gflops);
                 ObjectNode o = results.addObject();
@@ -180,7 +186,7 @@ public final class SuiteRunner {
         }
     }
 
-    private static double median(double[] v) {
+    static double median(double[] v) {
         double[] t = v.clone();
         Arrays.sort(t);
         int n = t.length;

@@ -27,6 +27,8 @@ public final class CpuBackend implements Backend {
     private final ConvEngine conv;
     private final Elementwise elementwise;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Arrays of closed tensors for reuse: up to 32 Mi floats (128 MiB). */
+    private final ArrayPool pool = new ArrayPool(32L * 1024 * 1024);
 
     /**
      * A backend configured by {@code layers4j.cpu.threads}, {@code layers4j.cpu.kernels} and
@@ -68,7 +70,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor allocate(Shape shape) {
-        return Tensor.wrap(this, shape, new CpuStorage(new float[shape.size()]));
+        return Tensor.wrap(this, shape, new CpuStorage(pool.zeros(shape.size()), pool));
     }
 
     @Override
@@ -77,7 +79,9 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("data has " + data.length + " values but shape " + shape.dimsString()
                     + " needs " + shape.size());
         }
-        return Tensor.wrap(this, shape, new CpuStorage(data.clone()));
+        float[] copy = pool.uninitialized(data.length);
+        System.arraycopy(data, 0, copy, 0, data.length);
+        return Tensor.wrap(this, shape, new CpuStorage(copy, pool));
     }
 
     @Override
@@ -138,6 +142,7 @@ public final class CpuBackend implements Backend {
     public void close() {
         if (closed.compareAndSet(false, true)) {
             runner.close();
+            pool.close();
         }
     }
 

@@ -4,15 +4,17 @@ import org.layers4j.Tensor;
 import org.layers4j.spi.TensorStorage;
 
 /**
- * Host memory of a CPU tensor: one contiguous row-major {@code float[]}. Release only drops the
- * reference so that a closed tensor's memory can be collected even while a stale view object lingers;
+ * Host memory of a CPU tensor: one contiguous row-major {@code float[]}. Release drops the reference (so a
+ * stale view object cannot reach the memory) and hands the array back to the backend's {@link ArrayPool};
  * the Cleaner may call it from its own thread, hence the volatile field.
  */
 final class CpuStorage implements TensorStorage {
     private volatile float[] data;
+    private final ArrayPool pool;
 
-    CpuStorage(float[] data) {
+    CpuStorage(float[] data, ArrayPool pool) {
         this.data = data;
+        this.pool = pool;
     }
 
     float[] data() {
@@ -25,7 +27,11 @@ final class CpuStorage implements TensorStorage {
 
     @Override
     public void release() {
+        float[] d = data;
         data = null;
+        if (d != null && pool != null) {
+            pool.give(d);
+        }
     }
 
     /** The array behind a CPU tensor; core has already checked that the tensor lives on this backend. */

@@ -139,6 +139,23 @@ class BackendLifecycleTest {
     }
 
     @Test
+    void allocateAfterCloseOfASameSizedTensorReturnsZerosInFreshStorage() {
+        try (CpuBackend b = TestSupport.backend("vector", 1)) {
+            Shape s = Shape.of(4, 64, 100);
+            float[] ones = new float[s.size()];
+            java.util.Arrays.fill(ones, 1f);
+            Tensor first = b.upload(ones, s);
+            first.close();
+            try (Tensor second = b.allocate(s); Tensor third = b.upload(ones, s)) {
+                assertArrayEquals(new float[s.size()], second.toArray());
+                assertArrayEquals(ones, third.toArray());
+                assertArrayEquals(new float[s.size()], second.toArray(), "two live tensors share no memory");
+            }
+            assertThrows(IllegalStateException.class, first::toArray);
+        }
+    }
+
+    @Test
     void uploadCopiesAndDownloadReturnsACopy() {
         try (CpuBackend b = TestSupport.backend("scalar", 1)) {
             float[] data = {1f, 2f, 3f};
