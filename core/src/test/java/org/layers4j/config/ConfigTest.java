@@ -31,6 +31,23 @@ class ConfigTest {
     }
 
     @Test
+    void loadReadsLayers4jPropertiesFromTheClasspath(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Files.writeString(dir.resolve(Config.PROPERTIES_FILE), "layers4j.test.fromfile=42\n");
+        Thread t = Thread.currentThread();
+        ClassLoader previous = t.getContextClassLoader();
+        try (java.net.URLClassLoader cl = new java.net.URLClassLoader(new java.net.URL[] {dir.toUri().toURL()}, null)) {
+            t.setContextClassLoader(cl);
+            Config.Value v = Config.load().get("layers4j.test.fromfile").orElseThrow();
+            assertEquals("42", v.value());
+            assertEquals(Config.Source.PROPERTIES_FILE, v.source());
+            assertTrue(v.origin().endsWith(Config.PROPERTIES_FILE), v.origin());
+        } finally {
+            t.setContextClassLoader(previous);
+        }
+    }
+
+    @Test
     void environmentNameIsUpperCaseWithUnderscores() {
         assertEquals("LAYERS4J_CPU_THREADS", Config.environmentName("layers4j.cpu.threads"));
     }
