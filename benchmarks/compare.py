@@ -2,7 +2,7 @@
 """Side-by-side layers4j CPU vs PyTorch on the suite: runs both, interleaved, for several rounds and
 prints a Markdown table of per-case medians (over rounds of per-run medians), ratios and geometric means.
 
-Usage: python3 benchmarks/compare.py [--threads 2] [--rounds 3] [--backward] [--warmup 20] [--torch-python /usr/bin/python3]
+Usage: python3 benchmarks/compare.py [--threads 2] [--rounds 3] [--backward] [--api] [--warmup 20] [--torch-python /usr/bin/python3]
 Needs: mvn -q -pl benchmarks -am package -DskipTests (for benchmarks/run-suite.sh), and python3-torch.
 The layers4j side warms up for >= 1.5 s per case (PyTorch: 3 runs) because the JVM compiles its kernels at run time.
 """
@@ -14,11 +14,13 @@ WARMUP_SECONDS = 1.5
 ROOT = os.path.dirname(HERE)
 
 
-def run_layers4j(threads, backward, warmup, out):
+def run_layers4j(threads, backward, warmup, out, api=False):
     cmd = [os.path.join(HERE, "run-suite.sh"), "--threads", str(threads), "--warmup", str(warmup),
            "--warmup-seconds", str(WARMUP_SECONDS), "--json", out]
     if backward:
         cmd.append("--backward")
+    if api:
+        cmd.append("--api")
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return json.load(open(out))["results"]
 
@@ -35,17 +37,19 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--backward", action="store_true")
+    ap.add_argument("--api", action="store_true", help="time layers4j through the public layer API (new output per call)")
     ap.add_argument("--torch-python", default="/usr/bin/python3")
     a = ap.parse_args()
     ours, theirs = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(a.rounds):
-            for res in run_layers4j(a.threads, a.backward, a.warmup, os.path.join(tmp, "l.json")):
+            for res in run_layers4j(a.threads, a.backward, a.warmup, os.path.join(tmp, "l.json"), a.api):
                 ours.setdefault(res["name"], []).append(res)
             for res in run_torch(a.torch_python, a.threads, a.backward, os.path.join(tmp, "t.json")):
                 theirs.setdefault(res["name"], []).append(res)
     mode = "backward (dx + dw + db)" if a.backward else "forward (conv + bias)"
-    print("%s, %d threads, median of %d rounds (each the median of 10 timed runs)\n" % (mode, a.threads, a.rounds))
+    print("%s%s, %d threads, median of %d rounds (each the median of 10 timed runs)\n"
+          % (mode, ", layers4j through the layer API" if a.api else "", a.threads, a.rounds))
     print("| case | layers4j ms | PyTorch ms | layers4j GFLOP/s | PyTorch GFLOP/s | layers4j / PyTorch speed |")
     print("|---|---:|---:|---:|---:|---:|")
     ratios = []

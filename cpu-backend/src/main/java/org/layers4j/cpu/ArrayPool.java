@@ -1,6 +1,5 @@
 package org.layers4j.cpu;
 
-import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicLong;
@@ -9,7 +8,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Recycles the arrays of closed tensors for the next allocation of the same size. A layer allocates its
  * output on every call; at the suite's sizes (1–26 MiB) each such array is a G1 "humongous" allocation,
  * which takes the slow allocation path and starts a GC cycle every few dozen calls. Reusing them turns that
- * into a zero fill. Bounded (by default 128 MiB of pooled arrays, only arrays of at least 64 KiB), safe to
+ * into a zero fill, which the backend spreads over its threads. Bounded (by default 128 MiB of pooled arrays, only arrays of at least 64 KiB), safe to
  * feed from the Cleaner thread, and emptied when the backend closes.
  */
 final class ArrayPool {
@@ -25,14 +24,9 @@ final class ArrayPool {
         this.maxFloats = maxFloats;
     }
 
-    /** A zero-filled array of exactly {@code size} floats. */
-    float[] zeros(int size) {
-        float[] a = poll(size);
-        if (a == null) {
-            return new float[size];
-        }
-        Arrays.fill(a, 0f);
-        return a;
+    /** A recycled array of exactly {@code size} floats with undefined contents, or null when none is free. */
+    float[] recycled(int size) {
+        return poll(size);
     }
 
     /** An array of exactly {@code size} floats with undefined contents, for callers that overwrite it all. */

@@ -70,7 +70,13 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor allocate(Shape shape) {
-        return Tensor.wrap(this, shape, new CpuStorage(pool.zeros(shape.size()), pool));
+        float[] a = pool.recycled(shape.size());
+        if (a == null) {
+            a = new float[shape.size()];
+        } else {
+            elementwise.zero(a);
+        }
+        return Tensor.wrap(this, shape, new CpuStorage(a, pool));
     }
 
     @Override

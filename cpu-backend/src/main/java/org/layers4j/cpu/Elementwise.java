@@ -20,6 +20,11 @@ final class Elementwise {
         this.kn = kn;
     }
 
+    /** Zeroes a whole array, in parallel chunks when it is large. */
+    void zero(float[] a) {
+        runChunks(a.length, (from, to) -> Arrays.fill(a, from, to, 0f));
+    }
+
     void reluForward(float[] x, float[] y, int size) {
         runChunks(size, (from, to) -> {
             for (int i = from; i < to; i++) {
