@@ -72,11 +72,9 @@ public final class CpuBackend implements Backend {
     public Tensor allocate(Shape shape) {
         float[] a = pool.recycled(shape.size());
         if (a == null) {
-            a = new float[shape.size()];
-        } else {
-            elementwise.zero(a);
+            return Tensor.wrap(this, shape, new CpuStorage(new float[shape.size()], pool, null));
         }
-        return Tensor.wrap(this, shape, new CpuStorage(a, pool));
+        return Tensor.wrap(this, shape, new CpuStorage(a, pool, elementwise::zero));
     }
 
     @Override
@@ -87,7 +85,7 @@ public final class CpuBackend implements Backend {
         }
         float[] copy = pool.uninitialized(data.length);
         System.arraycopy(data, 0, copy, 0, data.length);
-        return Tensor.wrap(this, shape, new CpuStorage(copy, pool));
+        return Tensor.wrap(this, shape, new CpuStorage(copy, pool, null));
     }
 
     @Override
@@ -97,17 +95,17 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void convolutionForward(ConvGeometry g, Tensor x, Tensor w, Tensor y) {
-        conv.forward(g, CpuStorage.of(x), CpuStorage.of(w), CpuStorage.of(y));
+        conv.forward(g, CpuStorage.of(x), CpuStorage.of(w), CpuStorage.overwrite(y));
     }
 
     @Override
     public void convolutionBackwardData(ConvGeometry g, Tensor dy, Tensor w, Tensor dx) {
-        conv.backwardData(g, CpuStorage.of(dy), CpuStorage.of(w), CpuStorage.of(dx));
+        conv.backwardData(g, CpuStorage.of(dy), CpuStorage.of(w), CpuStorage.overwrite(dx));
     }
 
     @Override
     public void convolutionBackwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw) {
-        conv.backwardFilter(g, CpuStorage.of(x), CpuStorage.of(dy), CpuStorage.of(dw));
+        conv.backwardFilter(g, CpuStorage.of(x), CpuStorage.of(dy), CpuStorage.overwrite(dw));
     }
 
     @Override
@@ -119,29 +117,29 @@ public final class CpuBackend implements Backend {
     @Override
     public void biasGradient(Tensor dy, Tensor db) {
         Shape s = dy.shape();
-        elementwise.biasGradient(CpuStorage.of(dy), CpuStorage.of(db), s.dim(0), s.dim(1), spatial(s));
+        elementwise.biasGradient(CpuStorage.of(dy), CpuStorage.overwrite(db), s.dim(0), s.dim(1), spatial(s));
     }
 
     @Override
     public void reluForward(Tensor x, Tensor y) {
-        elementwise.reluForward(CpuStorage.of(x), CpuStorage.of(y), x.shape().size());
+        elementwise.reluForward(CpuStorage.of(x), CpuStorage.overwrite(y), x.shape().size());
     }
 
     @Override
     public void reluBackward(Tensor x, Tensor dy, Tensor dx) {
-        elementwise.reluBackward(CpuStorage.of(x), CpuStorage.of(dy), CpuStorage.of(dx), x.shape().size());
+        elementwise.reluBackward(CpuStorage.of(x), CpuStorage.of(dy), CpuStorage.overwrite(dx), x.shape().size());
     }
 
     @Override
     public void pad(PaddingPlan plan, Tensor x, Tensor padded) {
         Shape s = x.shape();
-        elementwise.pad(plan, CpuStorage.of(x), CpuStorage.of(padded), s.dim(0) * s.dim(1), s.dim(2), s.dim(3));
+        elementwise.pad(plan, CpuStorage.of(x), CpuStorage.overwrite(padded), s.dim(0) * s.dim(1), s.dim(2), s.dim(3));
     }
 
     @Override
     public void padBackward(PaddingPlan plan, Tensor dPadded, Tensor dx) {
         Shape s = dx.shape();
-        elementwise.padBackward(plan, CpuStorage.of(dPadded), CpuStorage.of(dx), s.dim(0) * s.dim(1), s.dim(2), s.dim(3));
+        elementwise.padBackward(plan, CpuStorage.of(dPadded), CpuStorage.overwrite(dx), s.dim(0) * s.dim(1), s.dim(2), s.dim(3));
     }
 
     @Override

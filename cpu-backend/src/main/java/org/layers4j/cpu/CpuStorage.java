@@ -1,27 +1,57 @@
 package org.layers4j.cpu;
 
+import java.util.function.Consumer;
 import org.layers4j.Tensor;
 import org.layers4j.spi.TensorStorage;
 
 /**
  * Host memory of a CPU tensor: one contiguous row-major {@code float[]}. Release drops the reference (so a
  * stale view object cannot reach the memory) and hands the array back to the backend's {@link ArrayPool};
- * the Cleaner may call it from its own thread, hence the volatile field.
+ * the Cleaner may call it from its own thread, hence the volatile fields.
+ *
+ * <p>A tensor allocated on a recycled array must read as zeros, but most such tensors are outputs that the
+ * next operation overwrites in full. So the zero fill is deferred: {@link #of} (any read or in-place
+ * update) performs it first, {@link #overwrite} (an operation that writes every element) skips it.
  */
 final class CpuStorage implements TensorStorage {
     private volatile float[] data;
     private final ArrayPool pool;
+    private final Consumer<float[]> zeroer;
+    private volatile boolean pendingZero;
 
-    CpuStorage(float[] data, ArrayPool pool) {
+    /** Storage over {@code data}; with a non-null {@code zeroer} the array still has to be zeroed before use. */
+    CpuStorage(float[] data, ArrayPool pool, Consumer<float[]> zeroer) {
         this.data = data;
         this.pool = pool;
+        this.zeroer = zeroer;
+        this.pendingZero = zeroer != null;
     }
 
-    float[] data() {
+    private float[] live() {
         float[] d = data;
         if (d == null) {
             throw new IllegalStateException("CPU tensor storage has been released");
         }
+        return d;
+    }
+
+    float[] data() {
+        float[] d = live();
+        if (pendingZero) {
+            synchronized (this) {
+                if (pendingZero) {
+                    zeroer.accept(d);
+                    pendingZero = false;
+                }
+            }
+        }
+        return d;
+    }
+
+    /** The array for an operation that writes every element before reading any: the zero fill is dropped. */
+    float[] dataForOverwrite() {
+        float[] d = live();
+        pendingZero = false;
         return d;
     }
 
@@ -34,8 +64,13 @@ final class CpuStorage implements TensorStorage {
         }
     }
 
-    /** The array behind a CPU tensor; core has already checked that the tensor lives on this backend. */
+    /** The array behind a CPU tensor, as zeros if it was never written; core has checked the backend. */
     static float[] of(Tensor t) {
         return ((CpuStorage) t.storage()).data();
+    }
+
+    /** The array behind an output tensor that the calling operation writes in full. */
+    static float[] overwrite(Tensor t) {
+        return ((CpuStorage) t.storage()).dataForOverwrite();
     }
 }

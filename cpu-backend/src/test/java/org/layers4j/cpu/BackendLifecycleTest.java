@@ -156,6 +156,41 @@ class BackendLifecycleTest {
     }
 
     @Test
+    void aRecycledTensorUpdatedInPlaceStartsFromZeros() {
+        try (CpuBackend b = TestSupport.backend("vector", 2)) {
+            Shape s = Shape.of(2, 4, 80, 80);
+            float[] junk = TestSupport.random(31, s.size());
+            b.upload(junk, s).close();
+            float[] bias = {1f, 2f, 3f, 4f};
+            try (Tensor y = b.allocate(s); Tensor bt = b.upload(bias, Shape.of(4))) {
+                b.biasAdd(y, bt);
+                double[] expected = new double[s.size()];
+                for (int i = 0; i < expected.length; i++) {
+                    expected[i] = bias[(i / 6400) % 4];
+                }
+                TestSupport.assertClose(expected, y.toArray());
+            }
+        }
+    }
+
+    @Test
+    void aRecycledTensorAsConvolutionOutputHoldsTheResult() {
+        ConvGeometry g = new ConvGeometry(2, 8, 80, 80, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1);
+        Shape xs = Shape.of(2, 8, 80, 80);
+        Shape ys = Shape.of(2, 8, 40, 40);
+        float[] x = TestSupport.random(32, xs.size());
+        float[] w = TestSupport.random(33, 8 * 8 * 9);
+        try (CpuBackend b = TestSupport.backend("vector", 2)) {
+            // leaves a non-zero array of the output's size in the pool; the input has another size
+            b.upload(TestSupport.random(34, ys.size()), ys).close();
+            try (Tensor xt = b.upload(x, xs); Tensor wt = b.upload(w, Shape.of(8, 8, 3, 3)); Tensor y = b.allocate(ys)) {
+                b.convolutionForward(g, xt, wt, y);
+                TestSupport.assertClose(Reference.convForward(g, x, w), y.toArray());
+            }
+        }
+    }
+
+    @Test
     void uploadCopiesAndDownloadReturnsACopy() {
         try (CpuBackend b = TestSupport.backend("scalar", 1)) {
             float[] data = {1f, 2f, 3f};
