@@ -27,10 +27,15 @@ final class BandLayout {
     final int bandSize;
     /** Floats of zero slack after the last plane: the kernels may read this far past a plane's end. */
     final int slack;
+    /** Zeros after every plane, so that reads rounded up past a plane's last value see zeros, not data. */
+    final int planePad;
+    /** Distance between consecutive planes: inRows * wq + planePad. */
+    final int planeStride;
 
-    BandLayout(ConvGeometry g, int slack, int minTasksPerImage) {
+    BandLayout(ConvGeometry g, int slack, int planePad, int minTasksPerImage) {
         this.g = g;
         this.slack = slack;
+        this.planePad = planePad;
         int sh = g.strideH();
         int sw = g.strideW();
         int oh = g.outH();
@@ -56,7 +61,8 @@ final class BandLayout {
         bands = (oh + rowsPerBand - 1) / rowsPerBand;
         bandRows = (oh + bands - 1) / bands;
         inRows = bandRows + halo;
-        bandSize = planes * inRows * wq;
+        planeStride = inRows * wq + planePad;
+        bandSize = planes * planeStride;
     }
 
     /** The buffer offset of each tap's first value, indexed by (c, kh, kw) in weight order. */
@@ -71,7 +77,7 @@ final class BandLayout {
                 for (int j = 0; j < g.kw(); j++) {
                     int dx = j * g.dilationW();
                     int plane = (c * sh + dy % sh) * sw + dx % sw;
-                    rowOff[c * kk + i * g.kw() + j] = (plane * inRows + dy / sh) * wq + dx / sw;
+                    rowOff[c * kk + i * g.kw() + j] = plane * planeStride + dy / sh * wq + dx / sw;
                 }
             }
         }
@@ -85,7 +91,7 @@ final class BandLayout {
      */
     float[] fill(Workspace ws, float[] x, int xOff, int oh0, int ow0, int c0, int c1) {
         long[] key = {g.h(), g.w(), g.padH(), g.padW(), g.strideH(), g.strideW(), g.cPerGroup(), oh0, inRows, ow0, wq,
-            c0, c1};
+            planeStride, c0, c1};
         boolean[] valid = new boolean[1];
         float[] buf = ws.band(bandSize + slack, key, valid);
         fillBand(x, xOff, oh0, ow0, c0, c1, buf, valid[0]);
@@ -104,9 +110,12 @@ final class BandLayout {
         int sw = g.strideW();
         for (int c = c0; c < c1; c++) {
             int src = xOff + c * h * w;
-            int d = c * sh * sw * inRows * wq;
             for (int a = 0; a < sh; a++) {
                 for (int b = 0; b < sw; b++) {
+                    int d = ((c * sh + a) * sw + b) * planeStride;
+                    if (!bordersValid && planePad > 0) {
+                        Arrays.fill(buf, d + inRows * wq, d + planeStride, 0f);
+                    }
                     // band columns j with 0 <= (ow0 + j)*sw + b - pw < w
                     int j0 = Math.max(0, (pw - b + sw - 1) / sw - ow0);
                     int j1 = Math.min(wq, (w + pw - b + sw - 1) / sw - ow0);

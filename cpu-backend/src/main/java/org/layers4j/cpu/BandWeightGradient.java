@@ -30,7 +30,9 @@ final class BandWeightGradient {
         int oh = g.outH();
         int ow = g.outW();
         int blk = kn.dotBlockLength();
-        BandLayout lay = new BandLayout(g, Math.max(kn.nr(), blk), 1);
+        // every plane is followed by blk zeros: dots run over qLen rounded up to whole vectors, and the
+        // rounded-up reads of the last tap of a plane then meet zeros, never another plane's (or call's) data
+        BandLayout lay = new BandLayout(g, Math.max(kn.nr(), blk), blk, 1);
         int[] rowOff = lay.rowOffsets();
         int quads = (kd + 3) / 4;
         int perGroup = Math.max(1, Math.min(quads, (2 * runner.threads() + groups - 1) / groups));
@@ -57,23 +59,24 @@ final class BandWeightGradient {
                         int cols = Math.min(lay.colTile, ow - ow0);
                         float[] buf = lay.fill(ws, x, xOff, oh0, ow0, c0, c1);
                         int qLen = (rows - 1) * lay.wq + cols;
-                        float[] dq = ws.floats(Workspace.Slot.PLANE2, kg * qLen);
-                        layOutGradient(dy, dyOff + oh0 * ow + ow0, oh * ow, ow, kg, rows, cols, lay.wq, qLen, dq);
-                        accumulate(dq, qLen, kg, buf, rowOff, j0, j1, dw, dwBase, kd);
+                        int qPad = (qLen + blk - 1) / blk * blk;
+                        float[] dq = ws.floats(Workspace.Slot.PLANE2, kg * qPad);
+                        layOutGradient(dy, dyOff + oh0 * ow + ow0, oh * ow, ow, kg, rows, cols, lay.wq, qPad, dq);
+                        accumulate(dq, qPad, kg, buf, rowOff, j0, j1, dw, dwBase, kd);
                     }
                 }
             }
         });
     }
 
-    /** dq[k][r*wq + c] = dy[k][r][c] for the band's rows and columns, junk columns zero. */
+    /** dq[k][r*wq + c] = dy[k][r][c] for the band's rows and columns; junk columns and the tail to qPad zero. */
     private static void layOutGradient(float[] dy, int off, int plane, int ow, int kg, int rows, int cols, int wq,
-                                       int qLen, float[] dq) {
+                                       int qPad, float[] dq) {
         for (int k = 0; k < kg; k++) {
-            int d = k * qLen;
+            int d = k * qPad;
             for (int r = 0; r < rows; r++) {
                 System.arraycopy(dy, off + k * plane + r * ow, dq, d + r * wq, cols);
-                int end = Math.min(qLen, (r + 1) * wq);
+                int end = r == rows - 1 ? qPad : (r + 1) * wq;
                 for (int j = r * wq + cols; j < end; j++) {
                     dq[d + j] = 0f;
                 }
@@ -81,36 +84,22 @@ final class BandWeightGradient {
         }
     }
 
-    /** dw[k][j] += dot(dq[k], band row j) for k in [0, kg), j in [j0, j1): 4 x 4 vector blocks plus edges. */
-    private void accumulate(float[] dq, int qLen, int kg, float[] buf, int[] rowOff, int j0, int j1, float[] dw,
+    /**
+     * dw[k][j] += dot(dq[k], band row j) over qPad (a whole number of vectors) for k in [0, kg), j in
+     * [j0, j1): 4 x 4 vector blocks, single vector dots for the edge rows and columns.
+     */
+    private void accumulate(float[] dq, int qPad, int kg, float[] buf, int[] rowOff, int j0, int j1, float[] dw,
                             int dwBase, int kd) {
-        int vLen = qLen / kn.dotBlockLength() * kn.dotBlockLength();
         int k4 = kg / 4 * 4;
         int j4 = j0 + (j1 - j0) / 4 * 4;
         for (int kb = 0; kb < k4; kb += 4) {
             for (int jb = j0; jb < j4; jb += 4) {
-                kn.dotTile(vLen, dq, kb * qLen, qLen, buf, rowOff, jb, dw, dwBase + kb * kd + jb, kd);
+                kn.dotTile(qPad, dq, kb * qPad, qPad, buf, rowOff, jb, dw, dwBase + kb * kd + jb, kd);
             }
         }
-        // what the 4 x 4 vector blocks left: the tail of each dot, and the edge rows and columns
-        scalar(dq, qLen, buf, rowOff, 0, k4, j0, j4, vLen, qLen, dw, dwBase, kd);
-        scalar(dq, qLen, buf, rowOff, 0, kg, j4, j1, 0, qLen, dw, dwBase, kd);
-        scalar(dq, qLen, buf, rowOff, k4, kg, j0, j4, 0, qLen, dw, dwBase, kd);
-    }
-
-    private static void scalar(float[] dq, int qLen, float[] buf, int[] rowOff, int k0, int k1, int j0, int j1,
-                               int from, int to, float[] dw, int dwBase, int kd) {
-        if (from >= to) {
-            return;
-        }
-        for (int k = k0; k < k1; k++) {
-            for (int j = j0; j < j1; j++) {
-                float s = 0f;
-                int b = rowOff[j];
-                for (int t = from; t < to; t++) {
-                    s += dq[k * qLen + t] * buf[b + t];
-                }
-                dw[dwBase + k * kd + j] += s;
+        for (int k = 0; k < kg; k++) {
+            for (int j = k < k4 ? j4 : j0; j < j1; j++) {
+                dw[dwBase + k * kd + j] += kn.dot(qPad, dq, k * qPad, buf, rowOff[j]);
             }
         }
     }

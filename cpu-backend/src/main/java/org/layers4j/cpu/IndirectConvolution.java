@@ -46,7 +46,7 @@ final class IndirectConvolution {
         int oh = g.outH();
         int ow = g.outW();
         int outer = g.n() * groups;
-        BandLayout lay = new BandLayout(g, nr, (2 * runner.threads() + outer - 1) / outer);
+        BandLayout lay = new BandLayout(g, nr, 0, (2 * runner.threads() + outer - 1) / outer);
         int wq = lay.wq;
         int colBands = lay.colBands;
         int bandRows = lay.bandRows;
