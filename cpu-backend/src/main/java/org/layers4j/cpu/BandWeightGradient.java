@@ -22,6 +22,11 @@ final class BandWeightGradient {
     }
 
     void backwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw) {
+        if (g.kh() == 1 && g.kw() == 1 && g.strideH() == 1 && g.strideW() == 1 && g.padH() == 0 && g.padW() == 0
+                && g.h() * g.w() % kn.dotBlockLength() == 0) {
+            pointwise(g, x, dy, dw);
+            return;
+        }
         int groups = g.groups();
         int cg = g.cPerGroup();
         int kg = g.kPerGroup();
@@ -62,7 +67,7 @@ final class BandWeightGradient {
                         int qPad = (qLen + blk - 1) / blk * blk;
                         float[] dq = ws.floats(Workspace.Slot.PLANE2, kg * qPad);
                         layOutGradient(dy, dyOff + oh0 * ow + ow0, oh * ow, ow, kg, rows, cols, lay.wq, qPad, dq);
-                        accumulate(dq, qPad, kg, buf, rowOff, j0, j1, dw, dwBase, kd);
+                        accumulate(dq, 0, qPad, qPad, kg, buf, rowOff, j0, j1, dw, dwBase, kd);
                     }
                 }
             }
@@ -85,22 +90,54 @@ final class BandWeightGradient {
     }
 
     /**
-     * dw[k][j] += dot(dq[k], band row j) over qPad (a whole number of vectors) for k in [0, kg), j in
-     * [j0, j1): 4 x 4 vector blocks, single vector dots for the edge rows and columns.
+     * dw[k][j] += dot(a row k, b row j) over len (a whole number of vectors) for k in [0, kg), j in [j0, j1),
+     * a row k at {@code aBase + k*lda}, b row j at {@code bOff[j]}: 4 x 4 vector blocks, single vector dots
+     * for the edge rows and columns.
      */
-    private void accumulate(float[] dq, int qPad, int kg, float[] buf, int[] rowOff, int j0, int j1, float[] dw,
-                            int dwBase, int kd) {
+    private void accumulate(float[] a, int aBase, int lda, int len, int kg, float[] b, int[] bOff, int j0, int j1,
+                            float[] dw, int dwBase, int kd) {
         int k4 = kg / 4 * 4;
         int j4 = j0 + (j1 - j0) / 4 * 4;
         for (int kb = 0; kb < k4; kb += 4) {
             for (int jb = j0; jb < j4; jb += 4) {
-                kn.dotTile(qPad, dq, kb * qPad, qPad, buf, rowOff, jb, dw, dwBase + kb * kd + jb, kd);
+                kn.dotTile(len, a, aBase + kb * lda, lda, b, bOff, jb, dw, dwBase + kb * kd + jb, kd);
             }
         }
         for (int k = 0; k < kg; k++) {
             for (int j = k < k4 ? j4 : j0; j < j1; j++) {
-                dw[dwBase + k * kd + j] += kn.dot(qPad, dq, k * qPad, buf, rowOff[j]);
+                dw[dwBase + k * kd + j] += kn.dot(len, a, aBase + k * lda, b, bOff[j]);
             }
         }
+    }
+
+    /**
+     * An unpadded unit-stride 1x1 convolution whose plane is a whole number of vectors: dw = dy x^T per
+     * image and group, both operands read in place (no band, no layout copy).
+     */
+    private void pointwise(ConvGeometry g, float[] x, float[] dy, float[] dw) {
+        int groups = g.groups();
+        int cg = g.cPerGroup();
+        int kg = g.kPerGroup();
+        int plane = g.h() * g.w();
+        int quads = (cg + 3) / 4;
+        int perGroup = Math.max(1, Math.min(quads, (2 * runner.threads() + groups - 1) / groups));
+        runner.run(groups * perGroup, idx -> {
+            int grp = idx / perGroup;
+            int t = idx % perGroup;
+            int j0 = t * quads / perGroup * 4;
+            int j1 = Math.min(cg, (t + 1) * quads / perGroup * 4);
+            int dwBase = grp * kg * cg;
+            for (int k = 0; k < kg; k++) {
+                Arrays.fill(dw, dwBase + k * cg + j0, dwBase + k * cg + j1, 0f);
+            }
+            int[] rowOff = new int[cg];
+            for (int img = 0; img < g.n(); img++) {
+                int xOff = (img * g.c() + grp * cg) * plane;
+                for (int c = 0; c < cg; c++) {
+                    rowOff[c] = xOff + c * plane;
+                }
+                accumulate(dy, (img * g.k() + grp * kg) * plane, plane, plane, kg, x, rowOff, j0, j1, dw, dwBase, cg);
+            }
+        });
     }
 }

@@ -52,6 +52,8 @@ class ConvolutionTest {
                 geometry("1x1 with 16 outputs and a plane ending in a partial panel", 2, 12, 5, 7, 16, 1, 1, 1, 1, 0, 0, 1, 1, 1),
                 geometry("1x1 grouped over a 40x40 plane", 1, 8, 40, 40, 12, 1, 1, 1, 1, 0, 0, 1, 1, 2),
                 geometry("1x1 padded", 1, 5, 6, 6, 9, 1, 1, 1, 1, 1, 1, 1, 1, 1),
+                geometry("1x1 over a plane of whole vectors (8x8)", 2, 10, 8, 8, 7, 1, 1, 1, 1, 0, 0, 1, 1, 1),
+                geometry("1x1 grouped over a 16x4 plane", 2, 12, 16, 4, 9, 1, 1, 1, 1, 0, 0, 1, 1, 3),
                 geometry("conv1d kernel 7", 2, 5, 1, 40, 6, 1, 7, 1, 1, 0, 3, 1, 1, 1),
                 geometry("conv1d of 3000 samples tiled along the row", 1, 64, 1, 3000, 4, 1, 3, 1, 1, 0, 1, 1, 1, 1),
                 geometry("conv1d stride 2 dilation 2 tiled along the row", 1, 40, 1, 7001, 3, 1, 5, 1, 2, 0, 2, 1, 2, 1),
