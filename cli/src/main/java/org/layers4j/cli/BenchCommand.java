@@ -54,8 +54,14 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--reps", defaultValue = "10", description = "timed runs per case (default ${DEFAULT-VALUE})")
     int reps;
 
-    @Option(names = "--warmup", defaultValue = "3", description = "untimed runs per case (default ${DEFAULT-VALUE})")
+    @Option(names = "--warmup", defaultValue = "3", description = "least untimed runs per case (default ${DEFAULT-VALUE})")
     int warmup;
+
+    // The JIT compiles the CPU backend's Vector API kernels (and the Java side of every backend) during
+    // the first second or so of work; timing before that measures the interpreter, not the kernels.
+    @Option(names = "--warmup-seconds", defaultValue = "1.0",
+            description = "least untimed seconds per case, on top of --warmup runs (default ${DEFAULT-VALUE})")
+    double warmupSeconds;
 
     @Option(names = "--backward", description = "time backward (grad input + grad weight + grad bias) instead of forward")
     boolean backward;
@@ -68,8 +74,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (reps < 1 || warmup < 0) {
-            throw new IllegalArgumentException("--reps must be >= 1 and --warmup >= 0, got " + reps + " and " + warmup);
+        if (reps < 1 || warmup < 0 || !(warmupSeconds >= 0)) {
+            throw new IllegalArgumentException("--reps must be >= 1, --warmup >= 0 and --warmup-seconds >= 0, got "
+                    + reps + ", " + warmup + " and " + warmupSeconds);
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
@@ -86,8 +93,8 @@ final class BenchCommand implements Callable<Integer> {
         Backend be = Backends.get(config);
         int threadCount = config.getInt(Config.CPU_THREADS, Runtime.getRuntime().availableProcessors());
         JsonNode cases = readSuite().path("cases");
-        out.printf("backend: %s, threads: %d, %s, %d warm-up + %d timed runs, median%n", be.name(), threadCount,
-                backward ? "backward" : "forward", warmup, reps);
+        out.printf("backend: %s, threads: %d, %s, warm-up >= %d runs and >= %.1f s, median of %d timed runs%n",
+                be.name(), threadCount, backward ? "backward" : "forward", warmup, warmupSeconds, reps);
         ArrayNode results = JSON.createArrayNode();
         for (JsonNode c : cases) {
             String name = c.path("name").asText();
@@ -144,7 +151,8 @@ final class BenchCommand implements Callable<Integer> {
             ConvPlan plan = conv.spec().plan(x.shape());
             double flops = plan.geometry().flops() * (backward ? 2 : 1);
             try (Tensor dy = backward ? be.upload(random(rng, plan.outputShape().size()), plan.outputShape()) : null) {
-                for (int i = 0; i < warmup; i++) {
+                long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+                for (int i = 0; i < warmup || System.nanoTime() < warmEnd; i++) {
                     once(conv, x, dy);
                 }
                 List<Double> times = new ArrayList<>();

@@ -68,7 +68,7 @@ class CommandsTest {
                 + "\"size\":[8,8],\"kernel\":[3,3],\"stride\":[1,1],\"padding\":[1,1],\"dilation\":[1,1],\"groups\":1}]}");
         Path json = dir.resolve("out.json");
         CliTestSupport.Run r = CliTestSupport.run("bench", "--backend", "cpu", "--threads", "1", "--reps", "3",
-                "--warmup", "1", "--json", json.toString(), suite.toString());
+                "--warmup", "1", "--warmup-seconds", "0", "--json", json.toString(), suite.toString());
         assertEquals(0, r.exitCode(), r.err());
         JsonNode root = new ObjectMapper().readTree(json.toFile());
         assertEquals("cpu", root.path("backend").asText());
