@@ -33,7 +33,6 @@ final class Workspace {
     private int paddedW;
     private int paddedPh;
     private int paddedPw;
-    private final int[][] ints = new int[Slot.values().length][];
 
     private Workspace() {
     }
@@ -49,7 +48,6 @@ final class Workspace {
      */
     void discardAll() {
         java.util.Arrays.fill(buffers, null);
-        java.util.Arrays.fill(ints, null);
         padded = null;
         paddedH = -1;
         band = null;
@@ -106,15 +104,5 @@ final class Workspace {
         }
         bordersValid[0] = same;
         return band;
-    }
-
-    /** An int array of at least {@code size} elements, contents undefined. */
-    int[] ints(Slot slot, int size) {
-        int[] b = ints[slot.ordinal()];
-        if (b == null || b.length < size) {
-            b = new int[size];
-            ints[slot.ordinal()] = b;
-        }
-        return b;
     }
 }
