@@ -10,9 +10,10 @@ import org.layers4j.spi.ConvGeometry;
  * Backward data at stride 1 is the forward convolution of the output gradient with flipped, transposed
  * weights, so it runs on the same kernels; other strides use a GEMM into a column tile followed by
  * col2im ({@link Gemm}, {@link Packers}). The weight gradient is computed from the forward's band buffers
- * ({@link BandWeightGradient}). Work is split
- * into independent tasks (image x group x band, input channels, or weight columns) so that no two tasks
- * write the same element and no reduction between threads is needed.
+ * ({@link BandWeightGradient}). The kernels also multiply padding and junk zeros, which an infinity turns into
+ * NaN; {@link NonFiniteRepair} recomputes the elements this can affect, only when a non-finite value is present.
+ * Work is split into independent tasks (image x group x band, input channels, or weight columns) so that no
+ * two tasks write the same element and no reduction between threads is needed.
  */
 final class ConvEngine {
     /** Width of a backward-data column tile (col2im runs on it while it is in cache). */
@@ -38,6 +39,11 @@ final class ConvEngine {
     }
 
     void forward(ConvGeometry g, float[] x, float[] w, float[] y) {
+        forwardKernels(g, x, w, y);
+        NonFiniteRepair.forward(kn, runner, g, x, w, y);
+    }
+
+    private void forwardKernels(ConvGeometry g, float[] x, float[] w, float[] y) {
         if (isDirect(g)) {
             direct.forward(g, x, w, y);
             return;
@@ -46,6 +52,11 @@ final class ConvEngine {
     }
 
     void backwardData(ConvGeometry g, float[] dy, float[] w, float[] dx) {
+        backwardDataKernels(g, dy, w, dx);
+        NonFiniteRepair.backwardData(kn, runner, g, dy, w, dx);
+    }
+
+    private void backwardDataKernels(ConvGeometry g, float[] dy, float[] w, float[] dx) {
         int kh = g.kh();
         int kw = g.kw();
         int flipPadH = g.dilationH() * (kh - 1) - g.padH();
@@ -54,7 +65,7 @@ final class ConvEngine {
             // dx = dy (full-)correlated with the flipped kernel: a forward convolution with roles of C and K swapped
             ConvGeometry t = new ConvGeometry(g.n(), g.k(), g.outH(), g.outW(), g.c(), kh, kw, 1, 1,
                     flipPadH, flipPadW, g.dilationH(), g.dilationW(), g.groups());
-            forward(t, dy, flippedWeights(g, w), dx);
+            forwardKernels(t, dy, flippedWeights(g, w), dx);
             return;
         }
         col2imBackwardData(g, dy, w, dx);
@@ -66,6 +77,7 @@ final class ConvEngine {
         } else {
             weightGradient.backwardFilter(g, x, dy, dw);
         }
+        NonFiniteRepair.backwardFilter(kn, runner, g, x, dy, dw);
     }
 
     /** W'[g*Cg + c][k][KH-1-i][KW-1-j] = W[g*Kg + k][c][i][j]: the kernel of the transposed convolution. */
