@@ -208,11 +208,9 @@ public final class ConvSpec {
                     + " channels instead");
         }
         int[] spatial = Arrays.copyOfRange(in, rank - dims, rank);
-        for (int d = 0; d < dims; d++) {
-            if (spatial[d] < 1 || n < 1) {
-                throw new IllegalArgumentException(opName() + ": expected a non-empty input, but got input of size: "
-                        + input.dimsString());
-            }
+        if (input.size() == 0) {
+            throw new IllegalArgumentException(opName() + ": expected a non-empty input, but got input of size: "
+                    + input.dimsString());
         }
         int[][] pad = padAmounts();
         checkPaddingFitsInput(input, spatial, pad);
