@@ -26,16 +26,22 @@ final class ConformanceCommand implements Callable<Integer> {
     List<Path> dirs;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        List<Path> files = ConformanceCase.find(dirs);
-        Backend be = Main.backend(backend);
-        out.println("backend: " + be.name());
+        List<Path> files;
+        try {
+            files = ConformanceCase.find(dirs);
+        } catch (IOException e) {
+            spec.commandLine().getErr().println("error: " + e.getMessage());
+            files = List.of();
+        }
         if (files.isEmpty()) {
             out.println("no .safetensors case found in " + dirs);
             out.println("0 passed, 0 failed");
             return 2;
         }
+        Backend be = Main.backend(backend);
+        out.println("backend: " + be.name());
         int passed = 0;
         int failed = 0;
         for (Path file : files) {

@@ -31,6 +31,14 @@ class CommandsTest {
     }
 
     @Test
+    void conformanceExitsTwoForAMissingDirectoryBeforeTouchingTheBackend(@TempDir Path dir) {
+        CliTestSupport.Run r = CliTestSupport.run("conformance", "--backend", "cpu", dir.resolve("nope").toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("not a directory"), r.err());
+        assertTrue(r.out().endsWith("0 passed, 0 failed\n"), r.out());
+    }
+
+    @Test
     void conformanceExitsOneAndSaysFailWhenACaseDoesNotMatch(@TempDir Path dir) throws Exception {
         // a case whose expected output was altered: the layer's true output no longer matches
         byte[] bytes = Files.readAllBytes(TestData.fixtureDir().resolve("relu_3d.safetensors"));

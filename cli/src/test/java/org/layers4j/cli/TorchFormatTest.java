@@ -32,8 +32,37 @@ class TorchFormatTest {
     }
 
     @Test
-    void nanAndInfinityPrintAsPyTorchNamesThem() {
+    void nanAndInfinityPrintAsPyTorchNamesThemWithoutWideningTheColumns() {
         assertEquals("tensor([nan, inf, 1.])", TorchFormat.tensor(new float[] {Float.NaN, Float.POSITIVE_INFINITY, 1},
-                Shape.of(3), "").replace("  ", " "));
+                Shape.of(3), ""));
+        assertEquals("tensor([1., -inf])", TorchFormat.tensor(new float[] {1, Float.NEGATIVE_INFINITY}, Shape.of(2), ""));
+    }
+
+    @Test
+    void wholeNumbersOverAWideRangeAlsoSwitchToScientificNotation() {
+        assertEquals("tensor([1.0000e+00, 2.0000e+03])", TorchFormat.tensor(new float[] {1, 2000}, Shape.of(2), ""));
+    }
+
+    @Test
+    void tinyFractionsSwitchToScientificNotation() {
+        assertEquals("tensor([5.0000e-05, 6.0000e-05])", TorchFormat.tensor(new float[] {5e-5f, 6e-5f}, Shape.of(2), ""));
+    }
+
+    @Test
+    void longRowsWrapAtEightyColumns() {
+        float[] v = new float[20];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = i + 0.5f;
+        }
+        assertEquals("tensor([ 0.5000,  1.5000,  2.5000,  3.5000,  4.5000,  5.5000,  6.5000,  7.5000,\n"
+                + "         8.5000,  9.5000, 10.5000, 11.5000, 12.5000, 13.5000, 14.5000, 15.5000,\n"
+                + "        16.5000, 17.5000, 18.5000, 19.5000])", TorchFormat.tensor(v, Shape.of(20), ""));
+    }
+
+    @Test
+    void aSuffixThatWouldPassEightyColumnsGoesOnItsOwnLine() {
+        float[] v = {-2.4598f, -2.1647f, -1.8697f, -1.5746f, -1.2795f};
+        assertEquals("tensor([[[[-2.4598, -2.1647, -1.8697, -1.5746, -1.2795]]]],\n       grad_fn=<ConvolutionBackward0>)",
+                TorchFormat.tensor(v, Shape.of(1, 1, 1, 5), "grad_fn=<ConvolutionBackward0>"));
     }
 }

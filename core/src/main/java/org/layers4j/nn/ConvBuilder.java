@@ -1,6 +1,5 @@
 package org.layers4j.nn;
 
-import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 import org.layers4j.Backends;
 import org.layers4j.spi.Backend;
@@ -55,7 +54,7 @@ public final class ConvBuilder<L extends Convolution> {
 
     /** {@code "same"} (output size = input size; stride must be 1) or {@code "valid"} (no padding). */
     public ConvBuilder<L> padding(String padding) {
-        String p = padding == null ? "null" : padding.trim().toLowerCase(Locale.ROOT);
+        String p = padding == null ? "null" : padding;
         if (p.equals("same")) {
             this.paddingKind = ConvSpec.PaddingKind.SAME;
         } else if (p.equals("valid")) {

@@ -203,8 +203,10 @@ public final class ConvSpec {
         int n = batched ? in[0] : 1;
         int c = in[batched ? 1 : 0];
         if (c != inChannels) {
+            // PyTorch adds the batch dimension to an unbatched input before this check, and names that shape
+            String shown = batched ? input.dimsString() : "[1, " + input.dimsString().substring(1);
             throw new IllegalArgumentException("Given groups=" + groups + ", weight of size " + weightShape().dimsString()
-                    + ", expected input" + input.dimsString() + " to have " + inChannels + " channels, but got " + c
+                    + ", expected input" + shown + " to have " + inChannels + " channels, but got " + c
                     + " channels instead");
         }
         int[] spatial = Arrays.copyOfRange(in, rank - dims, rank);
