@@ -22,7 +22,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class Backends {
     private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
+    /** Shared backends by the spec asked for ({@code cuda}, {@code cuda:0}, ...). */
     private static final Map<String, Backend> SHARED = new ConcurrentHashMap<>();
+    /** The same backends by their own name, so two specs for one device share one instance. */
+    private static final Map<String, Backend> BY_NAME = new ConcurrentHashMap<>();
     private static volatile List<BackendProvider> providers;
 
     private Backends() {
@@ -112,8 +115,21 @@ public final class Backends {
                 + (skipped.length() > 0 ? ": " + skipped : " (no backend module on the classpath)"));
     }
 
+    /**
+     * One instance per backend name: {@code cuda} and {@code cuda:0} (and auto) resolve to the same
+     * device, so they must share one backend, or a layer on one would reject tensors of the other.
+     * The configuration applies when a backend is first created.
+     */
     private static Backend shared(BackendProvider provider, int device, Config config) {
-        String key = provider.name() + (device >= 0 ? ":" + device : "");
-        return SHARED.computeIfAbsent(key, k -> provider.create(device, config));
+        String spec = provider.name() + (device >= 0 ? ":" + device : "");
+        return SHARED.computeIfAbsent(spec, k -> {
+            Backend created = provider.create(device, config);
+            Backend existing = BY_NAME.putIfAbsent(created.name(), created);
+            if (existing != null) {
+                created.close();
+                return existing;
+            }
+            return created;
+        });
     }
 }

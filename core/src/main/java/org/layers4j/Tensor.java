@@ -1,6 +1,7 @@
 package org.layers4j;
 
 import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.layers4j.spi.Backend;
@@ -90,7 +91,11 @@ public final class Tensor implements AutoCloseable {
 
     /** Copies the values to a new host array (downloads from the device where needed). */
     public float[] toArray() {
-        return backend.download(this);
+        try {
+            return backend.download(this);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** Releases the memory (a no-op on a view and on a closed tensor). */

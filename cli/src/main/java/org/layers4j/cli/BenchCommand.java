@@ -10,7 +10,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
@@ -93,6 +92,17 @@ final class BenchCommand implements Callable<Integer> {
         Backend be = Backends.get(config);
         int threadCount = config.getInt(Config.CPU_THREADS, Runtime.getRuntime().availableProcessors());
         JsonNode cases = readSuite().path("cases");
+        if (only != null) {
+            for (String name : only) {
+                boolean found = false;
+                for (JsonNode c : cases) {
+                    found |= c.path("name").asText().equals(name);
+                }
+                if (!found) {
+                    throw new IllegalArgumentException("--case " + name + ": the suite has no such case");
+                }
+            }
+        }
         out.printf("backend: %s, threads: %d, %s, warm-up >= %d runs and >= %.1f s, median of %d timed runs%n",
                 be.name(), threadCount, backward ? "backward" : "forward", warmup, warmupSeconds, reps);
         ArrayNode results = JSON.createArrayNode();
@@ -198,6 +208,6 @@ final class BenchCommand implements Callable<Integer> {
         for (int i = 0; i < v.length; i++) {
             v[i] = node.get(i).asInt();
         }
-        return Arrays.copyOf(v, v.length);
+        return v;
     }
 }

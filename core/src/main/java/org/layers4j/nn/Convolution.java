@@ -1,5 +1,6 @@
 package org.layers4j.nn;
 
+import java.lang.ref.Reference;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -132,6 +133,10 @@ public abstract class Convolution implements Layer {
         } catch (RuntimeException e) {
             out.close();
             throw e;
+        } finally {
+            // backends work on the memory, not the Tensor objects: keep them reachable until the work is done
+            Reference.reachabilityFence(input);
+            Reference.reachabilityFence(out);
         }
         return out;
     }
@@ -171,6 +176,12 @@ public abstract class Convolution implements Layer {
                 gradBias.close();
             }
             throw e;
+        } finally {
+            Reference.reachabilityFence(input);
+            Reference.reachabilityFence(gradOutput);
+            Reference.reachabilityFence(gradInput);
+            Reference.reachabilityFence(gradWeight);
+            Reference.reachabilityFence(gradBias);
         }
         Map<String, Tensor> p = new LinkedHashMap<>();
         p.put("weight", gradWeight);

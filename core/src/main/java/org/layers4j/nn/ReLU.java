@@ -1,5 +1,6 @@
 package org.layers4j.nn;
 
+import java.lang.ref.Reference;
 import java.util.Map;
 import org.layers4j.Backends;
 import org.layers4j.Tensor;
@@ -31,6 +32,10 @@ public final class ReLU implements Layer {
         } catch (RuntimeException e) {
             out.close();
             throw e;
+        } finally {
+            // backends work on the memory, not the Tensor objects: keep them reachable until the work is done
+            Reference.reachabilityFence(input);
+            Reference.reachabilityFence(out);
         }
         return out;
     }
@@ -46,6 +51,10 @@ public final class ReLU implements Layer {
         } catch (RuntimeException e) {
             gradInput.close();
             throw e;
+        } finally {
+            Reference.reachabilityFence(input);
+            Reference.reachabilityFence(gradOutput);
+            Reference.reachabilityFence(gradInput);
         }
         return new Gradients(gradInput, Map.of());
     }

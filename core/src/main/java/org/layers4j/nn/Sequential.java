@@ -38,14 +38,21 @@ public final class Sequential implements Layer {
     @Override
     public Tensor forward(Tensor input) {
         Tensor x = input;
-        for (Layer layer : layers) {
-            Tensor y = layer.forward(x);
+        try {
+            for (Layer layer : layers) {
+                Tensor y = layer.forward(x);
+                if (x != input) {
+                    x.close();
+                }
+                x = y;
+            }
+            return x;
+        } catch (RuntimeException e) {
             if (x != input) {
                 x.close();
             }
-            x = y;
+            throw e;
         }
-        return x;
     }
 
     /** Runs forward again to get each layer's input, then backward through the layers in reverse. */
@@ -54,12 +61,12 @@ public final class Sequential implements Layer {
         List<Tensor> inputs = new ArrayList<>();
         inputs.add(input);
         Map<String, Tensor> grads = new LinkedHashMap<>();
+        Map<Integer, Gradients> perLayer = new LinkedHashMap<>();
         Tensor grad = gradOutput;
         try {
             for (int i = 0; i < layers.size() - 1; i++) {
                 inputs.add(layers.get(i).forward(inputs.get(i)));
             }
-            Map<Integer, Gradients> perLayer = new LinkedHashMap<>();
             for (int i = layers.size() - 1; i >= 0; i--) {
                 Gradients g = layers.get(i).backward(inputs.get(i), grad);
                 perLayer.put(i, g);
@@ -73,6 +80,13 @@ public final class Sequential implements Layer {
                 perLayer.get(i).parameters().forEach((name, t) -> grads.put(index + "." + name, t));
             }
             return new Gradients(grad, grads);
+        } catch (RuntimeException e) {
+            // free what the layers that did run produced: their parameter gradients and the last input gradient
+            perLayer.values().forEach(g -> g.parameters().values().forEach(Tensor::close));
+            if (grad != gradOutput) {
+                grad.close();
+            }
+            throw e;
         } finally {
             for (int i = 1; i < inputs.size(); i++) {
                 inputs.get(i).close();

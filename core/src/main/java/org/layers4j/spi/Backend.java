@@ -9,7 +9,9 @@ import org.layers4j.Tensor;
  * convolution to the plain 2-D case: 1-D arrives as height 1, 'same' and non-zero padding modes
  * arrive as an explicit {@link #pad} followed by a convolution with symmetric zero padding.
  * All tensors are float32, contiguous, row-major. Methods write their output tensor in full
- * (they never accumulate into it) and must be safe to call from many threads at once.
+ * (they never accumulate into it) and must be safe to call from many threads at once. Callers keep
+ * every tensor argument reachable until the call returns (core's layers do, with reachability
+ * fences), since an unreachable tensor's memory may be released by its Cleaner.
  */
 public interface Backend extends AutoCloseable {
     /** Name as used in configuration, e.g. {@code cpu} or {@code cuda:0}. */
