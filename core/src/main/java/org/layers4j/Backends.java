@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
  * Finds backends through {@link ServiceLoader} and picks one by the {@code layers4j.backend} key:
  * {@code auto} (default: the available backend of highest priority), {@code cpu}, {@code cuda} or
  * {@code cuda:N}. Asking explicitly for an unavailable backend is an error carrying its reason;
- * {@code auto} falls back and logs why. Backends are shared: one instance per resolved name.
+ * {@code auto} falls back and logs why. Backends are shared: one instance per device, living as
+ * long as the process; callers must not close a shared backend (its pools and handles would be gone
+ * for every other user).
  */
 public final class Backends {
     private static final Logger LOG = LoggerFactory.getLogger(Backends.class);

@@ -45,7 +45,7 @@ public final class ReferenceConv {
     }
 
     /** Input index along an axis that padded position {@code i} (relative to the unpadded start) reads, or -1. */
-    static int source(int i, int n, String mode) {
+    public static int source(int i, int n, String mode) {
         if (i >= 0 && i < n) {
             return i;
         }

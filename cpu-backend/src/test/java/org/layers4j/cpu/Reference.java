@@ -2,6 +2,7 @@ package org.layers4j.cpu;
 
 import org.layers4j.spi.ConvGeometry;
 import org.layers4j.spi.PaddingPlan;
+import org.layers4j.testing.ReferenceConv;
 
 /**
  * Textbook float64 implementations of every backend operation, written for obviousness rather than speed:
@@ -82,8 +83,8 @@ final class Reference {
         for (int p = 0; p < planes; p++) {
             for (int r = 0; r < hp; r++) {
                 for (int c = 0; c < wp; c++) {
-                    int sr = plan.sourceIndex(r, h, plan.top());
-                    int sc = plan.sourceIndex(c, w, plan.left());
+                    int sr = ReferenceConv.source(r - plan.top(), h, plan.mode().torchName());
+                    int sc = ReferenceConv.source(c - plan.left(), w, plan.mode().torchName());
                     out[(p * hp + r) * wp + c] = sr < 0 || sc < 0 ? 0 : x[(p * h + sr) * w + sc];
                 }
             }
@@ -98,8 +99,8 @@ final class Reference {
         for (int p = 0; p < planes; p++) {
             for (int r = 0; r < hp; r++) {
                 for (int c = 0; c < wp; c++) {
-                    int sr = plan.sourceIndex(r, h, plan.top());
-                    int sc = plan.sourceIndex(c, w, plan.left());
+                    int sr = ReferenceConv.source(r - plan.top(), h, plan.mode().torchName());
+                    int sc = ReferenceConv.source(c - plan.left(), w, plan.mode().torchName());
                     if (sr >= 0 && sc >= 0) {
                         dx[(p * h + sr) * w + sc] += dPadded[(p * hp + r) * wp + c];
                     }
