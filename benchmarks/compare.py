@@ -15,12 +15,12 @@ ROOT = os.path.dirname(HERE)
 
 
 def run_layers4j(threads, backward, warmup, out, api=False):
-    cmd = [os.path.join(HERE, "run-suite.sh"), "--threads", str(threads), "--warmup", str(warmup),
-           "--warmup-seconds", str(WARMUP_SECONDS), "--json", out]
+    # SPI level: the suite runner; layer API: the CLI's bench (a new output tensor per call)
+    runner = [os.path.join(ROOT, "layers4j"), "bench", "--backend", "cpu"] if api else [os.path.join(HERE, "run-suite.sh")]
+    cmd = runner + ["--threads", str(threads), "--warmup", str(warmup),
+                    "--warmup-seconds", str(WARMUP_SECONDS), "--json", out]
     if backward:
         cmd.append("--backward")
-    if api:
-        cmd.append("--api")
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return json.load(open(out))["results"]
 

@@ -1,6 +1,5 @@
 package org.layers4j.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.File;
 import java.io.IOException;
@@ -9,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
 import org.layers4j.config.Config;
+import org.layers4j.conformance.BenchmarkCase;
 import org.layers4j.cpu.CpuBackend;
 import org.layers4j.spi.ConvGeometry;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -55,9 +55,9 @@ public class ConvolutionBenchmark {
     @Setup(Level.Trial)
     public void setup() throws IOException {
         String suite = System.getProperty("layers4j.suite", "../shared/bench/suite.json");
-        for (JsonNode c : new ObjectMapper().readTree(new File(suite)).path("cases")) {
-            if (c.path("name").asText().equals(name)) {
-                g = SuiteRunner.geometry(c);
+        for (BenchmarkCase c : BenchmarkCase.of(new ObjectMapper().readTree(new File(suite)))) {
+            if (c.name().equals(name)) {
+                g = c.geometry();
             }
         }
         if (g == null) {

@@ -1,6 +1,5 @@
 package org.layers4j.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -13,6 +12,7 @@ import java.util.Random;
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
 import org.layers4j.config.Config;
+import org.layers4j.conformance.BenchmarkCase;
 import org.layers4j.cpu.CpuBackend;
 import org.layers4j.spi.ConvGeometry;
 
@@ -22,11 +22,11 @@ import org.layers4j.spi.ConvGeometry;
  * backward is grad input + grad weight + grad bias. Median of timed runs after warm-up, like
  * shared/bench/torch_reference.py and benchmarks/torch_backward.py, so the numbers sit side by side.
  *
- * <p>With {@code --api} the same work goes through the public layer API instead ({@link ApiTimer}), as the
- * CLI's {@code bench} does: a new output (or gradient) tensor per call, closed after it.
+ * <p>Timing through the public layer API (a new output tensor per call) is the CLI's
+ * {@code ./layers4j bench}; {@code benchmarks/compare.py --api} uses it.
  *
  * <p>Usage: {@code java --add-modules jdk.incubator.vector -cp ... org.layers4j.bench.SuiteRunner
- * [--suite FILE] [--threads 2] [--reps 10] [--warmup 3] [--warmup-seconds 0] [--backward] [--api] [--case NAME]...
+ * [--suite FILE] [--threads 2] [--reps 10] [--warmup 3] [--warmup-seconds 0] [--backward] [--case NAME]...
  * [--kernels auto|scalar] [--json OUT]}
  */
 public final class SuiteRunner {
@@ -40,7 +40,6 @@ public final class SuiteRunner {
         int warmup = 3;
         double warmupSeconds = 0;
         boolean backward = false;
-        boolean api = false;
         String kernels = "auto";
         String json = null;
         List<String> only = new ArrayList<>();
@@ -52,7 +51,6 @@ public final class SuiteRunner {
                 case "--warmup": warmup = Integer.parseInt(args[++i]); break;
                 case "--warmup-seconds": warmupSeconds = Double.parseDouble(args[++i]); break;
                 case "--backward": backward = true; break;
-                case "--api": api = true; break;
                 case "--kernels": kernels = args[++i]; break;
                 case "--json": json = args[++i]; break;
                 case "--case": only.add(args[++i]); break;
@@ -60,21 +58,20 @@ public final class SuiteRunner {
             }
         }
         ObjectMapper mapper = new ObjectMapper();
-        JsonNode cases = mapper.readTree(new File(suite)).path("cases");
+        List<BenchmarkCase> cases = BenchmarkCase.of(mapper.readTree(new File(suite)));
         Config config = Config.load().with(Config.CPU_THREADS, Integer.toString(threads)).with("layers4j.cpu.kernels", kernels);
         ArrayNode results = mapper.createArrayNode();
         try (CpuBackend be = new CpuBackend(config)) {
             System.out.printf("layers4j cpu, %d threads, %s, %s, >= %d warm-up runs and >= %.1f s + %d timed, median%n",
                     threads, be.kernelDescription(), backward ? "backward (dx + dw + db)" : "forward (conv + bias)", warmup,
                     warmupSeconds, reps);
-            for (JsonNode c : cases) {
-                String name = c.path("name").asText();
+            for (BenchmarkCase c : cases) {
+                String name = c.name();
                 if (!only.isEmpty() && !only.contains(name)) {
                     continue;
                 }
-                ConvGeometry g = geometry(c);
-                double ms = api ? ApiTimer.time(be, c, backward, warmup, warmupSeconds, reps)
-                        : time(be, g, backward, warmup, warmupSeconds, reps);
+                ConvGeometry g = c.geometry();
+                double ms = time(be, g, backward, warmup, warmupSeconds, reps);
                 double gflops = (backward ? 2 : 1) * g.flops() / (ms * 1e-3) / 1e9;
                 System.out.printf("%-14s %9.2f ms %8.1f GFLOP/s%n", name, ms, gflops);
                 ObjectNode o = results.addObject();
@@ -91,30 +88,6 @@ public final class SuiteRunner {
             root.set("results", results);
             mapper.writerWithDefaultPrettyPrinter().writeValue(new File(json), root);
         }
-    }
-
-    /** The suite case as the 2-D geometry core would build (conv1d as height 1). */
-    static ConvGeometry geometry(JsonNode c) {
-        boolean conv1d = c.path("op").asText().equals("conv1d");
-        int[] size = ints(c.path("size"));
-        int[] kernel = ints(c.path("kernel"));
-        int[] stride = ints(c.path("stride"));
-        int[] pad = ints(c.path("padding"));
-        int[] dil = ints(c.path("dilation"));
-        if (conv1d) {
-            return new ConvGeometry(c.path("n").asInt(), c.path("cin").asInt(), 1, size[0], c.path("cout").asInt(), 1,
-                    kernel[0], 1, stride[0], 0, pad[0], 1, dil[0], c.path("groups").asInt());
-        }
-        return new ConvGeometry(c.path("n").asInt(), c.path("cin").asInt(), size[0], size[1], c.path("cout").asInt(),
-                kernel[0], kernel[1], stride[0], stride[1], pad[0], pad[1], dil[0], dil[1], c.path("groups").asInt());
-    }
-
-    private static int[] ints(JsonNode a) {
-        int[] v = new int[a.size()];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = a.get(i).asInt();
-        }
-        return v;
     }
 
     private static float[] random(Random r, int size) {
@@ -186,7 +159,7 @@ public final class SuiteRunner {
         }
     }
 
-    static double median(double[] v) {
+    private static double median(double[] v) {
         double[] t = v.clone();
         Arrays.sort(t);
         int n = t.length;

@@ -17,8 +17,7 @@ import org.layers4j.Backends;
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
 import org.layers4j.config.Config;
-import org.layers4j.nn.Conv1d;
-import org.layers4j.nn.Conv2d;
+import org.layers4j.conformance.BenchmarkCase;
 import org.layers4j.nn.ConvBuilder;
 import org.layers4j.nn.ConvPlan;
 import org.layers4j.nn.Convolution;
@@ -91,14 +90,10 @@ final class BenchCommand implements Callable<Integer> {
         }
         Backend be = Backends.get(config);
         int threadCount = config.getInt(Config.CPU_THREADS, Runtime.getRuntime().availableProcessors());
-        JsonNode cases = readSuite().path("cases");
+        List<BenchmarkCase> cases = BenchmarkCase.of(readSuite());
         if (only != null) {
             for (String name : only) {
-                boolean found = false;
-                for (JsonNode c : cases) {
-                    found |= c.path("name").asText().equals(name);
-                }
-                if (!found) {
+                if (cases.stream().noneMatch(c -> c.name().equals(name))) {
                     throw new IllegalArgumentException("--case " + name + ": the suite has no such case");
                 }
             }
@@ -106,8 +101,8 @@ final class BenchCommand implements Callable<Integer> {
         out.printf("backend: %s, threads: %d, %s, warm-up >= %d runs and >= %.1f s, median of %d timed runs%n",
                 be.name(), threadCount, backward ? "backward" : "forward", warmup, warmupSeconds, reps);
         ArrayNode results = JSON.createArrayNode();
-        for (JsonNode c : cases) {
-            String name = c.path("name").asText();
+        for (BenchmarkCase c : cases) {
+            String name = c.name();
             if (only != null && !only.contains(name)) {
                 continue;
             }
@@ -142,22 +137,11 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** {median ms, GFLOP/s} for one suite case. */
-    private double[] runCase(Backend be, JsonNode c) {
-        int[] size = ints(c.path("size"));
-        int[] kernel = ints(c.path("kernel"));
-        int n = c.path("n").asInt();
-        int cin = c.path("cin").asInt();
-        int cout = c.path("cout").asInt();
-        ConvBuilder<? extends Convolution> b = c.path("op").asText().equals("conv1d")
-                ? Conv1d.builder(cin, cout, kernel) : Conv2d.builder(cin, cout, kernel);
-        b.stride(ints(c.path("stride"))).padding(ints(c.path("padding"))).dilation(ints(c.path("dilation")))
-                .groups(c.path("groups").asInt(1)).backend(be).seed(1);
-        int[] inShape = new int[2 + size.length];
-        inShape[0] = n;
-        inShape[1] = cin;
-        System.arraycopy(size, 0, inShape, 2, size.length);
+    private double[] runCase(Backend be, BenchmarkCase c) {
+        ConvBuilder<? extends Convolution> b = c.builder().backend(be).seed(1);
+        Shape inShape = c.inputShape();
         SplittableRandom rng = new SplittableRandom(1);
-        try (Convolution conv = b.build(); Tensor x = be.upload(random(rng, Shape.of(inShape).size()), Shape.of(inShape))) {
+        try (Convolution conv = b.build(); Tensor x = be.upload(random(rng, inShape.size()), inShape)) {
             ConvPlan plan = conv.spec().plan(x.shape());
             double flops = plan.geometry().flops() * (backward ? 2 : 1);
             try (Tensor dy = backward ? be.upload(random(rng, plan.outputShape().size()), plan.outputShape()) : null) {
@@ -196,17 +180,6 @@ final class BenchCommand implements Callable<Integer> {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
             v[i] = (float) (rng.nextDouble() * 2 - 1);
-        }
-        return v;
-    }
-
-    private static int[] ints(JsonNode node) {
-        if (node.isInt()) {
-            return new int[] {node.asInt()};
-        }
-        int[] v = new int[node.size()];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = node.get(i).asInt();
         }
         return v;
     }
