@@ -2,6 +2,7 @@ package org.layers4j.cuda;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import jcuda.Pointer;
@@ -119,54 +120,76 @@ final class Convolutions {
 
     /** cuDNN's heuristic ranking (_v7): no GPU time spent, good choices for typical layers. */
     private List<AlgoChoice> heuristics(StreamContext ctx, Direction dir, Descriptors.Conv d) {
-        int[] max = new int[1];
+        int max = maxCount(ctx, dir);
         int[] returned = new int[1];
-        List<AlgoChoice> out = new ArrayList<>();
         switch (dir) {
             case FORWARD: {
-                CudaFailure.cudnn(JCudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(ctx.handle, max),
-                        "cudnnGetConvolutionForwardAlgorithmMaxCount");
-                cudnnConvolutionFwdAlgoPerf[] p = new cudnnConvolutionFwdAlgoPerf[max[0]];
-                for (int i = 0; i < p.length; i++) {
-                    p[i] = new cudnnConvolutionFwdAlgoPerf();
-                }
+                cudnnConvolutionFwdAlgoPerf[] p = Stream.generate(cudnnConvolutionFwdAlgoPerf::new).limit(max)
+                        .toArray(cudnnConvolutionFwdAlgoPerf[]::new);
                 CudaFailure.cudnn(JCudnn.cudnnGetConvolutionForwardAlgorithm_v7(ctx.handle, d.x(), d.w(), d.conv(), d.y(),
-                        max[0], returned, p), "cudnnGetConvolutionForwardAlgorithm_v7");
-                for (int i = 0; i < returned[0]; i++) {
-                    out.add(new AlgoChoice(p[i].algo, p[i].status, -1, p[i].memory, p[i].determinism == DETERMINISTIC,
-                            p[i].mathType));
-                }
-                break;
+                        max, returned, p), "cudnnGetConvolutionForwardAlgorithm_v7");
+                return choices(p, returned[0], false);
             }
             case BACKWARD_DATA: {
-                CudaFailure.cudnn(JCudnn.cudnnGetConvolutionBackwardDataAlgorithmMaxCount(ctx.handle, max),
-                        "cudnnGetConvolutionBackwardDataAlgorithmMaxCount");
-                cudnnConvolutionBwdDataAlgoPerf[] p = new cudnnConvolutionBwdDataAlgoPerf[max[0]];
-                for (int i = 0; i < p.length; i++) {
-                    p[i] = new cudnnConvolutionBwdDataAlgoPerf();
-                }
+                cudnnConvolutionBwdDataAlgoPerf[] p = Stream.generate(cudnnConvolutionBwdDataAlgoPerf::new).limit(max)
+                        .toArray(cudnnConvolutionBwdDataAlgoPerf[]::new);
                 CudaFailure.cudnn(JCudnn.cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx.handle, d.w(), d.y(), d.conv(),
-                        d.x(), max[0], returned, p), "cudnnGetConvolutionBackwardDataAlgorithm_v7");
-                for (int i = 0; i < returned[0]; i++) {
-                    out.add(new AlgoChoice(p[i].algo, p[i].status, -1, p[i].memory, p[i].determinism == DETERMINISTIC,
-                            p[i].mathType));
-                }
-                break;
+                        d.x(), max, returned, p), "cudnnGetConvolutionBackwardDataAlgorithm_v7");
+                return choices(p, returned[0], false);
             }
             default: {
+                cudnnConvolutionBwdFilterAlgoPerf[] p = Stream.generate(cudnnConvolutionBwdFilterAlgoPerf::new).limit(max)
+                        .toArray(cudnnConvolutionBwdFilterAlgoPerf[]::new);
+                CudaFailure.cudnn(JCudnn.cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx.handle, d.x(), d.y(), d.conv(),
+                        d.w(), max, returned, p), "cudnnGetConvolutionBackwardFilterAlgorithm_v7");
+                return choices(p, returned[0], false);
+            }
+        }
+    }
+
+    /** How many algorithms cuDNN can rank for a direction: the size of the perf arrays. */
+    private static int maxCount(StreamContext ctx, Direction dir) {
+        int[] max = new int[1];
+        switch (dir) {
+            case FORWARD:
+                CudaFailure.cudnn(JCudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(ctx.handle, max),
+                        "cudnnGetConvolutionForwardAlgorithmMaxCount");
+                break;
+            case BACKWARD_DATA:
+                CudaFailure.cudnn(JCudnn.cudnnGetConvolutionBackwardDataAlgorithmMaxCount(ctx.handle, max),
+                        "cudnnGetConvolutionBackwardDataAlgorithmMaxCount");
+                break;
+            default:
                 CudaFailure.cudnn(JCudnn.cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(ctx.handle, max),
                         "cudnnGetConvolutionBackwardFilterAlgorithmMaxCount");
-                cudnnConvolutionBwdFilterAlgoPerf[] p = new cudnnConvolutionBwdFilterAlgoPerf[max[0]];
-                for (int i = 0; i < p.length; i++) {
-                    p[i] = new cudnnConvolutionBwdFilterAlgoPerf();
-                }
-                CudaFailure.cudnn(JCudnn.cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx.handle, d.x(), d.y(), d.conv(),
-                        d.w(), max[0], returned, p), "cudnnGetConvolutionBackwardFilterAlgorithm_v7");
-                for (int i = 0; i < returned[0]; i++) {
-                    out.add(new AlgoChoice(p[i].algo, p[i].status, -1, p[i].memory, p[i].determinism == DETERMINISTIC,
-                            p[i].mathType));
-                }
-            }
+        }
+        return max[0];
+    }
+
+    // JCudnn's three perf structs share no supertype: one conversion each, used by heuristics and find
+    private static List<AlgoChoice> choices(cudnnConvolutionFwdAlgoPerf[] p, int n, boolean timed) {
+        List<AlgoChoice> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(new AlgoChoice(p[i].algo, p[i].status, timed ? p[i].time : -1, p[i].memory,
+                    p[i].determinism == DETERMINISTIC, p[i].mathType));
+        }
+        return out;
+    }
+
+    private static List<AlgoChoice> choices(cudnnConvolutionBwdDataAlgoPerf[] p, int n, boolean timed) {
+        List<AlgoChoice> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(new AlgoChoice(p[i].algo, p[i].status, timed ? p[i].time : -1, p[i].memory,
+                    p[i].determinism == DETERMINISTIC, p[i].mathType));
+        }
+        return out;
+    }
+
+    private static List<AlgoChoice> choices(cudnnConvolutionBwdFilterAlgoPerf[] p, int n, boolean timed) {
+        List<AlgoChoice> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(new AlgoChoice(p[i].algo, p[i].status, timed ? p[i].time : -1, p[i].memory,
+                    p[i].determinism == DETERMINISTIC, p[i].mathType));
         }
         return out;
     }
@@ -195,57 +218,33 @@ final class Convolutions {
         }
         Pointer wsp = ws == null ? new Pointer() : ws.pointer;
         long wsSize = ws == null ? 0 : wsBytes;
-        int[] max = new int[1];
+        int max = maxCount(ctx, dir);
         int[] returned = new int[1];
-        List<AlgoChoice> out = new ArrayList<>();
         try {
             switch (dir) {
                 case FORWARD: {
-                    CudaFailure.cudnn(JCudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(ctx.handle, max),
-                            "cudnnGetConvolutionForwardAlgorithmMaxCount");
-                    cudnnConvolutionFwdAlgoPerf[] p = new cudnnConvolutionFwdAlgoPerf[max[0]];
-                    for (int i = 0; i < p.length; i++) {
-                        p[i] = new cudnnConvolutionFwdAlgoPerf();
-                    }
+                    cudnnConvolutionFwdAlgoPerf[] p = Stream.generate(cudnnConvolutionFwdAlgoPerf::new).limit(max)
+                            .toArray(cudnnConvolutionFwdAlgoPerf[]::new);
                     CudaFailure.cudnn(JCudnn.cudnnFindConvolutionForwardAlgorithmEx(ctx.handle, d.x(), a, d.w(), b,
-                            d.conv(), d.y(), outPtr, max[0], returned, p, wsp, wsSize),
+                            d.conv(), d.y(), outPtr, max, returned, p, wsp, wsSize),
                             "cudnnFindConvolutionForwardAlgorithmEx");
-                    for (int i = 0; i < returned[0]; i++) {
-                        out.add(new AlgoChoice(p[i].algo, p[i].status, p[i].time, p[i].memory,
-                                p[i].determinism == DETERMINISTIC, p[i].mathType));
-                    }
-                    break;
+                    return choices(p, returned[0], true);
                 }
                 case BACKWARD_DATA: {
-                    CudaFailure.cudnn(JCudnn.cudnnGetConvolutionBackwardDataAlgorithmMaxCount(ctx.handle, max),
-                            "cudnnGetConvolutionBackwardDataAlgorithmMaxCount");
-                    cudnnConvolutionBwdDataAlgoPerf[] p = new cudnnConvolutionBwdDataAlgoPerf[max[0]];
-                    for (int i = 0; i < p.length; i++) {
-                        p[i] = new cudnnConvolutionBwdDataAlgoPerf();
-                    }
+                    cudnnConvolutionBwdDataAlgoPerf[] p = Stream.generate(cudnnConvolutionBwdDataAlgoPerf::new).limit(max)
+                            .toArray(cudnnConvolutionBwdDataAlgoPerf[]::new);
                     CudaFailure.cudnn(JCudnn.cudnnFindConvolutionBackwardDataAlgorithmEx(ctx.handle, d.w(), b, d.y(), a,
-                            d.conv(), d.x(), outPtr, max[0], returned, p, wsp, wsSize),
+                            d.conv(), d.x(), outPtr, max, returned, p, wsp, wsSize),
                             "cudnnFindConvolutionBackwardDataAlgorithmEx");
-                    for (int i = 0; i < returned[0]; i++) {
-                        out.add(new AlgoChoice(p[i].algo, p[i].status, p[i].time, p[i].memory,
-                                p[i].determinism == DETERMINISTIC, p[i].mathType));
-                    }
-                    break;
+                    return choices(p, returned[0], true);
                 }
                 default: {
-                    CudaFailure.cudnn(JCudnn.cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(ctx.handle, max),
-                            "cudnnGetConvolutionBackwardFilterAlgorithmMaxCount");
-                    cudnnConvolutionBwdFilterAlgoPerf[] p = new cudnnConvolutionBwdFilterAlgoPerf[max[0]];
-                    for (int i = 0; i < p.length; i++) {
-                        p[i] = new cudnnConvolutionBwdFilterAlgoPerf();
-                    }
+                    cudnnConvolutionBwdFilterAlgoPerf[] p = Stream.generate(cudnnConvolutionBwdFilterAlgoPerf::new)
+                            .limit(max).toArray(cudnnConvolutionBwdFilterAlgoPerf[]::new);
                     CudaFailure.cudnn(JCudnn.cudnnFindConvolutionBackwardFilterAlgorithmEx(ctx.handle, d.x(), a, d.y(), b,
-                            d.conv(), d.w(), outPtr, max[0], returned, p, wsp, wsSize),
+                            d.conv(), d.w(), outPtr, max, returned, p, wsp, wsSize),
                             "cudnnFindConvolutionBackwardFilterAlgorithmEx");
-                    for (int i = 0; i < returned[0]; i++) {
-                        out.add(new AlgoChoice(p[i].algo, p[i].status, p[i].time, p[i].memory,
-                                p[i].determinism == DETERMINISTIC, p[i].mathType));
-                    }
+                    return choices(p, returned[0], true);
                 }
             }
         } finally {
@@ -255,6 +254,5 @@ final class Convolutions {
                 allocator.discard(ws);
             }
         }
-        return out;
     }
 }
