@@ -201,6 +201,7 @@ final class Convolutions {
      */
     private List<AlgoChoice> find(StreamContext ctx, Direction dir, Descriptors.Conv d, Pointer a, Pointer b,
                                   Pointer outPtr) {
+        int max = maxCount(ctx, dir); // before the workspace exists, so a failure here leaks nothing
         long[] free = new long[1];
         long[] total = new long[1];
         CudaFailure.cuda(JCuda.cudaMemGetInfo(free, total), "cudaMemGetInfo");
@@ -218,7 +219,6 @@ final class Convolutions {
         }
         Pointer wsp = ws == null ? new Pointer() : ws.pointer;
         long wsSize = ws == null ? 0 : wsBytes;
-        int max = maxCount(ctx, dir);
         int[] returned = new int[1];
         try {
             switch (dir) {
