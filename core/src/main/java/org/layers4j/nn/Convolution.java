@@ -120,25 +120,18 @@ public abstract class Convolution implements Layer {
         Backend be = backend;
         ConvPlan plan = spec.plan(Layers.requireInput(spec.opName(), input, be));
         ConvGeometry g = plan.geometry();
-        Tensor out = be.allocate(plan.outputShape());
-        try (Tensor x4 = input.reshape(plan.input4d());
-             Tensor padded = padded(be, plan, x4);
-             Tensor w4 = weight4d();
-             Tensor y4 = out.reshape(plan.output4d())) {
-            be.convolutionForward(g, padded, w4, y4);
-            Tensor b = bias;
-            if (b != null) {
-                be.biasAdd(y4, b);
+        return Layers.compute(be, plan.outputShape(), out -> {
+            try (Tensor x4 = input.reshape(plan.input4d());
+                 Tensor padded = padded(be, plan, x4);
+                 Tensor w4 = weight4d();
+                 Tensor y4 = out.reshape(plan.output4d())) {
+                be.convolutionForward(g, padded, w4, y4);
+                Tensor b = bias;
+                if (b != null) {
+                    be.biasAdd(y4, b);
+                }
             }
-        } catch (RuntimeException e) {
-            out.close();
-            throw e;
-        } finally {
-            // backends work on the memory, not the Tensor objects: keep them reachable until the work is done
-            Reference.reachabilityFence(input);
-            Reference.reachabilityFence(out);
-        }
-        return out;
+        }, input);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package org.layers4j.nn;
 
+import java.lang.ref.Reference;
+import java.util.function.Consumer;
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
 import org.layers4j.spi.Backend;
@@ -7,6 +9,25 @@ import org.layers4j.spi.Backend;
 /** Argument checks every layer shares, with messages that name the value and the rule. */
 final class Layers {
     private Layers() {
+    }
+
+    /**
+     * A new tensor of {@code shape} that {@code op} fills on the backend, freed again if op fails. The
+     * inputs stay reachable until op returns: backends work on the memory, not on the Tensor objects,
+     * and an unreachable tensor's memory may be released by its Cleaner.
+     */
+    static Tensor compute(Backend backend, Shape shape, Consumer<Tensor> op, Tensor... inputs) {
+        Tensor out = backend.allocate(shape);
+        try {
+            op.accept(out);
+            return out;
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        } finally {
+            Reference.reachabilityFence(inputs);
+            Reference.reachabilityFence(out);
+        }
     }
 
     static Backend requireBackend(Backend backend) {

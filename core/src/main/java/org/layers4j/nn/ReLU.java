@@ -1,6 +1,5 @@
 package org.layers4j.nn;
 
-import java.lang.ref.Reference;
 import java.util.Map;
 import org.layers4j.Backends;
 import org.layers4j.Tensor;
@@ -26,18 +25,7 @@ public final class ReLU implements Layer {
     public Tensor forward(Tensor input) {
         Backend be = backend;
         Layers.requireInput("ReLU", input, be);
-        Tensor out = be.allocate(input.shape());
-        try {
-            be.reluForward(input, out);
-        } catch (RuntimeException e) {
-            out.close();
-            throw e;
-        } finally {
-            // backends work on the memory, not the Tensor objects: keep them reachable until the work is done
-            Reference.reachabilityFence(input);
-            Reference.reachabilityFence(out);
-        }
-        return out;
+        return Layers.compute(be, input.shape(), out -> be.reluForward(input, out), input);
     }
 
     @Override
@@ -45,17 +33,8 @@ public final class ReLU implements Layer {
         Backend be = backend;
         Layers.requireInput("ReLU", input, be);
         Layers.requireGradOutput(gradOutput, input.shape(), be);
-        Tensor gradInput = be.allocate(input.shape());
-        try {
-            be.reluBackward(input, gradOutput, gradInput);
-        } catch (RuntimeException e) {
-            gradInput.close();
-            throw e;
-        } finally {
-            Reference.reachabilityFence(input);
-            Reference.reachabilityFence(gradOutput);
-            Reference.reachabilityFence(gradInput);
-        }
+        Tensor gradInput = Layers.compute(be, input.shape(), dx -> be.reluBackward(input, gradOutput, dx), input,
+                gradOutput);
         return new Gradients(gradInput, Map.of());
     }
 
