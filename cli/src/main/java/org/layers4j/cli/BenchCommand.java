@@ -40,8 +40,8 @@ final class BenchCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--backend", description = "auto, cpu, cuda or cuda:N (default: layers4j.backend, else auto)")
-    String backend;
+    @CommandLine.Mixin
+    BackendOption backend;
 
     @Option(names = "--threads", description = "CPU threads (sets layers4j.cpu.threads)")
     Integer threads;
@@ -85,8 +85,8 @@ final class BenchCommand implements Callable<Integer> {
             }
             config = config.with(Config.CPU_THREADS, threads.toString());
         }
-        if (backend != null) {
-            config = config.with(Config.BACKEND, backend);
+        if (backend.spec != null) {
+            config = config.with(Config.BACKEND, backend.spec);
         }
         Backend be = Backends.get(config);
         int threadCount = config.getInt(Config.CPU_THREADS, Runtime.getRuntime().availableProcessors());

@@ -9,7 +9,6 @@ import org.layers4j.conformance.ConformanceCase;
 import org.layers4j.spi.Backend;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** Runs golden PyTorch cases through the public layer API and reports one line per case. */
@@ -19,8 +18,8 @@ final class ConformanceCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--backend", description = "auto, cpu, cuda or cuda:N (default: layers4j.backend, else auto)")
-    String backend;
+    @CommandLine.Mixin
+    BackendOption backend;
 
     @Parameters(arity = "1..*", paramLabel = "DIR", description = "directories holding .safetensors cases")
     List<Path> dirs;
@@ -40,7 +39,7 @@ final class ConformanceCommand implements Callable<Integer> {
             out.println("0 passed, 0 failed");
             return 2;
         }
-        Backend be = Main.backend(backend);
+        Backend be = backend.resolve();
         out.println("backend: " + be.name());
         int passed = 0;
         int failed = 0;

@@ -5,7 +5,6 @@ import java.util.concurrent.Callable;
 import org.layers4j.spi.Backend;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /** Walks through the original notebook's examples, printing shapes and tensors as PyTorch does. */
 @Command(name = "demo", description = "Walk through the notebook's examples: Conv1d on sentences, ReLU, Conv2d on"
@@ -14,13 +13,13 @@ final class DemoCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--backend", description = "auto, cpu, cuda or cuda:N (default: layers4j.backend, else auto)")
-    String backend;
+    @CommandLine.Mixin
+    BackendOption backend;
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        Backend be = Main.backend(backend);
+        Backend be = backend.resolve();
         out.println("layers4j demo: the notebook's examples, running on backend " + be.name());
         int i = 1;
         for (Notebook.Step step : new Notebook(be).steps()) {

@@ -1,8 +1,6 @@
 package org.layers4j.cli;
 
 import java.io.PrintWriter;
-import org.layers4j.Backends;
-import org.layers4j.spi.Backend;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -35,11 +33,6 @@ public final class Main implements Runnable {
             throw e;
         });
         return cl.execute(args);
-    }
-
-    /** The backend a {@code --backend} option names, or the configured one when absent. */
-    static Backend backend(String spec) {
-        return spec == null ? Backends.defaultBackend() : Backends.get(spec);
     }
 
     @Override
