@@ -4,93 +4,143 @@ import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.layers4j.spi.Backend;
 import org.layers4j.spi.TensorStorage;
+import org.layers4j.spi.Tensors;
 
 /**
- * A float32 tensor, row-major (NCHW / NCL), whose memory is owned by a {@link Backend}: host memory
- * on the CPU backend, device memory on CUDA. {@link #close()} releases that memory at once; a
- * {@link Cleaner} releases it when an unclosed tensor becomes unreachable, as a safety net only.
- * A {@link #reshape(Shape) reshaped} view shares the memory and does not own it.
+ * A tensor, row-major (NCHW / NCL), float32 or {@link DType#INT64 int64}, whose memory is owned by a
+ * {@link Backend}: host memory on the CPU backend, device memory on CUDA.
+ *
+ * <p>A {@code Tensor} object is a handle on that memory; {@link #reshape} and {@link #share} give
+ * further handles on the same memory. Each handle is closed once ({@link #close()}, idempotent); the
+ * memory is released when the last handle is closed — or, as a safety net only, when unclosed handles
+ * become unreachable (a {@link Cleaner}). So a view stays valid after the tensor it came from is
+ * closed, and a layer's saved input for backward stays valid when the caller closes the input.
  */
 public final class Tensor implements AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
 
+    static {
+        Tensors.install(new Tensors.Access() {
+            @Override
+            public Tensor wrap(Backend backend, Shape shape, DType dtype, TensorStorage storage) {
+                return new Tensor(backend, shape, dtype, new Memory(storage));
+            }
+
+            @Override
+            public TensorStorage storage(Tensor tensor) {
+                return tensor.liveStorage();
+            }
+        });
+    }
+
     private final Backend backend;
     private final Shape shape;
-    private final TensorStorage storage;
-    private final Owner owner;
+    private final DType dtype;
+    private final Handle handle;
     private final Cleaner.Cleanable cleanable;
-    /** A view keeps the owning tensor reachable, so the Cleaner cannot free memory a view still uses. */
-    private final Tensor parent;
 
-    /** Shared by a tensor and its views: whether the memory has been released. */
-    private static final class Owner implements Runnable {
+    /** The memory all handles share, released when the last handle lets go. */
+    private static final class Memory {
         private final TensorStorage storage;
-        private final AtomicBoolean released = new AtomicBoolean();
+        private final AtomicInteger handles = new AtomicInteger();
+        private volatile boolean released;
 
-        Owner(TensorStorage storage) {
+        Memory(TensorStorage storage) {
             this.storage = storage;
         }
 
-        @Override
-        public void run() {
-            if (released.compareAndSet(false, true)) {
+        void retain() {
+            handles.incrementAndGet();
+        }
+
+        void let() {
+            if (handles.decrementAndGet() == 0) {
+                released = true;
                 storage.release();
             }
         }
     }
 
-    private Tensor(Backend backend, Shape shape, TensorStorage storage, Owner owner, Tensor parent) {
-        this.backend = backend;
-        this.shape = shape;
-        this.storage = storage;
-        this.owner = owner;
-        this.parent = parent;
-        this.cleanable = parent == null ? CLEANER.register(this, owner) : null;
+    /** One handle's reference: released once, by close() or by the Cleaner. Must not refer to the Tensor. */
+    private static final class Handle implements Runnable {
+        private final Memory memory;
+        private final AtomicBoolean closed = new AtomicBoolean();
+
+        Handle(Memory memory) {
+            this.memory = memory;
+            memory.retain();
+        }
+
+        @Override
+        public void run() {
+            if (closed.compareAndSet(false, true)) {
+                memory.let();
+            }
+        }
     }
 
-    /** For backends: wraps freshly allocated storage of {@code shape.size()} floats into an owning tensor. */
-    public static Tensor wrap(Backend backend, Shape shape, TensorStorage storage) {
-        Objects.requireNonNull(backend, "backend");
-        Objects.requireNonNull(shape, "shape");
-        Objects.requireNonNull(storage, "storage");
-        return new Tensor(backend, shape, storage, new Owner(storage), null);
+    private Tensor(Backend backend, Shape shape, DType dtype, Memory memory) {
+        this.backend = backend;
+        this.shape = shape;
+        this.dtype = dtype;
+        this.handle = new Handle(memory);
+        this.cleanable = CLEANER.register(this, handle);
     }
 
     public Shape shape() {
         return shape;
     }
 
+    public DType dtype() {
+        return dtype;
+    }
+
     public Backend backend() {
         return backend;
     }
 
-    /** The backend's memory; for backends only. Throws when the tensor was closed. */
-    public TensorStorage storage() {
-        if (owner.released.get()) {
+    private TensorStorage liveStorage() {
+        if (handle.closed.get() || handle.memory.released) {
             throw new IllegalStateException("tensor " + shape.dimsString() + " on " + backend.name() + " is closed");
         }
-        return storage;
+        return handle.memory.storage;
     }
 
+    /** Whether this handle was closed (its memory may still be alive through other handles). */
     public boolean isClosed() {
-        return owner.released.get();
+        return handle.closed.get() || handle.memory.released;
     }
 
-    /** A view with another shape of the same number of elements, sharing this tensor's memory. */
+    /** A new handle with another shape of the same number of elements, sharing this tensor's memory. */
     public Tensor reshape(Shape newShape) {
         Objects.requireNonNull(newShape, "shape");
         if (newShape.size() != shape.size()) {
-            throw new IllegalArgumentException("shape " + newShape.dimsString() + " is invalid for input of size "
-                    + shape.size() + " (shape " + shape.dimsString() + ")");
+            throw new IllegalArgumentException("shape '" + newShape.dimsString() + "' is invalid for input of size "
+                    + shape.size());
         }
-        storage();
-        return new Tensor(backend, newShape, storage, owner, parent != null ? parent : this);
+        liveStorage();
+        return new Tensor(backend, newShape, dtype, handle.memory);
     }
 
-    /** Copies the values to a new host array (downloads from the device where needed). */
+    /** A reshape view with the given dims. */
+    public Tensor reshape(int... dims) {
+        return reshape(Shape.of(dims));
+    }
+
+    /** A new handle on the same memory and shape: the memory lives until both are closed. */
+    public Tensor share() {
+        return reshape(shape);
+    }
+
+    /** Copies a float32 tensor's values to a new host array (downloads from the device where needed). */
     public float[] toArray() {
+        if (dtype != DType.FLOAT32) {
+            throw new IllegalStateException("tensor " + shape.dimsString() + " is " + dtype.torchName()
+                    + "; use toLongArray()");
+        }
         try {
             return backend.download(this);
         } finally {
@@ -98,16 +148,28 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
-    /** Releases the memory (a no-op on a view and on a closed tensor). */
+    /** Copies an int64 tensor's values to a new host array. */
+    public long[] toLongArray() {
+        if (dtype != DType.INT64) {
+            throw new IllegalStateException("tensor " + shape.dimsString() + " is " + dtype.torchName()
+                    + "; use toArray()");
+        }
+        try {
+            return backend.downloadLongs(this);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Closes this handle; the memory is released when no other handle (view, share) holds it. */
     @Override
     public void close() {
-        if (cleanable != null) {
-            cleanable.clean();
-        }
+        cleanable.clean();
     }
 
     @Override
     public String toString() {
-        return "Tensor" + shape.dimsString() + "@" + backend.name();
+        return "Tensor" + shape.dimsString() + (dtype == DType.FLOAT32 ? "" : "(" + dtype.torchName() + ")") + "@"
+                + backend.name();
     }
 }

@@ -125,10 +125,10 @@ public abstract class Convolution implements Layer {
                  Tensor padded = padded(be, plan, x4);
                  Tensor w4 = weight4d();
                  Tensor y4 = out.reshape(plan.output4d())) {
-                be.convolutionForward(g, padded, w4, y4);
+                be.convolution().forward(g, padded, w4, y4);
                 Tensor b = bias;
                 if (b != null) {
-                    be.biasAdd(y4, b);
+                    be.convolution().biasAdd(y4, b);
                 }
             }
         }, input);
@@ -149,17 +149,17 @@ public abstract class Convolution implements Layer {
              Tensor dw4 = gradWeight.reshape(weight4dShape());
              Tensor w4 = weight4d()) {
             try (Tensor padded = padded(be, plan, x4)) {
-                be.convolutionBackwardFilter(g, padded, dy4, dw4);
+                be.convolution().backwardFilter(g, padded, dy4, dw4);
             }
             if (gradBias != null) {
-                be.biasGradient(dy4, gradBias);
+                be.convolution().biasGradient(dy4, gradBias);
             }
             if (plan.padding() == null) {
-                be.convolutionBackwardData(g, dy4, w4, dx4);
+                be.convolution().backwardData(g, dy4, w4, dx4);
             } else {
                 try (Tensor dPadded = be.allocate(plan.convInput4d())) {
-                    be.convolutionBackwardData(g, dy4, w4, dPadded);
-                    be.padBackward(plan.padding(), dPadded, dx4);
+                    be.convolution().backwardData(g, dy4, w4, dPadded);
+                    be.layout().padBackward(plan.padding(), dPadded, dx4);
                 }
             }
         } catch (RuntimeException e) {
@@ -191,7 +191,7 @@ public abstract class Convolution implements Layer {
         }
         Tensor p = be.allocate(plan.convInput4d());
         try {
-            be.pad(plan.padding(), x4, p);
+            be.layout().pad(plan.padding(), x4, p);
         } catch (RuntimeException e) {
             p.close();
             throw e;

@@ -25,7 +25,7 @@ public final class ReLU implements Layer {
     public Tensor forward(Tensor input) {
         Backend be = backend;
         Layers.requireInput("ReLU", input, be);
-        return Layers.compute(be, input.shape(), out -> be.reluForward(input, out), input);
+        return Layers.compute(be, input.shape(), out -> be.activation().relu(input, out), input);
     }
 
     @Override
@@ -33,7 +33,7 @@ public final class ReLU implements Layer {
         Backend be = backend;
         Layers.requireInput("ReLU", input, be);
         Layers.requireGradOutput(gradOutput, input.shape(), be);
-        Tensor gradInput = Layers.compute(be, input.shape(), dx -> be.reluBackward(input, gradOutput, dx), input,
+        Tensor gradInput = Layers.compute(be, input.shape(), dx -> be.activation().reluBackward(input, gradOutput, dx), input,
                 gradOutput);
         return new Gradients(gradInput, Map.of());
     }
