@@ -9,11 +9,11 @@ import org.layers4j.Shape;
 import org.layers4j.Tensor;
 import org.layers4j.io.HostTensor;
 import org.layers4j.io.SafeTensors;
-import org.layers4j.nn.Conv1d;
-import org.layers4j.nn.Conv2d;
-import org.layers4j.nn.Convolution;
-import org.layers4j.nn.PaddingMode;
-import org.layers4j.nn.ReLU;
+import org.layers4j.nn.conv.Conv1d;
+import org.layers4j.nn.conv.Conv2d;
+import org.layers4j.nn.conv.Convolution;
+import org.layers4j.nn.conv.PaddingMode;
+import org.layers4j.nn.activation.ReLU;
 import org.layers4j.spi.Backend;
 
 /**

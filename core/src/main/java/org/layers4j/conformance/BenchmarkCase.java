@@ -4,10 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import org.layers4j.Shape;
-import org.layers4j.nn.Conv1d;
-import org.layers4j.nn.Conv2d;
-import org.layers4j.nn.ConvBuilder;
-import org.layers4j.nn.Convolution;
+import org.layers4j.nn.conv.Conv1d;
+import org.layers4j.nn.conv.Conv2d;
+import org.layers4j.nn.conv.ConvBuilder;
+import org.layers4j.nn.conv.Convolution;
 import org.layers4j.spi.ConvGeometry;
 
 /**

@@ -12,14 +12,12 @@ import java.util.stream.Stream;
 import org.layers4j.Tensor;
 import org.layers4j.io.HostTensor;
 import org.layers4j.io.SafeTensors;
-import org.layers4j.nn.Conv1d;
-import org.layers4j.nn.Conv2d;
-import org.layers4j.nn.ConvBuilder;
-import org.layers4j.nn.Convolution;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.layers4j.DType;
+import org.layers4j.io.LayerSpecs;
 import org.layers4j.nn.Gradients;
-import org.layers4j.nn.Layer;
-import org.layers4j.nn.PaddingMode;
-import org.layers4j.nn.ReLU;
+import org.layers4j.nn.Module;
+import org.layers4j.nn.Tape;
 import org.layers4j.spi.Backend;
 
 /**
@@ -63,7 +61,7 @@ public final class ConformanceCase {
         return name;
     }
 
-    /** {@code conv1d}, {@code conv2d} or {@code relu}. */
+    /** The fixture's op: a layer's lower-case PyTorch class name, or {@code sequential}. */
     public String op() {
         return meta("op");
     }
@@ -76,54 +74,81 @@ public final class ConformanceCase {
         return contents.tensors().containsKey("grad_output");
     }
 
-    /** The case's layer on {@code backend}, with the case's parameters. */
-    public Layer buildLayer(Backend backend) {
-        String op = op();
-        if (op.equals("relu")) {
-            return new ReLU(backend);
-        }
-        int[] kernel = ints("kernel_size");
-        ConvBuilder<? extends Convolution> b;
-        if (op.equals("conv1d")) {
-            b = Conv1d.builder(integer("in_channels"), integer("out_channels"), kernel);
-        } else if (op.equals("conv2d")) {
-            b = Conv2d.builder(integer("in_channels"), integer("out_channels"), kernel);
-        } else {
-            throw new IllegalArgumentException(name + ": unknown op '" + op + "'");
-        }
-        String padding = meta("padding").trim();
-        if (padding.startsWith("[")) {
-            b.padding(ints("padding"));
-        } else {
-            b.padding(padding);
-        }
-        Convolution conv = b.stride(ints("stride")).dilation(ints("dilation")).groups(integer("groups"))
-                .bias(Boolean.parseBoolean(meta("bias"))).paddingMode(PaddingMode.fromTorchName(meta("padding_mode")))
-                .backend(backend).seed(0).build();
-        conv.setParameter("weight", contents.tensor("weight").data());
-        if (conv.spec().bias()) {
-            conv.setParameter("bias", contents.tensor("bias").data());
-        }
-        return conv;
+    /** Whether the case ran the module in training mode. */
+    public boolean training() {
+        return Boolean.parseBoolean(contents.metadata().getOrDefault("training", "false"));
     }
 
-    /** Runs forward (and backward when the case has gradients) on {@code backend} and compares. */
+    /** The case's module on {@code backend}, with the case's parameters and buffers, in the case's mode. */
+    public Module buildModule(Backend backend) {
+        ObjectNode spec;
+        if (op().equals("sequential")) {
+            try {
+                spec = (ObjectNode) JSON.readTree("{\"op\":\"sequential\",\"layers\":" + meta("layers") + "}");
+            } catch (IOException e) {
+                throw new IllegalArgumentException(name + ": metadata 'layers' is not JSON: " + e.getMessage(), e);
+            }
+        } else {
+            spec = LayerSpecs.fromMetadata(contents.metadata());
+        }
+        Module m = LayerSpecs.build(spec, backend);
+        try {
+            m.stateDict().keySet().forEach(k -> m.set(k, contents.tensor(k)));
+            m.train(training());
+            return m;
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Runs forward (and, when the case has gradients, backward through a {@link Tape}) on
+     * {@code backend} and compares the output, the input and parameter gradients, and in training mode
+     * every buffer after the forward.
+     */
     public Result run(Backend backend) {
         List<Comparison> comparisons = new ArrayList<>();
         HostTensor in = contents.tensor("input");
-        try (Layer layer = buildLayer(backend); Tensor x = backend.upload(in.data(), in.shape())) {
-            try (Tensor y = layer.forward(x)) {
+        try (Module module = buildModule(backend);
+             Tensor x = in.dtype() == DType.INT64 ? backend.upload(in.longs(), in.shape()) : backend.upload(in.data(), in.shape());
+             Tape tape = Tape.start()) {
+            try (Tensor y = module.forward(x)) {
                 comparisons.add(compare("output", y));
-            }
-            if (hasBackward()) {
-                HostTensor gy = contents.tensor("grad_output");
-                try (Tensor dy = backend.upload(gy.data(), gy.shape()); Gradients g = layer.backward(x, dy)) {
-                    comparisons.add(compare("grad_input", g.input()));
-                    g.parameters().forEach((p, t) -> comparisons.add(compare("grad_" + p, t)));
+                if (hasBackward()) {
+                    HostTensor gy = contents.tensor("grad_output");
+                    try (Tensor dy = backend.upload(gy.data(), gy.shape()); Gradients g = tape.backward(y, dy)) {
+                        if (contents.tensors().containsKey("grad_input")) {
+                            Tensor dx = g.of(x);
+                            comparisons.add(dx == null ? missing("grad_input") : compare("grad_input", dx));
+                        }
+                        module.namedParameterObjects().forEach((p, param) -> {
+                            String key = contents.tensors().containsKey("grad." + p) ? "grad." + p : "grad_" + p;
+                            Tensor pg = param.grad();
+                            if (pg == null) {
+                                try (Tensor zeros = backend.allocate(param.data().shape())) {
+                                    comparisons.add(compare(key, zeros));
+                                }
+                            } else {
+                                comparisons.add(compare(key, pg));
+                            }
+                        });
+                    }
                 }
+            }
+            if (training()) {
+                module.buffers().forEach((b, t) -> {
+                    if (contents.tensors().containsKey("after." + b)) {
+                        comparisons.add(compare("after." + b, t));
+                    }
+                });
             }
         }
         return new Result(name, comparisons);
+    }
+
+    private static Comparison missing(String tensor) {
+        return new Comparison(tensor, Double.POSITIVE_INFINITY, 0, false, "no gradient reached it");
     }
 
     private Comparison compare(String tensor, Tensor actual) {
@@ -131,6 +156,12 @@ public final class ConformanceCase {
         if (!actual.shape().equals(expected.shape())) {
             return new Comparison(tensor, Double.POSITIVE_INFINITY, 0, false,
                     "shape " + actual.shape().dimsString() + ", expected " + expected.shape().dimsString());
+        }
+        if (expected.dtype() == DType.INT64 || actual.dtype() == DType.INT64) {
+            // counters such as num_batches_tracked must be equal
+            boolean eq = java.util.Arrays.equals(expected.asLongs(), actual.dtype() == DType.INT64 ? actual.toLongArray()
+                    : new HostTensor(actual.shape(), actual.toArray()).asLongs());
+            return new Comparison(tensor, eq ? 0 : Double.POSITIVE_INFINITY, 0, eq, eq ? "" : "values differ");
         }
         float[] a = actual.toArray();
         float[] e = expected.data();
@@ -161,23 +192,6 @@ public final class ConformanceCase {
             throw new IllegalArgumentException(name + ": metadata has no '" + key + "'");
         }
         return v;
-    }
-
-    private int integer(String key) {
-        return Integer.parseInt(meta(key).trim());
-    }
-
-    private int[] ints(String key) {
-        try {
-            JsonNode node = JSON.readTree(meta(key));
-            int[] v = new int[node.size()];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = node.get(i).asInt();
-            }
-            return v;
-        } catch (IOException e) {
-            throw new IllegalArgumentException(name + ": metadata '" + key + "' is not a JSON list: " + meta(key), e);
-        }
     }
 
     /** One tensor compared: the largest absolute error and the tolerance it had to meet. */

@@ -1,24 +1,35 @@
 package org.layers4j.nn;
 
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.layers4j.Tensor;
 
 /**
- * What {@link Layer#backward} returns: the gradient with respect to the input and, by parameter
- * name, with respect to each parameter. The caller owns the tensors; {@link #close()} frees all.
+ * Gradients a backward computed; the caller owns them and {@link #close()} frees all. From
+ * {@link Module#backward(Tensor, Tensor)}: dL/d(input) ({@link #input()}) and dL/d(parameter) by
+ * state_dict name. From {@link Tape#backward}: dL/dt for the tape's leaf tensors ({@link #of(Tensor)}).
  */
 public final class Gradients implements AutoCloseable {
     private final Tensor input;
     private final Map<String, Tensor> parameters;
+    private final Map<Tensor, Tensor> leaves;
+    private final Map<Parameter, Tensor> byParameter;
 
     public Gradients(Tensor input, Map<String, Tensor> parameters) {
-        this.input = input;
-        this.parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
+        this(input, parameters, Map.of(), Map.of());
     }
 
-    /** dL/d(input). */
+    Gradients(Tensor input, Map<String, Tensor> parameters, Map<Tensor, Tensor> leaves,
+              Map<Parameter, Tensor> byParameter) {
+        this.input = input;
+        this.parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
+        this.leaves = new IdentityHashMap<>(leaves);
+        this.byParameter = new IdentityHashMap<>(byParameter);
+    }
+
+    /** dL/d(input); null for an input that takes no gradient (Embedding's indices). */
     public Tensor input() {
         return input;
     }
@@ -28,12 +39,12 @@ public final class Gradients implements AutoCloseable {
         return parameters;
     }
 
-    /** dL/d(weight), for a single convolution. */
+    /** dL/d(weight), for a single layer. */
     public Tensor weight() {
         return parameter("weight");
     }
 
-    /** dL/d(bias), for a single convolution with bias. */
+    /** dL/d(bias), for a single layer with bias. */
     public Tensor bias() {
         return parameter("bias");
     }
@@ -48,9 +59,27 @@ public final class Gradients implements AutoCloseable {
         return t;
     }
 
+    /** dL/dt for a leaf tensor of the tape (one that no recorded operation produced), or null if none flowed to it. */
+    public Tensor of(Tensor t) {
+        return leaves.get(t);
+    }
+
+    /** Removes and returns (ownership passes to the caller) the gradient of a leaf tensor. */
+    Tensor take(Tensor t) {
+        return leaves.remove(t);
+    }
+
+    Tensor take(Parameter p) {
+        return byParameter.remove(p);
+    }
+
     @Override
     public void close() {
-        input.close();
+        if (input != null) {
+            input.close();
+        }
         parameters.values().forEach(Tensor::close);
+        leaves.values().forEach(Tensor::close);
+        byParameter.values().forEach(Tensor::close);
     }
 }

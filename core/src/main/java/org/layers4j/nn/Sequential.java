@@ -1,46 +1,64 @@
 package org.layers4j.nn;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.layers4j.Tensor;
-import org.layers4j.spi.Backend;
 
 /**
- * PyTorch's {@code nn.Sequential}: layers applied in order. Parameters are named as in PyTorch's
- * state_dict, {@code <index>.<name>} (e.g. {@code 0.weight}). Intermediate tensors are freed as soon
- * as the next layer has consumed them. All layers must be on one backend.
+ * PyTorch's {@code nn.Sequential}: modules applied in order, named {@code 0}, {@code 1}, ... so that
+ * state_dict names are {@code <index>.<name>} (e.g. {@code 0.weight}). Intermediate tensors are freed
+ * as soon as the next module has consumed them (a recording {@link Tape} keeps its own handles on
+ * what backward needs). All modules must be on one backend.
  */
-public final class Sequential implements Layer {
-    private final List<Layer> layers;
+public final class Sequential extends Module {
+    private final List<Module> modules;
 
-    public Sequential(Layer... layers) {
-        if (layers == null || layers.length == 0) {
-            throw new IllegalArgumentException("Sequential needs at least one layer");
-        }
-        for (int i = 0; i < layers.length; i++) {
-            if (layers[i] == null) {
-                throw new IllegalArgumentException("Sequential layer " + i + " is null");
+    public Sequential(Module... modules) {
+        super(first(modules).backend());
+        for (int i = 0; i < modules.length; i++) {
+            if (modules[i] == null) {
+                throw new IllegalArgumentException("Sequential module " + i + " is null");
             }
-            if (layers[i].backend() != layers[0].backend()) {
-                throw new IllegalArgumentException("Sequential layer " + i + " is on " + layers[i].backend().name()
-                        + " but layer 0 is on " + layers[0].backend().name() + "; move them with to(backend)");
+            if (modules[i].backend() != modules[0].backend()) {
+                throw new IllegalArgumentException("Sequential module " + i + " is on " + modules[i].backend().name()
+                        + " but module 0 is on " + modules[0].backend().name() + "; move them with to(backend)");
             }
+            registerModule(Integer.toString(i), modules[i]);
         }
-        this.layers = List.of(layers);
+        this.modules = List.of(modules);
     }
 
-    public List<Layer> layers() {
-        return layers;
+    private static Module first(Module[] modules) {
+        if (modules == null || modules.length == 0) {
+            throw new IllegalArgumentException("Sequential needs at least one module");
+        }
+        if (modules[0] == null) {
+            throw new IllegalArgumentException("Sequential module 0 is null");
+        }
+        return modules[0];
+    }
+
+    /** The modules in order. */
+    public List<Module> modules() {
+        return modules;
+    }
+
+    /** Module i. */
+    public Module get(int i) {
+        return modules.get(i);
+    }
+
+    public int size() {
+        return modules.size();
     }
 
     @Override
     public Tensor forward(Tensor input) {
+        requireInput("Sequential", input);
         Tensor x = input;
         try {
-            for (Layer layer : layers) {
-                Tensor y = layer.forward(x);
+            for (Module m : modules) {
+                Tensor y = m.forward(x);
                 if (x != input) {
                     x.close();
                 }
@@ -55,95 +73,14 @@ public final class Sequential implements Layer {
         }
     }
 
-    /** Runs forward again to get each layer's input, then backward through the layers in reverse. */
     @Override
-    public Gradients backward(Tensor input, Tensor gradOutput) {
-        List<Tensor> inputs = new ArrayList<>();
-        inputs.add(input);
-        Map<String, Tensor> grads = new LinkedHashMap<>();
-        Map<Integer, Gradients> perLayer = new LinkedHashMap<>();
-        Tensor grad = gradOutput;
-        try {
-            for (int i = 0; i < layers.size() - 1; i++) {
-                inputs.add(layers.get(i).forward(inputs.get(i)));
-            }
-            for (int i = layers.size() - 1; i >= 0; i--) {
-                Gradients g = layers.get(i).backward(inputs.get(i), grad);
-                perLayer.put(i, g);
-                if (grad != gradOutput) {
-                    grad.close();
-                }
-                grad = g.input();
-            }
-            for (int i = 0; i < layers.size(); i++) {
-                int index = i;
-                perLayer.get(i).parameters().forEach((name, t) -> grads.put(index + "." + name, t));
-            }
-            return new Gradients(grad, grads);
-        } catch (RuntimeException e) {
-            // free what the layers that did run produced: their parameter gradients and the last input gradient
-            perLayer.values().forEach(g -> g.parameters().values().forEach(Tensor::close));
-            if (grad != gradOutput) {
-                grad.close();
-            }
-            throw e;
-        } finally {
-            for (int i = 1; i < inputs.size(); i++) {
-                inputs.get(i).close();
-            }
-        }
-    }
-
-    @Override
-    public Map<String, Tensor> parameters() {
-        Map<String, Tensor> p = new LinkedHashMap<>();
-        for (int i = 0; i < layers.size(); i++) {
-            int index = i;
-            layers.get(i).parameters().forEach((name, t) -> p.put(index + "." + name, t));
-        }
-        return p;
-    }
-
-    @Override
-    public void setParameter(String name, float[] values) {
-        int dot = name == null ? -1 : name.indexOf('.');
-        int index = -1;
-        if (dot > 0) {
-            try {
-                index = Integer.parseInt(name.substring(0, dot));
-            } catch (NumberFormatException e) {
-                index = -1;
-            }
-        }
-        if (index < 0 || index >= layers.size()) {
-            throw new IllegalArgumentException("Sequential has no parameter '" + name + "'; its parameters are "
-                    + parameters().keySet());
-        }
-        layers.get(index).setParameter(name.substring(dot + 1), values);
-    }
-
-    @Override
-    public Backend backend() {
-        return layers.get(0).backend();
-    }
-
-    @Override
-    public Sequential to(Backend backend) {
-        layers.forEach(l -> l.to(backend));
+    public Sequential to(org.layers4j.spi.Backend backend) {
+        super.to(backend);
         return this;
     }
 
-    @Override
-    public void close() {
-        layers.forEach(Layer::close);
-    }
-
-    @Override
-    public String toString() {
-        StringBuilder s = new StringBuilder("Sequential(\n");
-        for (int i = 0; i < layers.size(); i++) {
-            s.append("  (").append(i).append("): ").append(layers.get(i)).append('\n');
-        }
-        return s.append(')').toString();
+    /** Names of the children, for messages. */
+    List<String> names() {
+        return new ArrayList<>(children().keySet());
     }
 }

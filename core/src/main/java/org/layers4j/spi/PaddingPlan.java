@@ -3,7 +3,7 @@ package org.layers4j.spi;
 import java.util.ArrayList;
 import java.util.List;
 import org.layers4j.Shape;
-import org.layers4j.nn.PaddingMode;
+import org.layers4j.nn.conv.PaddingMode;
 
 /**
  * An explicit pad of the last two dimensions of an [n, c, h, w] tensor, as core plans it for

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.layers4j.nn.PaddingMode;
+import org.layers4j.nn.conv.PaddingMode;
 
 /** The strided-copy steps, applied in plain Java, equal padding element by element by sourceIndex. */
 class PaddingPlanTest {

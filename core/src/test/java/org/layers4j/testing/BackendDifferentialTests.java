@@ -12,12 +12,12 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
-import org.layers4j.nn.Conv1d;
-import org.layers4j.nn.Conv2d;
-import org.layers4j.nn.ConvBuilder;
-import org.layers4j.nn.Convolution;
+import org.layers4j.nn.conv.Conv1d;
+import org.layers4j.nn.conv.Conv2d;
+import org.layers4j.nn.conv.ConvBuilder;
+import org.layers4j.nn.conv.Convolution;
 import org.layers4j.nn.Gradients;
-import org.layers4j.nn.PaddingMode;
+import org.layers4j.nn.conv.PaddingMode;
 import org.layers4j.spi.Backend;
 
 /**

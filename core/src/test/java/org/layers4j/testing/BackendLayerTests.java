@@ -14,10 +14,10 @@ import org.layers4j.Shape;
 import org.layers4j.Tensor;
 import org.layers4j.io.HostTensor;
 import org.layers4j.io.StateDicts;
-import org.layers4j.nn.Conv1d;
-import org.layers4j.nn.Conv2d;
+import org.layers4j.nn.conv.Conv1d;
+import org.layers4j.nn.conv.Conv2d;
 import org.layers4j.nn.Gradients;
-import org.layers4j.nn.ReLU;
+import org.layers4j.nn.activation.ReLU;
 import org.layers4j.nn.Sequential;
 import org.layers4j.spi.Backend;
 

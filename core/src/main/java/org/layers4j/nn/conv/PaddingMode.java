@@ -1,4 +1,4 @@
-package org.layers4j.nn;
+package org.layers4j.nn.conv;
 
 /** PyTorch's {@code padding_mode}: what the border outside the input holds. */
 public enum PaddingMode {

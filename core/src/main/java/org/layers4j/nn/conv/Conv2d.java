@@ -1,4 +1,4 @@
-package org.layers4j.nn;
+package org.layers4j.nn.conv;
 
 import org.layers4j.spi.Backend;
 

@@ -1,0 +1,423 @@
+package org.layers4j.io;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.layers4j.nn.Dropout;
+import org.layers4j.nn.Flatten;
+import org.layers4j.nn.Module;
+import org.layers4j.nn.Sequential;
+import org.layers4j.nn.activation.LeakyReLU;
+import org.layers4j.nn.activation.LogSoftmax;
+import org.layers4j.nn.activation.ReLU;
+import org.layers4j.nn.activation.Sigmoid;
+import org.layers4j.nn.activation.Softmax;
+import org.layers4j.nn.activation.Tanh;
+import org.layers4j.nn.conv.Conv1d;
+import org.layers4j.nn.conv.Conv2d;
+import org.layers4j.nn.conv.ConvBuilder;
+import org.layers4j.nn.conv.ConvSpec;
+import org.layers4j.nn.conv.Convolution;
+import org.layers4j.nn.conv.PaddingMode;
+import org.layers4j.nn.linear.Embedding;
+import org.layers4j.nn.linear.Linear;
+import org.layers4j.nn.norm.BatchNorm;
+import org.layers4j.nn.norm.BatchNorm1d;
+import org.layers4j.nn.norm.BatchNorm2d;
+import org.layers4j.nn.pool.AdaptiveAvgPool1d;
+import org.layers4j.nn.pool.AdaptiveAvgPool2d;
+import org.layers4j.nn.pool.AdaptiveMaxPool2d;
+import org.layers4j.nn.pool.AdaptivePooling;
+import org.layers4j.nn.pool.AvgPool1d;
+import org.layers4j.nn.pool.AvgPool2d;
+import org.layers4j.nn.pool.MaxPool1d;
+import org.layers4j.nn.pool.MaxPool2d;
+import org.layers4j.nn.pool.PoolOptions;
+import org.layers4j.nn.pool.Pooling;
+import org.layers4j.spi.Backend;
+
+/**
+ * The architecture half of a model file: a layer as a JSON object {@code {"op": "conv2d",
+ * "in_channels": 3, ...}} with PyTorch's lower-case class name and constructor argument names
+ * (lists for tuples, null for None), as the {@code sequential} fixtures and
+ * {@code scripts/torch_models.py} write them; and back. Unknown ops and arguments are errors.
+ */
+public final class LayerSpecs {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private LayerSpecs() {
+    }
+
+    /** Builds the layer a spec describes, on {@code backend}, with default-initialized parameters. */
+    public static Module build(JsonNode spec, Backend backend) {
+        if (spec == null || !spec.isObject()) {
+            throw new IllegalArgumentException("a layer spec must be a JSON object, got " + spec);
+        }
+        Args a = new Args(spec);
+        String op = a.string("op");
+        Module m = switch (op) {
+            case "sequential" -> sequential(a, backend);
+            case "conv1d", "conv2d" -> conv(op, a, backend);
+            case "linear" -> new Linear(a.integer("in_features"), a.integer("out_features"), a.bool("bias", true), backend, 0);
+            case "relu" -> new ReLU(backend);
+            case "leakyrelu" -> new LeakyReLU(a.number("negative_slope", 0.01), backend);
+            case "sigmoid" -> new Sigmoid(backend);
+            case "tanh" -> new Tanh(backend);
+            case "softmax" -> new Softmax(a.integer("dim"), backend);
+            case "logsoftmax" -> new LogSoftmax(a.integer("dim"), backend);
+            case "flatten" -> new Flatten(a.integer("start_dim", 1), a.integer("end_dim", -1), backend);
+            case "dropout" -> new Dropout(a.number("p", 0.5), 0, backend);
+            case "embedding" -> new Embedding(a.integer("num_embeddings"), a.integer("embedding_dim"),
+                    a.optionalInteger("padding_idx"), backend, 0);
+            case "batchnorm1d", "batchnorm2d" -> batchNorm(op, a, backend);
+            case "maxpool1d", "maxpool2d", "avgpool1d", "avgpool2d" -> pool(op, a, backend);
+            case "adaptiveavgpool1d" -> new AdaptiveAvgPool1d(a.ints("output_size")[0], backend);
+            case "adaptiveavgpool2d" -> new AdaptiveAvgPool2d(backend, a.optionalInts("output_size"));
+            case "adaptivemaxpool2d" -> new AdaptiveMaxPool2d(backend, a.optionalInts("output_size"));
+            default -> throw new IllegalArgumentException("unknown layer op '" + op + "'; known: sequential, "
+                    + "conv1d, conv2d, linear, relu, leakyrelu, sigmoid, tanh, softmax, logsoftmax, flatten, dropout, "
+                    + "embedding, batchnorm1d, batchnorm2d, maxpool1d, maxpool2d, avgpool1d, avgpool2d, "
+                    + "adaptiveavgpool1d, adaptiveavgpool2d, adaptivemaxpool2d");
+        };
+        a.checkAllUsed();
+        return m;
+    }
+
+    private static Module sequential(Args a, Backend backend) {
+        JsonNode layers = a.node("layers");
+        if (!layers.isArray() || layers.isEmpty()) {
+            throw new IllegalArgumentException("sequential: 'layers' must be a non-empty JSON list");
+        }
+        List<Module> modules = new ArrayList<>();
+        try {
+            for (int i = 0; i < layers.size(); i++) {
+                try {
+                    modules.add(build(layers.get(i), backend));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("layer " + i + ": " + e.getMessage(), e);
+                }
+            }
+            return new Sequential(modules.toArray(Module[]::new));
+        } catch (RuntimeException e) {
+            modules.forEach(Module::close);
+            throw e;
+        }
+    }
+
+    private static Module conv(String op, Args a, Backend backend) {
+        int in = a.integer("in_channels");
+        int out = a.integer("out_channels");
+        int[] k = a.ints("kernel_size");
+        ConvBuilder<? extends Convolution> b = op.equals("conv1d") ? Conv1d.builder(in, out, k) : Conv2d.builder(in, out, k);
+        if (a.has("stride")) {
+            b.stride(a.ints("stride"));
+        }
+        if (a.has("padding")) {
+            JsonNode p = a.node("padding");
+            if (p.isTextual()) {
+                b.padding(p.asText());
+            } else {
+                b.padding(a.ints("padding"));
+            }
+        }
+        if (a.has("dilation")) {
+            b.dilation(a.ints("dilation"));
+        }
+        b.groups(a.integer("groups", 1)).bias(a.bool("bias", true))
+                .paddingMode(PaddingMode.fromTorchName(a.string("padding_mode", "zeros")));
+        return b.backend(backend).seed(0).build();
+    }
+
+    private static Module batchNorm(String op, Args a, Backend backend) {
+        int f = a.integer("num_features");
+        double eps = a.number("eps", 1e-5);
+        Double momentum = a.has("momentum") ? (a.node("momentum").isNull() ? null : a.number("momentum", 0.1)) : 0.1;
+        boolean affine = a.bool("affine", true);
+        boolean track = a.bool("track_running_stats", true);
+        return op.equals("batchnorm1d") ? new BatchNorm1d(f, eps, momentum, affine, track, backend)
+                : new BatchNorm2d(f, eps, momentum, affine, track, backend);
+    }
+
+    private static Module pool(String op, Args a, Backend backend) {
+        PoolOptions o = PoolOptions.of(a.ints("kernel_size")).backend(backend);
+        if (a.has("stride") && !a.node("stride").isNull()) {
+            o.stride(a.ints("stride"));
+        }
+        o.padding(a.has("padding") ? a.ints("padding") : new int[] {0}).ceilMode(a.bool("ceil_mode", false));
+        if (op.startsWith("max")) {
+            if (a.has("dilation")) {
+                o.dilation(a.ints("dilation"));
+            }
+            if (a.bool("return_indices", false)) {
+                throw new IllegalArgumentException(op + ": return_indices=True is not supported");
+            }
+            return op.equals("maxpool1d") ? new MaxPool1d(o) : new MaxPool2d(o);
+        }
+        o.countIncludePad(a.bool("count_include_pad", true));
+        if (op.equals("avgpool2d")) {
+            o.divisorOverride(a.optionalInteger("divisor_override"));
+            return new AvgPool2d(o);
+        }
+        return new AvgPool1d(o);
+    }
+
+    // ---- module -> spec --------------------------------------------------------------------------
+
+    /** The spec of a module built from this library's layers (IllegalArgumentException for other modules). */
+    public static ObjectNode describe(Module m) {
+        ObjectNode o = JSON.createObjectNode();
+        if (m instanceof Sequential s) {
+            o.put("op", "sequential");
+            ArrayNode layers = o.putArray("layers");
+            s.modules().forEach(c -> layers.add(describe(c)));
+        } else if (m instanceof Convolution c) {
+            ConvSpec sp = c.spec();
+            o.put("op", "conv" + sp.dims() + "d");
+            o.put("in_channels", sp.inChannels());
+            o.put("out_channels", sp.outChannels());
+            ints(o, "kernel_size", sp.kernelSize());
+            ints(o, "stride", sp.stride());
+            if (sp.paddingKind() == ConvSpec.PaddingKind.EXPLICIT) {
+                ints(o, "padding", sp.padding());
+            } else {
+                o.put("padding", sp.paddingKind() == ConvSpec.PaddingKind.SAME ? "same" : "valid");
+            }
+            ints(o, "dilation", sp.dilation());
+            o.put("groups", sp.groups());
+            o.put("bias", sp.bias());
+            o.put("padding_mode", sp.paddingMode().torchName());
+        } else if (m instanceof Linear l) {
+            o.put("op", "linear");
+            o.put("in_features", l.inFeatures());
+            o.put("out_features", l.outFeatures());
+            o.put("bias", l.bias() != null);
+        } else if (m instanceof LeakyReLU l) {
+            o.put("op", "leakyrelu");
+            o.put("negative_slope", l.negativeSlope());
+        } else if (m instanceof ReLU || m instanceof Sigmoid || m instanceof Tanh) {
+            o.put("op", m.getClass().getSimpleName().toLowerCase());
+        } else if (m instanceof Softmax s) {
+            o.put("op", m.getClass().getSimpleName().toLowerCase());
+            o.put("dim", s.dim());
+        } else if (m instanceof Flatten f) {
+            o.put("op", "flatten");
+            o.put("start_dim", f.startDim());
+            o.put("end_dim", f.endDim());
+        } else if (m instanceof Dropout d) {
+            o.put("op", "dropout");
+            o.put("p", d.p());
+        } else if (m instanceof Embedding e) {
+            o.put("op", "embedding");
+            o.put("num_embeddings", e.numEmbeddings());
+            o.put("embedding_dim", e.embeddingDim());
+            if (e.paddingIdx() == null) {
+                o.putNull("padding_idx");
+            } else {
+                o.put("padding_idx", e.paddingIdx());
+            }
+        } else if (m instanceof BatchNorm b) {
+            o.put("op", m.getClass().getSimpleName().toLowerCase());
+            o.put("num_features", b.numFeatures());
+            o.put("eps", b.eps());
+            if (b.momentum() == null) {
+                o.putNull("momentum");
+            } else {
+                o.put("momentum", b.momentum());
+            }
+            o.put("affine", b.affine());
+            o.put("track_running_stats", b.trackRunningStats());
+        } else if (m instanceof Pooling p) {
+            String op = m.getClass().getSimpleName().toLowerCase();
+            o.put("op", op);
+            ints(o, "kernel_size", p.kernelSize());
+            ints(o, "stride", p.stride());
+            ints(o, "padding", p.padding());
+            if (op.startsWith("max")) {
+                ints(o, "dilation", p.dilation());
+            }
+            o.put("ceil_mode", p.ceilMode());
+            if (op.startsWith("avg")) {
+                o.put("count_include_pad", p.countIncludePad());
+                if (op.equals("avgpool2d")) {
+                    if (p.divisorOverride() == null) {
+                        o.putNull("divisor_override");
+                    } else {
+                        o.put("divisor_override", p.divisorOverride());
+                    }
+                }
+            }
+        } else if (m instanceof AdaptivePooling p) {
+            o.put("op", m.getClass().getSimpleName().toLowerCase());
+            Integer[] s = p.outputSize();
+            if (s.length == 1) {
+                o.put("output_size", s[0]);
+            } else {
+                ArrayNode arr = o.putArray("output_size");
+                for (Integer v : s) {
+                    if (v == null) {
+                        arr.addNull();
+                    } else {
+                        arr.add(v);
+                    }
+                }
+            }
+        } else {
+            throw new IllegalArgumentException("cannot describe a " + m.getClass().getName() + " as a layer spec; model"
+                    + " files hold Sequential models of this library's layers");
+        }
+        return o;
+    }
+
+    private static void ints(ObjectNode o, String key, int[] v) {
+        ArrayNode a = o.putArray(key);
+        for (int x : v) {
+            a.add(x);
+        }
+    }
+
+    /**
+     * A spec from the flat string metadata of a single-layer fixture ({@code {"op": "conv2d",
+     * "kernel_size": "[3, 3]", "padding": "same", ...}}): each value parsed as JSON where it is JSON,
+     * else kept as a string; {@code training} and {@code reference} are not constructor arguments.
+     */
+    public static ObjectNode fromMetadata(Map<String, String> metadata) {
+        ObjectNode o = JSON.createObjectNode();
+        metadata.forEach((k, v) -> {
+            if (k.equals("training") || k.equals("reference") || k.equals("format")) {
+                return;
+            }
+            try {
+                JsonNode n = JSON.readTree(v);
+                o.set(k, n == null || n.isMissingNode() ? JSON.getNodeFactory().textNode(v) : n);
+            } catch (java.io.IOException e) {
+                o.put(k, v);
+            }
+        });
+        return o;
+    }
+
+    /** Typed access to a spec's arguments that remembers which were read, to reject unknown ones. */
+    private static final class Args {
+        private final JsonNode spec;
+        private final java.util.Set<String> used = new java.util.HashSet<>();
+
+        Args(JsonNode spec) {
+            this.spec = spec;
+        }
+
+        boolean has(String k) {
+            used.add(k);
+            return spec.has(k);
+        }
+
+        JsonNode node(String k) {
+            used.add(k);
+            JsonNode n = spec.get(k);
+            if (n == null) {
+                throw new IllegalArgumentException(op() + ": missing argument '" + k + "'");
+            }
+            return n;
+        }
+
+        private String op() {
+            return spec.path("op").asText("?");
+        }
+
+        String string(String k) {
+            JsonNode n = node(k);
+            if (!n.isTextual()) {
+                throw new IllegalArgumentException(op() + ": '" + k + "' must be a string, got " + n);
+            }
+            return n.asText();
+        }
+
+        String string(String k, String dflt) {
+            return has(k) ? string(k) : dflt;
+        }
+
+        int integer(String k) {
+            JsonNode n = node(k);
+            if (!n.canConvertToInt() || !n.isIntegralNumber()) {
+                throw new IllegalArgumentException(op() + ": '" + k + "' must be an integer, got " + n);
+            }
+            return n.asInt();
+        }
+
+        int integer(String k, int dflt) {
+            return has(k) ? integer(k) : dflt;
+        }
+
+        Integer optionalInteger(String k) {
+            return !has(k) || spec.get(k).isNull() ? null : integer(k);
+        }
+
+        double number(String k, double dflt) {
+            if (!has(k)) {
+                return dflt;
+            }
+            JsonNode n = node(k);
+            if (!n.isNumber()) {
+                throw new IllegalArgumentException(op() + ": '" + k + "' must be a number, got " + n);
+            }
+            return n.asDouble();
+        }
+
+        boolean bool(String k, boolean dflt) {
+            if (!has(k)) {
+                return dflt;
+            }
+            JsonNode n = node(k);
+            if (!n.isBoolean()) {
+                throw new IllegalArgumentException(op() + ": '" + k + "' must be true or false, got " + n);
+            }
+            return n.asBoolean();
+        }
+
+        int[] ints(String k) {
+            JsonNode n = node(k);
+            if (n.isArray()) {
+                int[] v = new int[n.size()];
+                for (int i = 0; i < v.length; i++) {
+                    if (!n.get(i).isIntegralNumber() || !n.get(i).canConvertToInt()) {
+                        throw new IllegalArgumentException(op() + ": '" + k + "' must hold integers, got " + n);
+                    }
+                    v[i] = n.get(i).asInt();
+                }
+                return v;
+            }
+            return new int[] {integer(k)};
+        }
+
+        Integer[] optionalInts(String k) {
+            JsonNode n = node(k);
+            if (n.isArray()) {
+                Integer[] v = new Integer[n.size()];
+                for (int i = 0; i < v.length; i++) {
+                    JsonNode e = n.get(i);
+                    if (!e.isNull() && (!e.isIntegralNumber() || !e.canConvertToInt())) {
+                        throw new IllegalArgumentException(op() + ": '" + k + "' must hold integers or null, got " + n);
+                    }
+                    v[i] = e.isNull() ? null : e.asInt();
+                }
+                return v;
+            }
+            return new Integer[] {integer(k)};
+        }
+
+        void checkAllUsed() {
+            List<String> unknown = new ArrayList<>();
+            spec.fieldNames().forEachRemaining(f -> {
+                if (!used.contains(f)) {
+                    unknown.add(f);
+                }
+            });
+            if (!unknown.isEmpty()) {
+                throw new IllegalArgumentException(op() + ": unknown argument(s) " + unknown);
+            }
+        }
+    }
+}

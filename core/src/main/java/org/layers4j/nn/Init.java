@@ -1,0 +1,41 @@
+package org.layers4j.nn;
+
+import java.util.SplittableRandom;
+
+/** Parameter initialization shared by the layers: PyTorch's distributions from a seedable RNG. */
+public final class Init {
+    private Init() {
+    }
+
+    /** n values uniform in [-bound, bound). */
+    public static float[] uniform(SplittableRandom rng, int n, double bound) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
+        }
+        return v;
+    }
+
+    /** n values from the standard normal distribution (PyTorch's Embedding init). */
+    public static float[] normal(SplittableRandom rng, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i += 2) {
+            // Box-Muller: two independent normals per pair of uniforms
+            double u1 = 1.0 - rng.nextDouble();
+            double u2 = rng.nextDouble();
+            double r = Math.sqrt(-2 * Math.log(u1));
+            v[i] = (float) (r * Math.cos(2 * Math.PI * u2));
+            if (i + 1 < n) {
+                v[i + 1] = (float) (r * Math.sin(2 * Math.PI * u2));
+            }
+        }
+        return v;
+    }
+
+    /** n copies of value. */
+    public static float[] filled(int n, float value) {
+        float[] v = new float[n];
+        java.util.Arrays.fill(v, value);
+        return v;
+    }
+}

@@ -1,0 +1,225 @@
+package org.layers4j.nn;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import org.layers4j.Shape;
+import org.layers4j.Tensor;
+
+/**
+ * Records the operations the current thread runs, so that {@link #backward} can compute gradients
+ * without running any forward again: PyTorch's autograd, for the layers of this library. A module's
+ * forward (and {@link Functional}'s operations) record themselves while a tape is active on their
+ * thread; each keeps, through new tensor handles, exactly what its backward needs (an input, an
+ * output, a mask, batch statistics), and the tape frees that when it is closed or after backward.
+ *
+ * <pre>{@code
+ * try (Tape tape = Tape.start()) {
+ *     Tensor y = model.forward(x);
+ *     try (Gradients g = tape.backward(y, gradOutput)) {   // every parameter's grad() accumulates
+ *         Tensor dx = g.of(x);
+ *     }
+ * }
+ * }</pre>
+ *
+ * A tape belongs to the thread that started it; tapes nest (the inner one records until it is closed).
+ */
+public final class Tape implements AutoCloseable {
+    private static final ThreadLocal<Tape> CURRENT = new ThreadLocal<>();
+
+    private record Node(String op, Tensor output, Tensor[] inputs, Parameter[] params, Tensor[] saved,
+                        BackwardFunction fn) {
+    }
+
+    private final Tape previous;
+    private final Thread owner;
+    private final boolean accumulate;
+    private final List<Node> nodes = new ArrayList<>();
+    private boolean closed;
+    private boolean used;
+
+    private Tape(boolean accumulate) {
+        this.previous = CURRENT.get();
+        this.owner = Thread.currentThread();
+        this.accumulate = accumulate;
+        CURRENT.set(this);
+    }
+
+    /** Starts recording on this thread; backward accumulates into each {@link Parameter#grad()}. */
+    public static Tape start() {
+        return new Tape(true);
+    }
+
+    /** A tape whose backward returns the parameters' gradients instead of accumulating them. */
+    static Tape collecting() {
+        return new Tape(false);
+    }
+
+    /** Whether a tape records on this thread. */
+    public static boolean isRecording() {
+        return CURRENT.get() != null;
+    }
+
+    /**
+     * Records one operation when a tape is active on this thread, and returns {@code output}. For layer
+     * implementors: {@code inputs} are the tensors the output depends on (gradients flow to them),
+     * {@code params} the parameters it depends on, {@code saved} the tensors backward needs (the tape keeps
+     * its own handles on them, so callers may close theirs).
+     */
+    public static Tensor record(String op, Tensor output, Tensor[] inputs, Parameter[] params, Tensor[] saved,
+                                BackwardFunction fn) {
+        Tape t = CURRENT.get();
+        if (t == null) {
+            return output;
+        }
+        Tensor[] kept = new Tensor[saved.length];
+        for (int i = 0; i < saved.length; i++) {
+            kept[i] = saved[i] == null ? null : saved[i].share();
+        }
+        t.nodes.add(new Node(op, output, inputs.clone(), params.clone(), kept, fn));
+        return output;
+    }
+
+    /**
+     * Back-propagates {@code gradOutput} = dL/d(output) through every recorded operation that
+     * {@code output} depends on, in reverse. Parameter gradients accumulate into {@link Parameter#grad()};
+     * the returned gradients hold dL/dt for every tensor t that was an input of a recorded operation
+     * without being the output of one (the model's input). Once per tape.
+     */
+    public Gradients backward(Tensor output, Tensor gradOutput) {
+        Map<Parameter, Tensor> params = new IdentityHashMap<>();
+        Map<Tensor, Tensor> leaves = run(output, gradOutput, params);
+        if (accumulate) {
+            params.forEach(Parameter::accumulateGrad);
+            return new Gradients(null, Map.of(), leaves, Map.of());
+        }
+        return new Gradients(null, Map.of(), leaves, params);
+    }
+
+    private Map<Tensor, Tensor> run(Tensor output, Tensor gradOutput, Map<Parameter, Tensor> params) {
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("a tape is used by the thread that started it");
+        }
+        if (closed || used) {
+            throw new IllegalStateException("this tape's backward already ran (or it was closed); record a new one");
+        }
+        if (output == null || gradOutput == null) {
+            throw new IllegalArgumentException("output and grad_output must not be null");
+        }
+        if (!gradOutput.shape().equals(output.shape())) {
+            throw new IllegalArgumentException("grad_output must have the output's shape " + output.shape().dimsString()
+                    + ", but got " + gradOutput.shape().dimsString());
+        }
+        if (gradOutput.backend() != output.backend()) {
+            throw new IllegalArgumentException("grad_output is on backend " + gradOutput.backend().name()
+                    + ", but the output is on " + output.backend().name());
+        }
+        used = true;
+        Map<Tensor, Tensor> grads = new IdentityHashMap<>();
+        Map<Tensor, Boolean> produced = new IdentityHashMap<>();
+        nodes.forEach(n -> produced.put(n.output, Boolean.TRUE));
+        grads.put(output, gradOutput.share());
+        try {
+            for (int i = nodes.size() - 1; i >= 0; i--) {
+                Node n = nodes.get(i);
+                Tensor g = grads.remove(n.output);
+                if (g == null) {
+                    continue;
+                }
+                Tensor[] r;
+                try {
+                    r = n.fn.apply(g, n.saved);
+                } finally {
+                    g.close();
+                    closeAll(n.saved);
+                }
+                for (int k = 0; k < n.inputs.length; k++) {
+                    merge(grads, n.inputs[k], r[k]);
+                }
+                for (int k = 0; k < n.params.length; k++) {
+                    merge(params, n.params[k], r[n.inputs.length + k]);
+                }
+            }
+        } catch (RuntimeException e) {
+            grads.values().forEach(Tensor::close);
+            params.values().forEach(Tensor::close);
+            throw e;
+        }
+        Map<Tensor, Tensor> leaves = new IdentityHashMap<>();
+        grads.forEach((t, g) -> {
+            if (produced.containsKey(t)) {
+                g.close(); // an intermediate that nothing consumed (an output not on output's path)
+            } else {
+                leaves.put(t, g);
+            }
+        });
+        return leaves;
+    }
+
+    private static <K> void merge(Map<K, Tensor> grads, K key, Tensor g) {
+        if (g == null) {
+            return;
+        }
+        Tensor old = grads.get(key);
+        if (old == null) {
+            grads.put(key, g);
+            return;
+        }
+        Tensor sum = g.backend().allocate(g.shape());
+        try {
+            g.backend().elementwise().add(old, g, sum);
+        } catch (RuntimeException e) {
+            sum.close();
+            throw e;
+        } finally {
+            old.close();
+            g.close();
+        }
+        grads.put(key, sum);
+    }
+
+    private static void closeAll(Tensor[] ts) {
+        for (Tensor t : ts) {
+            if (t != null) {
+                t.close();
+            }
+        }
+    }
+
+    /** The number of operations recorded so far. */
+    public int size() {
+        return nodes.size();
+    }
+
+    /** Stops recording and frees what the recorded operations kept. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        nodes.forEach(n -> closeAll(n.saved));
+        nodes.clear();
+        if (CURRENT.get() == this) {
+            if (previous == null) {
+                CURRENT.remove();
+            } else {
+                CURRENT.set(previous);
+            }
+        }
+    }
+
+    /** Shapes of a recorded operation's inputs, for messages. */
+    static String shapes(Tensor[] ts) {
+        List<String> s = new ArrayList<>();
+        for (Tensor t : ts) {
+            s.add(t == null ? "null" : t.shape().dimsString());
+        }
+        return s.toString();
+    }
+
+    static Shape shapeOf(Tensor t) {
+        return t.shape();
+    }
+}

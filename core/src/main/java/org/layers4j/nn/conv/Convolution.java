@@ -1,0 +1,159 @@
+package org.layers4j.nn.conv;
+
+import java.lang.ref.Reference;
+import java.util.SplittableRandom;
+import org.layers4j.Shape;
+import org.layers4j.Tensor;
+import org.layers4j.nn.Init;
+import org.layers4j.nn.Module;
+import org.layers4j.nn.Parameter;
+import org.layers4j.spi.Backend;
+import org.layers4j.spi.ConvGeometry;
+
+/**
+ * What {@link Conv1d} and {@link Conv2d} share: parameters initialized as PyTorch does, forward and
+ * backward through the backend's {@link org.layers4j.spi.ConvolutionOps} following the
+ * {@link ConvPlan} that {@link ConvSpec} makes. Backward needs only the input, which the forward keeps.
+ */
+public abstract class Convolution extends Module {
+    private final ConvSpec spec;
+    private final Parameter weight;
+    private final Parameter bias;
+
+    protected Convolution(ConvSpec spec, Backend backend, long seed) {
+        super(backend);
+        this.spec = spec;
+        // PyTorch's reset_parameters: kaiming_uniform_(a=sqrt(5)) gives bound 1/sqrt(fan_in); bias the same
+        SplittableRandom rng = new SplittableRandom(seed);
+        double bound = 1.0 / Math.sqrt(spec.fanIn());
+        this.weight = registerParameter("weight", backend.upload(Init.uniform(rng, spec.weightShape().size(), bound),
+                spec.weightShape()));
+        this.bias = spec.bias() ? registerParameter("bias", backend.upload(Init.uniform(rng, spec.outChannels(), bound),
+                Shape.of(spec.outChannels()))) : null;
+    }
+
+    /** The validated arguments. */
+    public ConvSpec spec() {
+        return spec;
+    }
+
+    /** The weight, [out_channels, in_channels / groups, *kernel_size]; owned by the layer. */
+    public Tensor weight() {
+        return weight.data();
+    }
+
+    /** The bias, [out_channels], or null when built with {@code bias(false)}; owned by the layer. */
+    public Tensor bias() {
+        return bias == null ? null : bias.data();
+    }
+
+    /** Replaces the weight by a copy of {@code values} (shape-checked; any backend). */
+    public void setWeight(Tensor values) {
+        setParameter("weight", checked("weight", values, spec.weightShape()).toArray());
+    }
+
+    /** Replaces the bias by a copy of {@code values} (shape-checked; any backend). */
+    public void setBias(Tensor values) {
+        if (bias == null) {
+            throw new IllegalArgumentException(spec.opName() + " was built with bias=False; it has no bias");
+        }
+        setParameter("bias", checked("bias", values, Shape.of(spec.outChannels())).toArray());
+    }
+
+    private static Tensor checked(String name, Tensor values, Shape expected) {
+        if (values == null) {
+            throw new IllegalArgumentException(name + " must not be null");
+        }
+        if (!values.shape().equals(expected)) {
+            throw new IllegalArgumentException(name + " must have shape " + expected.dimsString() + ", but got "
+                    + values.shape().dimsString());
+        }
+        return values;
+    }
+
+    @Override
+    public Tensor forward(Tensor input) {
+        Backend be = backend();
+        ConvPlan plan = spec.plan(requireInput(spec.opName(), input));
+        Tensor w = weight.data();
+        Tensor b = bias == null ? null : bias.data();
+        Tensor out = compute(be, plan.outputShape(), o -> {
+            try (Tensor x4 = input.reshape(plan.input4d());
+                 Tensor padded = padded(be, plan, x4);
+                 Tensor w4 = w.reshape(weight4dShape());
+                 Tensor y4 = o.reshape(plan.output4d())) {
+                be.convolution().forward(plan.geometry(), padded, w4, y4);
+                if (b != null) {
+                    be.convolution().biasAdd(y4, b);
+                }
+            }
+        }, input, w, b);
+        return record(spec.opName(), out, tensors(input), params(weight, bias), tensors(input, w),
+                (dy, saved) -> backward(be, plan, saved[0], saved[1], dy));
+    }
+
+    /** dx, dw, db (db null without bias) from the saved input and weight. */
+    private Tensor[] backward(Backend be, ConvPlan plan, Tensor input, Tensor w, Tensor gradOutput) {
+        ConvGeometry g = plan.geometry();
+        Tensor gradInput = be.allocate(input.shape());
+        Tensor gradWeight = be.allocate(spec.weightShape());
+        Tensor gradBias = bias == null ? null : be.allocate(Shape.of(spec.outChannels()));
+        try (Tensor x4 = input.reshape(plan.input4d());
+             Tensor dy4 = gradOutput.reshape(plan.output4d());
+             Tensor dx4 = gradInput.reshape(plan.input4d());
+             Tensor dw4 = gradWeight.reshape(weight4dShape());
+             Tensor w4 = w.reshape(weight4dShape())) {
+            try (Tensor padded = padded(be, plan, x4)) {
+                be.convolution().backwardFilter(g, padded, dy4, dw4);
+            }
+            if (gradBias != null) {
+                be.convolution().biasGradient(dy4, gradBias);
+            }
+            if (plan.padding() == null) {
+                be.convolution().backwardData(g, dy4, w4, dx4);
+            } else {
+                try (Tensor dPadded = be.allocate(plan.convInput4d())) {
+                    be.convolution().backwardData(g, dy4, w4, dPadded);
+                    be.layout().padBackward(plan.padding(), dPadded, dx4);
+                }
+            }
+        } catch (RuntimeException e) {
+            gradInput.close();
+            gradWeight.close();
+            if (gradBias != null) {
+                gradBias.close();
+            }
+            throw e;
+        } finally {
+            Reference.reachabilityFence(input);
+            Reference.reachabilityFence(gradOutput);
+            Reference.reachabilityFence(w);
+        }
+        return gradBias == null ? new Tensor[] {gradInput, gradWeight} : new Tensor[] {gradInput, gradWeight, gradBias};
+    }
+
+    /** The input of the plain convolution: a view of x4, or a new padded tensor. */
+    private static Tensor padded(Backend be, ConvPlan plan, Tensor x4) {
+        if (plan.padding() == null) {
+            return x4.share();
+        }
+        Tensor p = be.allocate(plan.convInput4d());
+        try {
+            be.layout().pad(plan.padding(), x4, p);
+        } catch (RuntimeException e) {
+            p.close();
+            throw e;
+        }
+        return p;
+    }
+
+    private Shape weight4dShape() {
+        Shape w = spec.weightShape();
+        return spec.dims() == 2 ? w : Shape.of(w.dim(0), w.dim(1), 1, w.dim(2));
+    }
+
+    @Override
+    protected String extraRepr() {
+        return spec.toString();
+    }
+}
