@@ -1,6 +1,10 @@
 package org.layers4j.io;
 
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -8,23 +12,64 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.layers4j.DType;
 import org.layers4j.Shape;
 
 /**
- * Reads and writes the safetensors format (F32 tensors plus string metadata): an 8-byte
- * little-endian header length, a JSON header, then raw little-endian data. This is how PyTorch
- * state_dicts reach layers4j ({@link StateDicts}) and how the conformance fixtures are stored.
+ * Reads and writes the safetensors format: an 8-byte little-endian header length, a JSON header
+ * (tensor name to {@code dtype}, {@code shape}, {@code data_offsets}, plus an optional
+ * {@code __metadata__} map of strings), then the raw little-endian data, which the tensors must cover
+ * exactly. This is how PyTorch state_dicts reach layers4j ({@link StateDicts}) and how the
+ * conformance fixtures are stored.
+ *
+ * <p>Reading converts to the two host dtypes: F32, F16, BF16 and F64 become {@link DType#FLOAT32}
+ * (F64 rounded to nearest), I64, I32, I16, I8, U8 and BOOL become {@link DType#INT64}. Writing stores
+ * each tensor by its dtype, as F32 or I64.
  */
 public final class SafeTensors {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final String METADATA = "__metadata__";
+
+    /** The dtypes {@link #parse} accepts, with their sizes in bytes. */
+    private enum FileDType {
+        F32(4, true), F16(2, true), BF16(2, true), F64(8, true),
+        I64(8, false), I32(4, false), I16(2, false), I8(1, false), U8(1, false), BOOL(1, false);
+
+        final int bytes;
+        final boolean floating;
+
+        FileDType(int bytes, boolean floating) {
+            this.bytes = bytes;
+            this.floating = floating;
+        }
+
+        static FileDType of(String name) {
+            for (FileDType d : values()) {
+                if (d.name().equals(name)) {
+                    return d;
+                }
+            }
+            return null;
+        }
+    }
+
+    /** The supported file dtypes, as listed in error messages. */
+    static final String SUPPORTED = "F32, F16, BF16, F64 (read as float32), I64, I32, I16, I8, U8, BOOL (read as int64)";
 
     /** The content of one file: tensors in file order, and the {@code __metadata__} map. */
     public record Contents(Map<String, HostTensor> tensors, Map<String, String> metadata) {
@@ -46,6 +91,7 @@ public final class SafeTensors {
     private SafeTensors() {
     }
 
+    /** Reads a file; an IOException naming the path when it cannot be read or is not valid safetensors. */
     public static Contents read(Path path) throws IOException {
         try {
             return parse(Files.readAllBytes(path));
@@ -54,7 +100,11 @@ public final class SafeTensors {
         }
     }
 
-    /** Parses a whole file's bytes; IllegalArgumentException when they are not valid F32 safetensors. */
+    /** One header entry, validated, before its data is read. */
+    private record Entry(String name, FileDType dtype, Shape shape, int count, long begin, long end) {
+    }
+
+    /** Parses a whole file's bytes; IllegalArgumentException when they are not valid safetensors. */
     public static Contents parse(byte[] bytes) {
         if (bytes.length < 8) {
             throw new IllegalArgumentException("not a safetensors file: " + bytes.length + " bytes, less than the 8-byte header length");
@@ -65,56 +115,271 @@ public final class SafeTensors {
             throw new IllegalArgumentException("header length " + headerLength + " does not fit a file of " + bytes.length + " bytes");
         }
         int dataStart = 8 + (int) headerLength;
+        long dataLength = bytes.length - dataStart;
+        JsonNode header = header(bytes, (int) headerLength);
+
+        List<Entry> entries = new ArrayList<>();
+        Map<String, String> metadata = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (e.getKey().equals(METADATA)) {
+                metadata(e.getValue(), metadata);
+            } else {
+                entries.add(entry(e.getKey(), e.getValue(), dataLength));
+            }
+        }
+        checkCoverage(entries, dataLength);
+
+        Map<String, HostTensor> tensors = new LinkedHashMap<>();
+        for (Entry e : entries) {
+            ByteBuffer data = buf.slice(dataStart + (int) e.begin, (int) (e.end - e.begin)).order(ByteOrder.LITTLE_ENDIAN);
+            tensors.put(e.name, e.dtype.floating ? new HostTensor(e.shape, floats(e, data)) : HostTensor.ofLongs(e.shape, longs(e, data)));
+        }
+        return new Contents(tensors, metadata);
+    }
+
+    private static JsonNode header(byte[] bytes, int length) {
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes, 8, length))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("header is not valid UTF-8");
+        }
         JsonNode header;
         try {
-            header = JSON.readTree(new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8));
+            header = JSON.readTree(text);
+        } catch (JsonParseException e) {
+            String msg = e.getOriginalMessage();
+            if (msg != null && msg.startsWith("Duplicate field")) {
+                throw new IllegalArgumentException(duplicateMessage(e));
+            }
+            throw new IllegalArgumentException("header is not valid JSON: " + msg);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("header is not valid JSON: " + e.getOriginalMessage());
         }
         if (header == null || !header.isObject()) {
             throw new IllegalArgumentException("header is not a JSON object");
         }
-        Map<String, HostTensor> tensors = new LinkedHashMap<>();
-        Map<String, String> metadata = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (e.getKey().equals(METADATA)) {
-                e.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
-            } else {
-                tensors.put(e.getKey(), tensor(e.getKey(), e.getValue(), buf, dataStart));
-            }
-        }
-        return new Contents(tensors, metadata);
+        return header;
     }
 
-    private static HostTensor tensor(String name, JsonNode info, ByteBuffer buf, int dataStart) {
-        String dtype = info.path("dtype").asText();
-        if (!dtype.equals("F32")) {
-            throw new IllegalArgumentException("tensor '" + name + "' has dtype " + dtype + "; only F32 is supported");
+    /** "duplicate tensor 'x' in the header", or, for a key repeated inside an entry, names the entry. */
+    private static String duplicateMessage(JsonParseException e) {
+        JsonStreamContext ctx = e.getProcessor() == null ? null : e.getProcessor().getParsingContext();
+        String key = ctx == null ? null : ctx.getCurrentName();
+        JsonStreamContext parent = ctx == null ? null : ctx.getParent();
+        if (key != null && parent != null && parent.inRoot()) {
+            return "tensor '" + key + "' appears more than once in the header; tensor names must be unique";
         }
-        JsonNode shapeNode = info.path("shape");
+        if (key != null && parent != null && parent.getParent() != null && parent.getParent().inRoot()) {
+            String owner = parent.getCurrentName();
+            return (METADATA.equals(owner) ? METADATA : "tensor '" + owner + "'") + " has the key '" + key
+                    + "' more than once in the header; keys must be unique";
+        }
+        return "the header has a duplicate key: " + e.getOriginalMessage();
+    }
+
+    private static void metadata(JsonNode node, Map<String, String> out) {
+        if (node.isNull()) {
+            return;
+        }
+        if (!node.isObject()) {
+            throw new IllegalArgumentException(METADATA + " is " + node + "; it must be a JSON object of strings");
+        }
+        node.fields().forEachRemaining(m -> {
+            if (!m.getValue().isTextual()) {
+                throw new IllegalArgumentException(METADATA + " value '" + m.getKey() + "' is " + m.getValue()
+                        + "; metadata values must be JSON strings");
+            }
+            out.put(m.getKey(), m.getValue().textValue());
+        });
+    }
+
+    private static Entry entry(String name, JsonNode info, long dataLength) {
+        String what = "tensor '" + name + "'";
+        if (!info.isObject()) {
+            throw new IllegalArgumentException(what + " is " + info + " in the header; it must be an object with dtype, shape and data_offsets");
+        }
+        for (String key : new String[] {"dtype", "shape", "data_offsets"}) {
+            if (!info.has(key)) {
+                throw new IllegalArgumentException(what + " has no '" + key + "'; every tensor needs dtype, shape and data_offsets");
+            }
+        }
+        JsonNode dtypeNode = info.get("dtype");
+        FileDType dtype = dtypeNode.isTextual() ? FileDType.of(dtypeNode.textValue()) : null;
+        if (dtype == null) {
+            throw new IllegalArgumentException(what + " has dtype " + (dtypeNode.isTextual() ? dtypeNode.textValue() : dtypeNode.toString())
+                    + ", which is not supported; supported: " + SUPPORTED);
+        }
+        JsonNode shapeNode = info.get("shape");
+        if (!shapeNode.isArray()) {
+            throw new IllegalArgumentException(what + " has shape " + shapeNode + "; a shape must be a JSON list of non-negative integers");
+        }
         int[] dims = new int[shapeNode.size()];
+        long count = 1;
         for (int i = 0; i < dims.length; i++) {
-            dims[i] = shapeNode.get(i).asInt();
+            JsonNode d = shapeNode.get(i);
+            if (!d.isIntegralNumber() || !d.canConvertToInt() || d.intValue() < 0) {
+                throw new IllegalArgumentException(what + " has shape " + shapeNode + ": entry " + i + " (" + d
+                        + ") is not a non-negative integer that fits an int");
+            }
+            dims[i] = d.intValue();
+            count *= dims[i]; // stays below 2^62: checked against 2^31-1 after each factor
+            if (count > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(what + " has shape " + shapeNode + ", more than 2^31-1 elements");
+            }
         }
-        Shape shape = Shape.of(dims);
-        JsonNode offsets = info.path("data_offsets");
-        long begin = offsets.path(0).asLong(-1);
-        long end = offsets.path(1).asLong(-1);
-        if (begin < 0 || end < begin || dataStart + end > buf.capacity() || end - begin != 4L * shape.size()) {
-            throw new IllegalArgumentException("tensor '" + name + "' has data_offsets " + offsets + " that do not hold "
-                    + shape.dimsString() + " F32 values within the file");
+        JsonNode offsets = info.get("data_offsets");
+        if (!offsets.isArray() || offsets.size() != 2 || !offset(offsets.get(0)) || !offset(offsets.get(1))) {
+            throw new IllegalArgumentException(what + " has data_offsets " + offsets + "; they must be two non-negative integers [begin, end]");
         }
-        float[] data = new float[shape.size()];
-        buf.slice(dataStart + (int) begin, (int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
-        return new HostTensor(shape, data);
+        long begin = offsets.get(0).longValue();
+        long end = offsets.get(1).longValue();
+        if (end < begin) {
+            throw new IllegalArgumentException(what + " has data_offsets " + offsets + " out of order: end before begin");
+        }
+        if (end > dataLength) {
+            throw new IllegalArgumentException(what + " has data_offsets " + offsets + " past the end of the data ("
+                    + dataLength + " bytes)");
+        }
+        long expected = count * dtype.bytes;
+        if (end - begin != expected) {
+            throw new IllegalArgumentException(what + " has data_offsets " + offsets + " holding " + (end - begin)
+                    + " bytes, but shape " + Arrays.toString(dims) + " of " + dtype + " needs " + expected);
+        }
+        return new Entry(name, dtype, Shape.of(dims), (int) count, begin, end);
+    }
+
+    private static boolean offset(JsonNode n) {
+        return n != null && n.isIntegralNumber() && n.canConvertToLong() && n.longValue() >= 0;
+    }
+
+    /** The tensors' byte ranges, sorted by offset, must tile [0, dataLength) with no overlap and no hole. */
+    private static void checkCoverage(List<Entry> entries, long dataLength) {
+        List<Entry> sorted = new ArrayList<>(entries);
+        sorted.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
+        long at = 0;
+        Entry previous = null;
+        for (Entry e : sorted) {
+            if (e.begin < at) {
+                throw new IllegalArgumentException("tensor '" + e.name + "' has data_offsets [" + e.begin + ", " + e.end
+                        + "] overlapping tensor '" + previous.name + "' [" + previous.begin + ", " + previous.end + "]");
+            }
+            if (e.begin > at) {
+                throw new IllegalArgumentException("tensor '" + e.name + "' has data_offsets [" + e.begin + ", " + e.end
+                        + "], leaving bytes [" + at + ", " + e.begin + ") of the data unused; the tensors must cover the data exactly");
+            }
+            at = e.end;
+            previous = e;
+        }
+        if (at != dataLength) {
+            throw new IllegalArgumentException("the data has " + (dataLength - at) + " trailing bytes after "
+                    + (previous == null ? "the header (the file holds no tensors)" : "the last tensor '" + previous.name + "'")
+                    + "; the tensors must cover the data exactly");
+        }
+    }
+
+    private static float[] floats(Entry e, ByteBuffer b) {
+        float[] out = new float[e.count];
+        switch (e.dtype) {
+            case F32 -> b.asFloatBuffer().get(out);
+            case F64 -> {
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = (float) b.getDouble(8 * i);
+                }
+            }
+            case F16 -> {
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = halfToFloat(b.getShort(2 * i));
+                }
+            }
+            case BF16 -> {
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = bfloat16ToFloat(b.getShort(2 * i));
+                }
+            }
+            default -> throw new AssertionError(e.dtype);
+        }
+        return out;
+    }
+
+    private static long[] longs(Entry e, ByteBuffer b) {
+        long[] out = new long[e.count];
+        switch (e.dtype) {
+            case I64 -> b.asLongBuffer().get(out);
+            case I32 -> {
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = b.getInt(4 * i);
+                }
+            }
+            case I16 -> {
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = b.getShort(2 * i);
+                }
+            }
+            case I8 -> {
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = b.get(i);
+                }
+            }
+            case U8 -> {
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = b.get(i) & 0xff;
+                }
+            }
+            case BOOL -> {
+                for (int i = 0; i < out.length; i++) {
+                    byte v = b.get(i);
+                    if (v != 0 && v != 1) {
+                        throw new IllegalArgumentException("tensor '" + e.name + "' is BOOL but element " + i + " is the byte "
+                                + (v & 0xff) + "; a BOOL byte must be 0 or 1");
+                    }
+                    out[i] = v;
+                }
+            }
+            default -> throw new AssertionError(e.dtype);
+        }
+        return out;
+    }
+
+    /**
+     * IEEE 754 binary16 to float32, exactly (every half is a float): subnormals, signed zeros,
+     * infinities, and NaNs with their payload shifted into the float's mantissa.
+     */
+    static float halfToFloat(short half) {
+        int h = half & 0xffff;
+        int sign = (h & 0x8000) << 16;
+        int exp = (h >>> 10) & 0x1f;
+        int mant = h & 0x3ff;
+        if (exp == 0x1f) {
+            return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
+        }
+        if (exp == 0) {
+            if (mant == 0) {
+                return Float.intBitsToFloat(sign);
+            }
+            // subnormal: mant * 2^-24; normalize so the leading 1 moves into the implicit bit
+            int shift = Integer.numberOfLeadingZeros(mant) - 21; // 1..10: places to the implicit bit (bit 10)
+            int e = 1 - 15 - shift + 127;
+            return Float.intBitsToFloat(sign | (e << 23) | (((mant << shift) & 0x3ff) << 13));
+        }
+        return Float.intBitsToFloat(sign | ((exp - 15 + 127) << 23) | (mant << 13));
+    }
+
+    /** bfloat16 to float32: its bits are the upper half of a float32's. */
+    static float bfloat16ToFloat(short bf16) {
+        return Float.intBitsToFloat((bf16 & 0xffff) << 16);
     }
 
     public static void write(Path path, Map<String, HostTensor> tensors, Map<String, String> metadata) throws IOException {
         Files.write(path, serialize(tensors, metadata));
     }
 
-    /** The bytes of a safetensors file holding {@code tensors} in map order. */
+    /** The bytes of a safetensors file holding {@code tensors} in map order, F32 or I64 by their dtype. */
     public static byte[] serialize(Map<String, HostTensor> tensors, Map<String, String> metadata) {
         ObjectNode header = JSON.createObjectNode();
         long offset = 0;
@@ -122,13 +387,14 @@ public final class SafeTensors {
             if (e.getKey().equals(METADATA)) {
                 throw new IllegalArgumentException("a tensor must not be named " + METADATA);
             }
+            HostTensor t = e.getValue();
             ObjectNode info = header.putObject(e.getKey());
-            info.put("dtype", "F32");
+            info.put("dtype", t.dtype() == DType.INT64 ? "I64" : "F32");
             ArrayNode shape = info.putArray("shape");
-            for (int d : e.getValue().shape().dims()) {
+            for (int d : t.shape().dims()) {
                 shape.add(d);
             }
-            long size = 4L * e.getValue().data().length;
+            long size = (long) t.dtype().bytes() * t.shape().size();
             info.putArray("data_offsets").add(offset).add(offset + size);
             offset += size;
         }
@@ -138,14 +404,23 @@ public final class SafeTensors {
         }
         byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8; // align the data to 8 bytes, padding with spaces
+        if (8L + padded + offset > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("the tensors need " + offset + " bytes, more than one byte array holds");
+        }
         ByteBuffer out = ByteBuffer.allocate(8 + padded + (int) offset).order(ByteOrder.LITTLE_ENDIAN);
         out.putLong(padded).put(json);
         for (int i = json.length; i < padded; i++) {
             out.put((byte) ' ');
         }
         for (HostTensor t : tensors.values()) {
-            for (float v : t.data()) {
-                out.putFloat(v);
+            if (t.dtype() == DType.INT64) {
+                for (long v : t.longs()) {
+                    out.putLong(v);
+                }
+            } else {
+                for (float v : t.data()) {
+                    out.putFloat(v);
+                }
             }
         }
         return out.array();
