@@ -11,6 +11,11 @@ public final class TestData {
     }
 
     /** The repository's {@code fixtures/conformance}: from -Dlayers4j.repo.root, else searched upwards. */
+    /** fixtures/layers: the layer and small-model cases. */
+    public static Path layerFixtureDir() {
+        return fixtureDir().resolveSibling("layers");
+    }
+
     public static Path fixtureDir() {
         String root = System.getProperty("layers4j.repo.root");
         if (root != null && Files.isDirectory(Paths.get(root, "fixtures", "conformance"))) {

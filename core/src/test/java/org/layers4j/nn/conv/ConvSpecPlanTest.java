@@ -1,4 +1,4 @@
-package org.layers4j.nn;
+package org.layers4j.nn.conv;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

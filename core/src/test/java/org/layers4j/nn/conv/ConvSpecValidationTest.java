@@ -1,4 +1,4 @@
-package org.layers4j.nn;
+package org.layers4j.nn.conv;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
