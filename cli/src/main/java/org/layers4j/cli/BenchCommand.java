@@ -67,6 +67,14 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--case", paramLabel = "NAME", description = "run only these cases (repeatable)")
     List<String> only;
 
+    @Option(names = "--model", paramLabel = "FILE|resnet18|resnet34",
+            description = "time a whole model instead of the suite: a model file, or torchvision's architecture")
+    String model;
+
+    @Option(names = "--input-shape", paramLabel = "N,C,H,W", defaultValue = "8,3,224,224",
+            description = "the model's input shape for --model (default ${DEFAULT-VALUE})")
+    String inputShape;
+
     @Parameters(arity = "0..1", paramLabel = "SUITE.json", description = "the suite to run")
     Path suite;
 
@@ -90,6 +98,17 @@ final class BenchCommand implements Callable<Integer> {
         }
         Backend be = Backends.get(config);
         int threadCount = config.getInt(Config.CPU_THREADS, Runtime.getRuntime().availableProcessors());
+        if (model != null) {
+            Shape shape = ModelBench.parseShape(inputShape);
+            try (org.layers4j.nn.Module m = ModelBench.load(model, be)) {
+                out.printf("backend: %s, threads: %d, model %s, input %s, %s, median of %d timed runs%n", be.name(),
+                        threadCount, model, shape.dimsString(), backward ? "training step (forward + backward)"
+                                : "eval forward", reps);
+                double ms = ModelBench.time(m, shape, backward, warmup, warmupSeconds, reps);
+                out.printf("%-14s %10.3f ms%n", Path.of(model).getFileName(), ms);
+            }
+            return 0;
+        }
         List<BenchmarkCase> cases = BenchmarkCase.of(readSuite());
         if (only != null) {
             for (String name : only) {

@@ -1,0 +1,65 @@
+package org.layers4j.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.layers4j.DType;
+import org.layers4j.Tensor;
+import org.layers4j.io.HostTensor;
+import org.layers4j.io.Models;
+import org.layers4j.io.SafeTensors;
+import org.layers4j.nn.Module;
+import org.layers4j.spi.Backend;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Runs a model file on an input file and prints the output as PyTorch prints a tensor. */
+@Command(name = "run", mixinStandardHelpOptions = true, description = "Run a model file (a Sequential saved by"
+        + " Models.save or scripts/torch_models.py) in eval mode on the tensor 'input' of a safetensors file (or its"
+        + " only tensor) and print the output as PyTorch would.")
+final class RunCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Mixin
+    BackendOption backend;
+
+    @Parameters(index = "0", paramLabel = "MODEL", description = "the model file (.safetensors)")
+    Path model;
+
+    @Parameters(index = "1", paramLabel = "INPUT", description = "a .safetensors file with the input tensor")
+    Path input;
+
+    @Option(names = "--output", paramLabel = "FILE", description = "also write the output, as tensor 'output', to FILE")
+    Path output;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        Map<String, HostTensor> tensors = SafeTensors.read(input).tensors();
+        HostTensor x = tensors.get("input");
+        if (x == null) {
+            if (tensors.size() != 1) {
+                throw new IllegalArgumentException(input + " has no tensor 'input' and " + tensors.size()
+                        + " tensors " + tensors.keySet() + "; name the input 'input'");
+            }
+            x = tensors.values().iterator().next();
+        }
+        Backend be = backend.resolve();
+        try (Module m = Models.load(model, be);
+             Tensor in = x.dtype() == DType.INT64 ? be.upload(x.longs(), x.shape()) : be.upload(x.data(), x.shape());
+             Tensor y = m.forward(in)) {
+            float[] values = y.toArray();
+            out.println(TorchFormat.tensor(values, y.shape(), ""));
+            if (output != null) {
+                SafeTensors.write(output, Map.of("output", new HostTensor(y.shape(), values)), Map.of("format", "pt"));
+            }
+        }
+        out.flush();
+        return 0;
+    }
+}
