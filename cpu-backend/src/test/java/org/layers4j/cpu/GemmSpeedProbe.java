@@ -21,16 +21,18 @@ public final class GemmSpeedProbe {
             int s = 1024;
             try (Tensor a = b.upload(TestSupport.random(1, s * s), Shape.of(s, s));
                  Tensor bm = b.upload(TestSupport.random(2, s * s), Shape.of(s, s)); Tensor c = b.allocate(Shape.of(s, s))) {
+                for (int pass = 0; pass < 2; pass++) {
                 for (boolean ta : new boolean[] {false, true}) {
                     for (boolean tb : new boolean[] {false, true}) {
                         double best = Double.MAX_VALUE;
-                        for (int r = 0; r < 8; r++) {
+                        for (int r = 0; r < 15; r++) {
                             long t0 = System.nanoTime();
                             b.blas().gemm(ta, tb, s, s, s, a, bm, c, false);
                             best = Math.min(best, (System.nanoTime() - t0) / 1e9);
                         }
                         System.out.printf("gemm %d^3 transA=%b transB=%b: %.1f GFLOP/s%n", s, ta, tb, 2.0 * s * s * s / best / 1e9);
                     }
+                }
                 }
             }
             // 3x3 conv, 128 -> 128 channels, 32x32: 2*128*128*9*1024 = 0.30 GFLOP
