@@ -1,21 +1,29 @@
 package org.layers4j.cpu;
 
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.layers4j.DType;
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
 import org.layers4j.config.Config;
+import org.layers4j.spi.ActivationOps;
 import org.layers4j.spi.Backend;
-import org.layers4j.spi.ConvGeometry;
-import org.layers4j.spi.PaddingPlan;
+import org.layers4j.spi.BlasOps;
+import org.layers4j.spi.ConvolutionOps;
+import org.layers4j.spi.ElementwiseOps;
+import org.layers4j.spi.LayoutOps;
+import org.layers4j.spi.NormalizationOps;
+import org.layers4j.spi.PoolingOps;
+import org.layers4j.spi.Tensors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The pure-Java backend: tensors are {@code float[]} on the heap, convolutions run as register-blocked
- * GEMMs over padded input bands and direct depthwise loops ({@link ConvEngine}) with Vector API or scalar inner
- * kernels ({@link Kernels}), on a fixed pool of {@code layers4j.cpu.threads} threads (default: the
- * available processors). All state shared between calls is immutable or thread-confined (per-thread
- * scratch buffers), so any number of threads may call it at once.
+ * The pure-Java backend: float32 tensors are {@code float[]} on the heap (INT64 ones {@code long[]}),
+ * convolutions run as register-blocked GEMMs over padded input bands and direct depthwise loops
+ * ({@link ConvEngine}) with Vector API or scalar inner kernels ({@link Kernels}, {@link PointwiseKernels}),
+ * on a fixed pool of {@code layers4j.cpu.threads} threads (default: the available processors). Each op
+ * family is one class holding the shared kernels and thread pool. All state shared between calls is
+ * immutable or thread-confined (per-thread scratch buffers), so any number of threads may call it at once.
  */
 public final class CpuBackend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(CpuBackend.class);
@@ -24,11 +32,17 @@ public final class CpuBackend implements Backend {
 
     private final Kernels kernels;
     private final ParallelRunner runner;
-    private final ConvEngine conv;
     private final Elementwise elementwise;
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Arrays of closed tensors for reuse: up to 32 Mi floats (128 MiB). */
     private final ArrayPool pool = new ArrayPool(32L * 1024 * 1024);
+    private final CpuConvolutionOps convolutionOps;
+    private final CpuPoolingOps poolingOps;
+    private final CpuNormalizationOps normalizationOps;
+    private final CpuBlasOps blasOps;
+    private final CpuActivationOps activationOps;
+    private final CpuElementwiseOps elementwiseOps;
+    private final CpuLayoutOps layoutOps;
 
     /**
      * A backend configured by {@code layers4j.cpu.threads}, {@code layers4j.cpu.kernels} and
@@ -38,8 +52,15 @@ public final class CpuBackend implements Backend {
         int threads = config.getInt(Config.CPU_THREADS, Runtime.getRuntime().availableProcessors());
         this.kernels = Kernels.select(config.get(Kernels.KERNELS_KEY, "auto").value());
         this.runner = new ParallelRunner(threads);
-        this.conv = new ConvEngine(kernels, runner);
+        ConvEngine conv = new ConvEngine(kernels, runner);
         this.elementwise = new Elementwise(runner, kernels);
+        this.convolutionOps = new CpuConvolutionOps(conv, elementwise);
+        this.poolingOps = new CpuPoolingOps(kernels.pointwise(), elementwise);
+        this.normalizationOps = new CpuNormalizationOps(kernels, runner);
+        this.blasOps = new CpuBlasOps(kernels, runner);
+        this.activationOps = new CpuActivationOps(kernels, elementwise, runner);
+        this.elementwiseOps = new CpuElementwiseOps(kernels.pointwise(), elementwise);
+        this.layoutOps = new CpuLayoutOps(kernels.pointwise(), runner, elementwise);
         if (config.getBoolean(WARMUP_KEY, true)) {
             long t0 = System.nanoTime();
             JitWarmup.once(kernels, conv);
@@ -53,7 +74,7 @@ public final class CpuBackend implements Backend {
         return kernels.description();
     }
 
-    /** The number of threads convolutions run on. */
+    /** The number of threads operations run on. */
     public int threads() {
         return runner.threads();
     }
@@ -69,23 +90,36 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public Tensor allocate(Shape shape) {
+    public Tensor allocate(Shape shape, DType dtype) {
+        if (dtype == DType.INT64) {
+            return Tensors.wrap(this, shape, DType.INT64, new CpuLongStorage(new long[shape.size()]));
+        }
         float[] a = pool.recycled(shape.size());
         if (a == null) {
-            return Tensor.wrap(this, shape, new CpuStorage(new float[shape.size()], pool, null));
+            return Tensors.wrap(this, shape, new CpuStorage(new float[shape.size()], pool, null));
         }
-        return Tensor.wrap(this, shape, new CpuStorage(a, pool, elementwise::zero));
+        return Tensors.wrap(this, shape, new CpuStorage(a, pool, elementwise::zero));
     }
 
     @Override
     public Tensor upload(float[] data, Shape shape) {
-        if (data.length != shape.size()) {
-            throw new IllegalArgumentException("data has " + data.length + " values but shape " + shape.dimsString()
-                    + " needs " + shape.size());
-        }
+        checkSize(data.length, shape);
         float[] copy = pool.uninitialized(data.length);
         System.arraycopy(data, 0, copy, 0, data.length);
-        return Tensor.wrap(this, shape, new CpuStorage(copy, pool, null));
+        return Tensors.wrap(this, shape, new CpuStorage(copy, pool, null));
+    }
+
+    @Override
+    public Tensor upload(long[] data, Shape shape) {
+        checkSize(data.length, shape);
+        return Tensors.wrap(this, shape, DType.INT64, new CpuLongStorage(data.clone()));
+    }
+
+    private static void checkSize(int length, Shape shape) {
+        if (length != shape.size()) {
+            throw new IllegalArgumentException("data has " + length + " values but shape " + shape.dimsString()
+                    + " needs " + shape.size());
+        }
     }
 
     @Override
@@ -94,52 +128,43 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void convolutionForward(ConvGeometry g, Tensor x, Tensor w, Tensor y) {
-        conv.forward(g, CpuStorage.of(x), CpuStorage.of(w), CpuStorage.overwrite(y));
+    public long[] downloadLongs(Tensor tensor) {
+        return CpuLongStorage.of(tensor).clone();
     }
 
     @Override
-    public void convolutionBackwardData(ConvGeometry g, Tensor dy, Tensor w, Tensor dx) {
-        conv.backwardData(g, CpuStorage.of(dy), CpuStorage.of(w), CpuStorage.overwrite(dx));
+    public ConvolutionOps convolution() {
+        return convolutionOps;
     }
 
     @Override
-    public void convolutionBackwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw) {
-        conv.backwardFilter(g, CpuStorage.of(x), CpuStorage.of(dy), CpuStorage.overwrite(dw));
+    public PoolingOps pooling() {
+        return poolingOps;
     }
 
     @Override
-    public void biasAdd(Tensor y, Tensor bias) {
-        Shape s = y.shape();
-        elementwise.biasAdd(CpuStorage.of(y), CpuStorage.of(bias), s.dim(0), s.dim(1), spatial(s));
+    public NormalizationOps normalization() {
+        return normalizationOps;
     }
 
     @Override
-    public void biasGradient(Tensor dy, Tensor db) {
-        Shape s = dy.shape();
-        elementwise.biasGradient(CpuStorage.of(dy), CpuStorage.overwrite(db), s.dim(0), s.dim(1), spatial(s));
+    public BlasOps blas() {
+        return blasOps;
     }
 
     @Override
-    public void reluForward(Tensor x, Tensor y) {
-        elementwise.reluForward(CpuStorage.of(x), CpuStorage.overwrite(y), x.shape().size());
+    public ActivationOps activation() {
+        return activationOps;
     }
 
     @Override
-    public void reluBackward(Tensor x, Tensor dy, Tensor dx) {
-        elementwise.reluBackward(CpuStorage.of(x), CpuStorage.of(dy), CpuStorage.overwrite(dx), x.shape().size());
+    public ElementwiseOps elementwise() {
+        return elementwiseOps;
     }
 
     @Override
-    public void pad(PaddingPlan plan, Tensor x, Tensor padded) {
-        Shape s = x.shape();
-        elementwise.pad(plan, CpuStorage.of(x), CpuStorage.overwrite(padded), s.dim(0) * s.dim(1), s.dim(2), s.dim(3));
-    }
-
-    @Override
-    public void padBackward(PaddingPlan plan, Tensor dPadded, Tensor dx) {
-        Shape s = dx.shape();
-        elementwise.padBackward(plan, CpuStorage.of(dPadded), CpuStorage.overwrite(dx), s.dim(0) * s.dim(1), s.dim(2), s.dim(3));
+    public LayoutOps layout() {
+        return layoutOps;
     }
 
     @Override
@@ -148,14 +173,5 @@ public final class CpuBackend implements Backend {
             runner.close();
             pool.close();
         }
-    }
-
-    /** Product of the dimensions after [n, k]: the spatial size of a plane (1 for a rank-2 tensor). */
-    private static int spatial(Shape s) {
-        int p = 1;
-        for (int i = 2; i < s.rank(); i++) {
-            p *= s.dim(i);
-        }
-        return p;
     }
 }

@@ -3,6 +3,7 @@ package org.layers4j.cpu;
 import java.util.function.Consumer;
 import org.layers4j.Tensor;
 import org.layers4j.spi.TensorStorage;
+import org.layers4j.spi.Tensors;
 
 /**
  * Host memory of a CPU tensor: one contiguous row-major {@code float[]}. Release drops the reference (so a
@@ -66,11 +67,11 @@ final class CpuStorage implements TensorStorage {
 
     /** The array behind a CPU tensor, as zeros if it was never written; core has checked the backend. */
     static float[] of(Tensor t) {
-        return ((CpuStorage) t.storage()).data();
+        return ((CpuStorage) Tensors.storage(t)).data();
     }
 
     /** The array behind an output tensor that the calling operation writes in full. */
     static float[] overwrite(Tensor t) {
-        return ((CpuStorage) t.storage()).dataForOverwrite();
+        return ((CpuStorage) Tensors.storage(t)).dataForOverwrite();
     }
 }

@@ -4,7 +4,8 @@ import java.util.Arrays;
 import org.layers4j.spi.PaddingPlan;
 
 /**
- * The memory-bound operations (ReLU, bias, explicit padding), split into chunks of whole planes or
+ * The memory-bound operations (zero fill, bias, explicit padding) and the work splitting the other
+ * memory-bound families share: split into chunks of whole planes or
  * about {@link #CHUNK} elements so that large tensors use every thread and small ones run inline.
  * Plain loops: the JIT vectorizes them well enough for operations limited by memory bandwidth.
  */
@@ -23,29 +24,6 @@ final class Elementwise {
     /** Zeroes a whole array, in parallel chunks when it is large. */
     void zero(float[] a) {
         runChunks(a.length, (from, to) -> Arrays.fill(a, from, to, 0f));
-    }
-
-    void reluForward(float[] x, float[] y, int size) {
-        runChunks(size, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                float v = x[i];
-                // NaN > 0 is false, so test NaN explicitly: max(NaN, 0) is NaN in PyTorch
-                y[i] = v > 0f || v != v ? v : 0f;
-            }
-        });
-    }
-
-    /**
-     * dx = dy where x > 0, else 0. Written as PyTorch's threshold_backward, {@code x <= 0 ? 0 : dy}, which
-     * agrees with the contract for every number and additionally passes the gradient through a NaN input
-     * exactly as PyTorch does.
-     */
-    void reluBackward(float[] x, float[] dy, float[] dx, int size) {
-        runChunks(size, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                dx[i] = x[i] <= 0f ? 0f : dy[i];
-            }
-        });
     }
 
     /** y[n][k][s] += bias[k] in place; {@code plane} is the spatial size. */
@@ -140,17 +118,20 @@ final class Elementwise {
         return src;
     }
 
+    /** A contiguous range of elements [from, to). */
     @FunctionalInterface
-    private interface Range {
+    interface Range {
         void run(int from, int to);
     }
 
-    private void runChunks(int size, Range body) {
+    /** Runs body over [0, size) in chunks of {@link #CHUNK} elements, in parallel when there are several. */
+    void runChunks(int size, Range body) {
         int tasks = (size + CHUNK - 1) / CHUNK;
         runner.run(tasks, t -> body.run(t * CHUNK, Math.min(size, (t + 1) * CHUNK)));
     }
 
-    private void forPlanes(int planes, int planeSize, ParallelRunner.Task body) {
+    /** Runs body for every plane index, whole planes per task, about {@link #CHUNK} elements per task. */
+    void forPlanes(int planes, int planeSize, ParallelRunner.Task body) {
         int per = Math.max(1, CHUNK / Math.max(1, planeSize));
         runner.run((planes + per - 1) / per, t -> {
             int end = Math.min(planes, (t + 1) * per);

@@ -108,6 +108,37 @@ final class JitWarmup {
             kn.sum(2 * nr + (i & 7), b, 0);
             kn.dotTile(2 * nr, b, 0, nr, b, rows, 0, out, 0, 4);
         }
+        warmPointwise(kn.pointwise(), nr);
+    }
+
+    /** The pointwise kernels, on lengths with and without a scalar tail. */
+    private static void warmPointwise(PointwiseKernels pk, int nr) {
+        float[] x = filled(2 * nr + 8);
+        float[] y = filled(2 * nr + 8);
+        float[] z = new float[2 * nr + 8];
+        for (int i = 0; i < KERNEL_CALLS / 4; i++) {
+            int len = nr + (i & 7);
+            pk.relu(0, len, x, z);
+            pk.reluBackward(0, len, x, y, z);
+            pk.leakyRelu(0, len, 0.01f, x, z);
+            pk.leakyReluBackward(0, len, 0.01f, x, y, z);
+            pk.sigmoid(0, len, x, z);
+            pk.sigmoidBackward(0, len, x, y, z);
+            pk.tanh(0, len, x, z);
+            pk.tanhBackward(0, len, x, y, z);
+            pk.add(0, len, x, y, z);
+            pk.multiply(0, len, x, y, z);
+            pk.addInto(len, x, 0, z, 0);
+            pk.maxInto(len, x, 0, z, 0);
+            pk.max(len, x, 0);
+            pk.sumSquaredDeviation(len, x, 0, 0.5f);
+            pk.dotCentered(len, x, 0, y, 0, 0.5f);
+            pk.affine(len, x, 0, 0.5f, 2f, 1f, z, 0);
+            pk.combine(len, 0.5f, x, 0, 0.25f, y, 0, 0.5f, 1f, z, 0);
+            pk.expShift(len, x, 0, 1f, z, 0);
+            pk.productCentered(len, x, 0, y, 0, 0.5f, z, 0);
+            pk.logSoftmaxGrad(len, x, 0, y, 0, 0.5f, z, 0);
+        }
     }
 
     private static float[] filled(int size) {

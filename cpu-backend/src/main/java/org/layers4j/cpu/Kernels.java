@@ -65,6 +65,9 @@ interface Kernels {
     /** Sum over t in [0, len) of x[xOff + t] * y[yOff + t], accumulated in float32. */
     float dot(int len, float[] x, int xOff, float[] y, int yOff);
 
+    /** The element-wise and row kernels of the same family. */
+    PointwiseKernels pointwise();
+
     /** Whether jdk.incubator.vector is resolved in the boot layer of this JVM. */
     static boolean vectorModulePresent() {
         return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();

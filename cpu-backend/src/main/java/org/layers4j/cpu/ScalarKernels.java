@@ -9,6 +9,13 @@ final class ScalarKernels implements Kernels {
     private static final int MR = 4;
     private static final int NR = 16;
 
+    private final PointwiseKernels pointwise = new ScalarPointwise();
+
+    @Override
+    public PointwiseKernels pointwise() {
+        return pointwise;
+    }
+
     @Override
     public String description() {
         return "scalar fallback (jdk.incubator.vector not enabled), micro-tile " + MR + "x" + NR;

@@ -17,6 +17,13 @@ final class VectorKernels implements Kernels {
     private static final int MR = 8;
     private static final int NR = 2 * L;
 
+    private final PointwiseKernels pointwise = new VectorPointwise();
+
+    @Override
+    public PointwiseKernels pointwise() {
+        return pointwise;
+    }
+
     @Override
     public String description() {
         return "Vector API " + S.vectorBitSize() + "-bit (" + L + " floats), micro-tile " + MR + "x" + NR;

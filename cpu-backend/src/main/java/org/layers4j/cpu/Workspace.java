@@ -19,6 +19,10 @@ final class Workspace {
         COLUMNS,
         /** Task: a plane of outputs or gradients in padded-row layout (direct kernels). */
         PLANE2,
+        /** Task: a row of partial results (pooling, softmax). */
+        ROW,
+        /** Task: a second row of partial results. */
+        ROW2,
         /** Call: transformed weights (backward data as a forward convolution). */
         WEIGHTS,
         /** Call: weights packed into micro-kernel A panels. */

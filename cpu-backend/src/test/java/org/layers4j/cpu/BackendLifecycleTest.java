@@ -78,7 +78,7 @@ class BackendLifecycleTest {
         ConvGeometry g = new ConvGeometry(2, 8, 16, 16, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1);
         try (Tensor x = b.allocate(Shape.of(2, 8, 16, 16)); Tensor w = b.allocate(Shape.of(8, 8, 3, 3));
              Tensor y = b.allocate(Shape.of(2, 8, 16, 16))) {
-            b.convolutionForward(g, x, w, y);
+            b.convolution().forward(g, x, w, y);
         }
         String prefix = b.threadPrefix();
         assertTrue(poolThreadsAlive(prefix), "the convolution should have started pool threads");
@@ -108,7 +108,7 @@ class BackendLifecycleTest {
             float[] expected;
             try (Tensor xt = b.upload(x, Shape.of(2, 16, 20, 20)); Tensor wt = b.upload(w, Shape.of(24, 16, 3, 3));
                  Tensor y = b.allocate(Shape.of(2, 24, 20, 20))) {
-                b.convolutionForward(g, xt, wt, y);
+                b.convolution().forward(g, xt, wt, y);
                 expected = y.toArray();
             }
             ExecutorService callers = Executors.newFixedThreadPool(8);
@@ -118,7 +118,7 @@ class BackendLifecycleTest {
                     results.add(callers.submit(() -> {
                         try (Tensor xt = b.upload(x, Shape.of(2, 16, 20, 20)); Tensor wt = b.upload(w, Shape.of(24, 16, 3, 3));
                              Tensor y = b.allocate(Shape.of(2, 24, 20, 20))) {
-                            b.convolutionForward(g, xt, wt, y);
+                            b.convolution().forward(g, xt, wt, y);
                             return y.toArray();
                         }
                     }));
@@ -163,7 +163,7 @@ class BackendLifecycleTest {
             b.upload(junk, s).close();
             float[] bias = {1f, 2f, 3f, 4f};
             try (Tensor y = b.allocate(s); Tensor bt = b.upload(bias, Shape.of(4))) {
-                b.biasAdd(y, bt);
+                b.convolution().biasAdd(y, bt);
                 double[] expected = new double[s.size()];
                 for (int i = 0; i < expected.length; i++) {
                     expected[i] = bias[(i / 6400) % 4];
@@ -184,7 +184,7 @@ class BackendLifecycleTest {
             // leaves a non-zero array of the output's size in the pool; the input has another size
             b.upload(TestSupport.random(34, ys.size()), ys).close();
             try (Tensor xt = b.upload(x, xs); Tensor wt = b.upload(w, Shape.of(8, 8, 3, 3)); Tensor y = b.allocate(ys)) {
-                b.convolutionForward(g, xt, wt, y);
+                b.convolution().forward(g, xt, wt, y);
                 TestSupport.assertClose(Reference.convForward(g, x, w), y.toArray());
             }
         }

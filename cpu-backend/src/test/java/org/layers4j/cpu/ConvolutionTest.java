@@ -89,7 +89,7 @@ class ConvolutionTest {
         try (CpuBackend b = TestSupport.backend(kernels, 3);
              Tensor xt = b.upload(x, input(g)); Tensor wt = b.upload(w, weight(g));
              Tensor y = b.upload(TestSupport.random(3, output(g).size()), output(g))) {
-            b.convolutionForward(g, xt, wt, y);
+            b.convolution().forward(g, xt, wt, y);
             TestSupport.assertClose(Reference.convForward(g, x, w), y.toArray());
         }
     }
@@ -102,7 +102,7 @@ class ConvolutionTest {
         try (CpuBackend b = TestSupport.backend(kernels, 3);
              Tensor dyt = b.upload(dy, output(g)); Tensor wt = b.upload(w, weight(g));
              Tensor dx = b.upload(TestSupport.random(6, input(g).size()), input(g))) {
-            b.convolutionBackwardData(g, dyt, wt, dx);
+            b.convolution().backwardData(g, dyt, wt, dx);
             TestSupport.assertClose(Reference.convBackwardData(g, dy, w), dx.toArray());
         }
     }
@@ -115,7 +115,7 @@ class ConvolutionTest {
         try (CpuBackend b = TestSupport.backend(kernels, 3);
              Tensor xt = b.upload(x, input(g)); Tensor dyt = b.upload(dy, output(g));
              Tensor dw = b.upload(TestSupport.random(9, weight(g).size()), weight(g))) {
-            b.convolutionBackwardFilter(g, xt, dyt, dw);
+            b.convolution().backwardFilter(g, xt, dyt, dw);
             TestSupport.assertClose(Reference.convBackwardFilter(g, x, dy), dw.toArray());
         }
     }

@@ -22,7 +22,7 @@ class ElementwiseTest {
     void reluForwardKeepsPositivesAndZeroesNegatives() {
         try (CpuBackend b = backend(); Tensor x = b.upload(new float[] {-2f, -0f, 0f, 0.5f, 3f}, Shape.of(5));
              Tensor y = b.upload(new float[] {9, 9, 9, 9, 9}, Shape.of(5))) {
-            b.reluForward(x, y);
+            b.activation().relu(x, y);
             float[] v = y.toArray();
             assertEquals(0f, v[0]);
             assertEquals(0f, Math.abs(v[1]));
@@ -36,7 +36,7 @@ class ElementwiseTest {
     void reluForwardPropagatesNaN() {
         try (CpuBackend b = backend(); Tensor x = b.upload(new float[] {Float.NaN, -1f}, Shape.of(2));
              Tensor y = b.allocate(Shape.of(2))) {
-            b.reluForward(x, y);
+            b.activation().relu(x, y);
             assertTrue(Float.isNaN(y.toArray()[0]));
             assertEquals(0f, y.toArray()[1]);
         }
@@ -47,7 +47,7 @@ class ElementwiseTest {
         int size = (1 << 16) * 3 + 17;
         float[] x = TestSupport.random(11, size);
         try (CpuBackend b = backend(); Tensor xt = b.upload(x, Shape.of(size)); Tensor y = b.allocate(Shape.of(size))) {
-            b.reluForward(xt, y);
+            b.activation().relu(xt, y);
             double[] expected = new double[size];
             for (int i = 0; i < size; i++) {
                 expected[i] = Math.max(0, x[i]);
@@ -60,7 +60,7 @@ class ElementwiseTest {
     void reluBackwardGradientAtExactlyZeroIsZero() {
         try (CpuBackend b = backend(); Tensor x = b.upload(new float[] {0f, -0f}, Shape.of(2));
              Tensor dy = b.upload(new float[] {5f, 5f}, Shape.of(2)); Tensor dx = b.upload(new float[] {7f, 7f}, Shape.of(2))) {
-            b.reluBackward(x, dy, dx);
+            b.activation().reluBackward(x, dy, dx);
             assertEquals(0f, dx.toArray()[0]);
             assertEquals(0f, dx.toArray()[1]);
         }
@@ -70,7 +70,7 @@ class ElementwiseTest {
     void reluBackwardPassesGradientWherePositiveOnly() {
         try (CpuBackend b = backend(); Tensor x = b.upload(new float[] {-1f, 2f, 1e-30f}, Shape.of(3));
              Tensor dy = b.upload(new float[] {3f, 4f, 5f}, Shape.of(3)); Tensor dx = b.allocate(Shape.of(3))) {
-            b.reluBackward(x, dy, dx);
+            b.activation().reluBackward(x, dy, dx);
             float[] v = dx.toArray();
             assertEquals(0f, v[0]);
             assertEquals(4f, v[1]);
@@ -83,7 +83,7 @@ class ElementwiseTest {
         // PyTorch's threshold_backward computes x <= 0 ? 0 : dy, which is dy for NaN
         try (CpuBackend b = backend(); Tensor x = b.upload(new float[] {Float.NaN}, Shape.of(1));
              Tensor dy = b.upload(new float[] {2f}, Shape.of(1)); Tensor dx = b.allocate(Shape.of(1))) {
-            b.reluBackward(x, dy, dx);
+            b.activation().reluBackward(x, dy, dx);
             assertEquals(2f, dx.toArray()[0]);
         }
     }
@@ -94,7 +94,7 @@ class ElementwiseTest {
         float[] y = TestSupport.random(12, s.size());
         float[] bias = {1f, -2f, 0.5f};
         try (CpuBackend b = backend(); Tensor yt = b.upload(y, s); Tensor bt = b.upload(bias, Shape.of(3))) {
-            b.biasAdd(yt, bt);
+            b.convolution().biasAdd(yt, bt);
             double[] expected = new double[s.size()];
             for (int i = 0; i < expected.length; i++) {
                 expected[i] = y[i] + bias[(i / 4) % 3];
@@ -108,7 +108,7 @@ class ElementwiseTest {
         Shape s = Shape.of(3, 4, 50, 70);
         float[] dy = TestSupport.random(13, s.size());
         try (CpuBackend b = backend(); Tensor dyt = b.upload(dy, s); Tensor db = b.upload(new float[] {9, 9, 9, 9}, Shape.of(4))) {
-            b.biasGradient(dyt, db);
+            b.convolution().biasGradient(dyt, db);
             double[] expected = new double[4];
             for (int i = 0; i < dy.length; i++) {
                 expected[(i / 3500) % 4] += dy[i];
@@ -122,7 +122,7 @@ class ElementwiseTest {
         Shape s = Shape.of(2, 3, 5);
         float[] dy = TestSupport.random(14, s.size());
         try (CpuBackend b = backend(); Tensor dyt = b.upload(dy, s); Tensor db = b.allocate(Shape.of(3))) {
-            b.biasGradient(dyt, db);
+            b.convolution().biasGradient(dyt, db);
             double[] expected = new double[3];
             for (int i = 0; i < dy.length; i++) {
                 expected[(i / 5) % 3] += dy[i];
@@ -139,7 +139,7 @@ class ElementwiseTest {
         float[] x = TestSupport.random(15, in.size());
         try (CpuBackend b = backend(); Tensor xt = b.upload(x, in);
              Tensor padded = b.upload(TestSupport.random(16, plan.paddedShape(in).size()), plan.paddedShape(in))) {
-            b.pad(plan, xt, padded);
+            b.layout().pad(plan, xt, padded);
             TestSupport.assertClose(Reference.pad(plan, x, 6, 5, 6), padded.toArray());
         }
     }
@@ -153,7 +153,7 @@ class ElementwiseTest {
         float[] dPadded = TestSupport.random(17, out.size());
         try (CpuBackend b = backend(); Tensor dp = b.upload(dPadded, out);
              Tensor dx = b.upload(TestSupport.random(18, in.size()), in)) {
-            b.padBackward(plan, dp, dx);
+            b.layout().padBackward(plan, dp, dx);
             TestSupport.assertClose(Reference.padBackward(plan, dPadded, 4, 4, 5), dx.toArray());
         }
     }
@@ -165,7 +165,7 @@ class ElementwiseTest {
         Shape in = Shape.of(1, 2, 1, 7);
         float[] x = TestSupport.random(19, in.size());
         try (CpuBackend b = backend(); Tensor xt = b.upload(x, in); Tensor padded = b.allocate(plan.paddedShape(in))) {
-            b.pad(plan, xt, padded);
+            b.layout().pad(plan, xt, padded);
             TestSupport.assertClose(Reference.pad(plan, x, 2, 1, 7), padded.toArray());
         }
     }

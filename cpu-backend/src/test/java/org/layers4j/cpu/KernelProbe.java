@@ -24,7 +24,7 @@ public final class KernelProbe {
             boolean ok;
             try (Tensor xt = b.upload(x, Shape.of(1, 3, 6, 6)); Tensor wt = b.upload(w, Shape.of(4, 3, 3, 3));
                  Tensor y = b.allocate(Shape.of(1, 4, 6, 6))) {
-                b.convolutionForward(g, xt, wt, y);
+                b.convolution().forward(g, xt, wt, y);
                 double[] e = Reference.convForward(g, x, w);
                 float[] a = y.toArray();
                 ok = true;

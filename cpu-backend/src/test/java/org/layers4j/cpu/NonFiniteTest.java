@@ -98,11 +98,11 @@ class NonFiniteTest {
              Tensor dx = b.upload(TestSupport.random(16, xs.size()), xs);
              Tensor dw = b.upload(TestSupport.random(17, ws.size()), ws);
              Tensor db = b.upload(TestSupport.random(18, g.k()), Shape.of(g.k()))) {
-            b.convolutionForward(g, xt, wt, y);
-            b.biasAdd(y, bt);
-            b.convolutionBackwardData(g, dyt, wt, dx);
-            b.convolutionBackwardFilter(g, xt, dyt, dw);
-            b.biasGradient(dyt, db);
+            b.convolution().forward(g, xt, wt, y);
+            b.convolution().biasAdd(y, bt);
+            b.convolution().backwardData(g, dyt, wt, dx);
+            b.convolution().backwardFilter(g, xt, dyt, dw);
+            b.convolution().biasGradient(dyt, db);
             StringBuilder errors = new StringBuilder();
             check("forward", ref.output(), y.toArray(), errors);
             check("grad input", ref.gradInput(), dx.toArray(), errors);

@@ -46,9 +46,9 @@ class ScratchReuseTest {
                 float[] dy = TestSupport.random(seed++, output(g).size());
                 try (Tensor xt = b.upload(x, input(g)); Tensor wt = b.upload(w, weight(g)); Tensor dyt = b.upload(dy, output(g));
                      Tensor y = b.allocate(output(g)); Tensor dx = b.allocate(input(g)); Tensor dw = b.allocate(weight(g))) {
-                    b.convolutionForward(g, xt, wt, y);
-                    b.convolutionBackwardData(g, dyt, wt, dx);
-                    b.convolutionBackwardFilter(g, xt, dyt, dw);
+                    b.convolution().forward(g, xt, wt, y);
+                    b.convolution().backwardData(g, dyt, wt, dx);
+                    b.convolution().backwardFilter(g, xt, dyt, dw);
                     TestSupport.assertClose(Reference.convForward(g, x, w), y.toArray());
                     TestSupport.assertClose(Reference.convBackwardData(g, dy, w), dx.toArray());
                     TestSupport.assertClose(Reference.convBackwardFilter(g, x, dy), dw.toArray());
@@ -68,10 +68,10 @@ class ScratchReuseTest {
             float[] dy = TestSupport.random(9, output(g).size());
             try (Tensor bad = b.upload(poisoned, input(g)); Tensor xt = b.upload(x, input(g)); Tensor wt = b.upload(w, weight(g));
                  Tensor dyt = b.upload(dy, output(g)); Tensor y = b.allocate(output(g)); Tensor dw = b.allocate(weight(g))) {
-                b.convolutionForward(g, bad, wt, y);
-                b.convolutionBackwardFilter(g, bad, dyt, dw);
-                b.convolutionForward(g, xt, wt, y);
-                b.convolutionBackwardFilter(g, xt, dyt, dw);
+                b.convolution().forward(g, bad, wt, y);
+                b.convolution().backwardFilter(g, bad, dyt, dw);
+                b.convolution().forward(g, xt, wt, y);
+                b.convolution().backwardFilter(g, xt, dyt, dw);
                 TestSupport.assertClose(Reference.convForward(g, x, w), y.toArray());
                 TestSupport.assertClose(Reference.convBackwardFilter(g, x, dy), dw.toArray());
             }

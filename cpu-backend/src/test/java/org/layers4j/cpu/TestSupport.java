@@ -47,4 +47,42 @@ final class TestSupport {
             }
         }
     }
+
+    /**
+     * Like {@link #assertClose}, but non-finite expected values must be matched exactly (NaN by NaN, an
+     * infinity by the same infinity), and the tolerance scales with the largest finite expected value.
+     */
+    static void assertCloseNonFinite(double[] expected, float[] actual) {
+        assertEquals(expected.length, actual.length, "length");
+        double max = 0;
+        for (double e : expected) {
+            if (Double.isFinite(e)) {
+                max = Math.max(max, Math.abs(e));
+            }
+        }
+        double limit = RELATIVE_TOLERANCE * Math.max(1, max);
+        for (int i = 0; i < expected.length; i++) {
+            double e = expected[i];
+            float a = actual[i];
+            boolean ok;
+            if (Double.isNaN(e)) {
+                ok = Float.isNaN(a);
+            } else if (Double.isInfinite(e)) {
+                ok = a == e;
+            } else {
+                ok = Math.abs(a - e) <= limit;
+            }
+            if (!ok) {
+                fail("element " + i + ": expected " + e + " but got " + a + " (limit " + limit + ")");
+            }
+        }
+    }
+
+    static double[] toDouble(float[] a) {
+        double[] d = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            d[i] = a[i];
+        }
+        return d;
+    }
 }

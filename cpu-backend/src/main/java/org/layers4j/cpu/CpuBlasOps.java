@@ -1,0 +1,151 @@
+package org.layers4j.cpu;
+
+import java.util.Arrays;
+import org.layers4j.Tensor;
+import org.layers4j.spi.BlasOps;
+
+/**
+ * Row-major GEMM on the convolution micro-kernel ({@link Gemm}): C is cut into blocks of rows and columns,
+ * one task each (so tasks never write the same element), and each task runs the blocked driver with
+ * packers that read op(A) and op(B) in place for the four transpose cases.
+ */
+final class CpuBlasOps implements BlasOps {
+    /** Products below this many multiply-adds run on the calling thread alone. */
+    private static final long SERIAL_FLOPS = 1L << 18;
+    /** Largest row block of a task (a multiple of every mr). */
+    private static final int ROWS = 256;
+    /** Largest column block of a task (a multiple of every nr). */
+    private static final int COLS = 512;
+
+    private final Kernels kn;
+    private final ParallelRunner runner;
+
+    CpuBlasOps(Kernels kn, ParallelRunner runner) {
+        this.kn = kn;
+        this.runner = runner;
+    }
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, Tensor a, Tensor b, Tensor c,
+                     boolean accumulate) {
+        float[] av = CpuStorage.of(a);
+        float[] bv = CpuStorage.of(b);
+        float[] cv = accumulate ? CpuStorage.of(c) : CpuStorage.overwrite(c);
+        multiply(transA, transB, m, n, k, av, bv, cv, accumulate);
+    }
+
+    /** c[m x n] (=|+=) op(a) op(b), split over the threads. */
+    void multiply(boolean transA, boolean transB, int m, int n, int k, float[] a, float[] b, float[] c,
+                  boolean accumulate) {
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0) {
+            if (!accumulate) {
+                Arrays.fill(c, 0, m * n, 0f);
+            }
+            return;
+        }
+        int mr = kn.mr();
+        int nr = kn.nr();
+        int rowBlock = Math.min(Gemm.roundUp(m, mr), ROWS);
+        int colBlock = Math.min(Gemm.roundUp(n, nr), COLS);
+        if ((long) m * n * k >= SERIAL_FLOPS) {
+            int want = 2 * runner.threads();
+            while (blocks(m, rowBlock) * blocks(n, colBlock) < want) {
+                if (colBlock >= 4 * nr && colBlock >= rowBlock) {
+                    colBlock = Gemm.roundUp(colBlock / 2, nr);
+                } else if (rowBlock >= 2 * mr) {
+                    rowBlock = Gemm.roundUp(rowBlock / 2, mr);
+                } else if (colBlock >= 2 * nr) {
+                    colBlock = Gemm.roundUp(colBlock / 2, nr);
+                } else {
+                    break;
+                }
+            }
+        } else {
+            rowBlock = m;
+            colBlock = n;
+        }
+        int rb = rowBlock;
+        int cb = colBlock;
+        int colTasks = blocks(n, cb);
+        runner.run(blocks(m, rb) * colTasks, t -> {
+            int r0 = (t / colTasks) * rb;
+            int c0 = (t % colTasks) * cb;
+            int rows = Math.min(rb, m - r0);
+            int cols = Math.min(cb, n - c0);
+            Gemm.PackA pa = transA ? new Packers.TransposedA(a, r0, m, rows) : new RowsA(a, r0 * k, k, rows);
+            Gemm.PackB pb = transB ? new ColumnsB(b, c0 * k, k) : new Packers.MatrixB(b, c0, n);
+            Gemm.multiply(kn, Workspace.get(), rows, cols, k, pa, pb, c, r0 * n + c0, n, accumulate);
+        });
+    }
+
+    private static int blocks(int size, int block) {
+        return (size + block - 1) / block;
+    }
+
+    /** A row-major [m, k] matrix as A: element (i, kk) is {@code a[off + i*lda + kk]}, rows in [0, m). */
+    static final class RowsA implements Gemm.PackA {
+        private final float[] a;
+        private final int off;
+        private final int lda;
+        private final int m;
+
+        RowsA(float[] a, int off, int lda, int m) {
+            this.a = a;
+            this.off = off;
+            this.lda = lda;
+            this.m = m;
+        }
+
+        @Override
+        public void pack(int i0, int k0, int kc, int mr, float[] dst, int o) {
+            int rows = Math.min(mr, m - i0);
+            for (int i = 0; i < rows; i++) {
+                int src = off + (i0 + i) * lda + k0;
+                for (int kk = 0; kk < kc; kk++) {
+                    dst[o + kk * mr + i] = a[src + kk];
+                }
+            }
+            for (int i = rows; i < mr; i++) {
+                for (int kk = 0; kk < kc; kk++) {
+                    dst[o + kk * mr + i] = 0f;
+                }
+            }
+        }
+    }
+
+    /** The transpose of a row-major [n, k] matrix as B: element (kk, j) is {@code b[off + j*ldb + kk]}. */
+    static final class ColumnsB implements Gemm.PackB {
+        private final float[] b;
+        private final int off;
+        private final int ldb;
+
+        ColumnsB(float[] b, int off, int ldb) {
+            this.b = b;
+            this.off = off;
+            this.ldb = ldb;
+        }
+
+        @Override
+        public void pack(int j0, int nc, int k0, int kc, int nr, float[] dst, int o) {
+            int panels = (nc + nr - 1) / nr;
+            for (int p = 0; p < panels; p++) {
+                int w = Math.min(nr, nc - p * nr);
+                int base = o + p * kc * nr;
+                for (int j = 0; j < w; j++) {
+                    int src = off + (j0 + p * nr + j) * ldb + k0;
+                    for (int kk = 0; kk < kc; kk++) {
+                        dst[base + kk * nr + j] = b[src + kk];
+                    }
+                }
+                for (int j = w; j < nr; j++) {
+                    for (int kk = 0; kk < kc; kk++) {
+                        dst[base + kk * nr + j] = 0f;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,359 @@
+package org.layers4j.cpu;
+
+import java.util.Arrays;
+import org.layers4j.Shape;
+import org.layers4j.Tensor;
+import org.layers4j.spi.PoolGeometry;
+import org.layers4j.spi.PoolingOps;
+
+/**
+ * Max and average pooling, one task per group of (n, c) planes. Forward passes are separable: the input
+ * rows of an output row's window are first combined (max or sum) into one row with the vector kernels,
+ * then each output reduces its window's columns of that row (also vectorized at stride 1, where
+ * consecutive outputs read consecutive columns). Max backward re-finds each window's winner from x and y
+ * (PyTorch's: the first maximum in row-major order; with NaNs, the last NaN, as PyTorch's
+ * {@code val > max || isnan(val)} scan picks) and adds the gradient there; average backward spreads
+ * dy / divisor over a row and adds that row into every input row of the window.
+ */
+final class CpuPoolingOps implements PoolingOps {
+    private final PointwiseKernels pk;
+    private final Elementwise split;
+
+    CpuPoolingOps(PointwiseKernels pk, Elementwise split) {
+        this.pk = pk;
+        this.split = split;
+    }
+
+    /** First window tap index of a window starting at start whose tap lands at or after 0. */
+    private static int firstTap(int start, int dilation) {
+        return start >= 0 ? 0 : (-start + dilation - 1) / dilation;
+    }
+
+    /** One past the last window tap index that lands before size. */
+    private static int endTap(int start, int dilation, int taps, int size) {
+        if (start >= size) {
+            return 0;
+        }
+        return Math.min(taps, (size - 1 - start) / dilation + 1);
+    }
+
+    @Override
+    public void maxForward(PoolGeometry g, Tensor x, Tensor y) {
+        windowForward(g, CpuStorage.of(x), CpuStorage.overwrite(y), true);
+    }
+
+    @Override
+    public void avgForward(PoolGeometry g, Tensor x, Tensor y) {
+        windowForward(g, CpuStorage.of(x), CpuStorage.overwrite(y), false);
+    }
+
+    private void windowForward(PoolGeometry g, float[] x, float[] y, boolean max) {
+        int h = g.h();
+        int w = g.w();
+        int oh = g.outH();
+        int ow = g.outW();
+        int dw = g.dilationW();
+        // outputs whose window columns all lie inside the input: [lo, hi)
+        int lo = 0;
+        while (lo < ow && g.colStart(lo) < 0) {
+            lo++;
+        }
+        int hi = lo;
+        while (hi < ow && g.colStart(hi) + (g.kw() - 1) * dw < w) {
+            hi++;
+        }
+        int interiorLo = lo;
+        int interiorHi = hi;
+        split.forPlanes(g.n() * g.c(), h * w, p -> {
+            float[] row = Workspace.get().floats(Workspace.Slot.ROW, w);
+            int xp = p * h * w;
+            for (int r = 0; r < oh; r++) {
+                int yo = (p * oh + r) * ow;
+                int h0 = g.rowStart(r);
+                int i0 = firstTap(h0, g.dilationH());
+                int i1 = endTap(h0, g.dilationH(), g.kh(), h);
+                if (i0 >= i1) {
+                    Arrays.fill(y, yo, yo + ow, max ? Float.NEGATIVE_INFINITY : 0f);
+                    continue;
+                }
+                System.arraycopy(x, xp + (h0 + i0 * g.dilationH()) * w, row, 0, w);
+                for (int i = i0 + 1; i < i1; i++) {
+                    int src = xp + (h0 + i * g.dilationH()) * w;
+                    if (max) {
+                        pk.maxInto(w, x, src, row, 0);
+                    } else {
+                        pk.addInto(w, x, src, row, 0);
+                    }
+                }
+                int vecLo = g.strideW() == 1 ? interiorLo : interiorHi;
+                for (int c = 0; c < ow; c++) {
+                    if (c == vecLo && vecLo < interiorHi) {
+                        // stride 1: outputs [lo, hi) read row[start + j*dw + t] for t = 0.. in lock step
+                        int len = interiorHi - vecLo;
+                        int start = g.colStart(vecLo);
+                        System.arraycopy(row, start, y, yo + vecLo, len);
+                        for (int j = 1; j < g.kw(); j++) {
+                            if (max) {
+                                pk.maxInto(len, row, start + j * dw, y, yo + vecLo);
+                            } else {
+                                pk.addInto(len, row, start + j * dw, y, yo + vecLo);
+                            }
+                        }
+                        if (!max) {
+                            for (int t = vecLo; t < interiorHi; t++) {
+                                y[yo + t] /= g.divisor(r, t);
+                            }
+                        }
+                        c = interiorHi - 1;
+                        continue;
+                    }
+                    int w0 = g.colStart(c);
+                    int j0 = firstTap(w0, dw);
+                    int j1 = endTap(w0, dw, g.kw(), w);
+                    if (max) {
+                        float m = Float.NEGATIVE_INFINITY;
+                        for (int j = j0; j < j1; j++) {
+                            m = Math.max(m, row[w0 + j * dw]);
+                        }
+                        y[yo + c] = m;
+                    } else if (j0 >= j1) {
+                        y[yo + c] = 0f;
+                    } else {
+                        float s = 0f;
+                        for (int j = j0; j < j1; j++) {
+                            s += row[w0 + j * dw];
+                        }
+                        y[yo + c] = s / g.divisor(r, c);
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
+    public void maxBackward(PoolGeometry g, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+        float[] xv = CpuStorage.of(x);
+        float[] yv = CpuStorage.of(y);
+        float[] gv = CpuStorage.of(dy);
+        float[] d = CpuStorage.overwrite(dx);
+        int h = g.h();
+        int w = g.w();
+        int oh = g.outH();
+        int ow = g.outW();
+        split.forPlanes(g.n() * g.c(), h * w, p -> {
+            int xp = p * h * w;
+            Arrays.fill(d, xp, xp + h * w, 0f);
+            for (int r = 0; r < oh; r++) {
+                int h0 = g.rowStart(r);
+                int i0 = firstTap(h0, g.dilationH());
+                int i1 = endTap(h0, g.dilationH(), g.kh(), h);
+                for (int c = 0; c < ow; c++) {
+                    int o = (p * oh + r) * ow + c;
+                    int w0 = g.colStart(c);
+                    int j0 = firstTap(w0, g.dilationW());
+                    int j1 = endTap(w0, g.dilationW(), g.kw(), w);
+                    int at = winner(xv, yv[o], xp, w, h0, i0, i1, g.dilationH(), w0, j0, j1, g.dilationW());
+                    if (at >= 0) {
+                        d[at] += gv[o];
+                    }
+                }
+            }
+        });
+    }
+
+    /** The index of the window cell max pooling picked as value m, or -1 when the window has none. */
+    private static int winner(float[] x, float m, int xp, int w, int h0, int i0, int i1, int dh, int w0, int j0, int j1,
+                              int dw) {
+        boolean nan = m != m;
+        int found = -1;
+        for (int i = i0; i < i1; i++) {
+            int rowOff = xp + (h0 + i * dh) * w + w0;
+            for (int j = j0; j < j1; j++) {
+                float v = x[rowOff + j * dw];
+                if (nan) {
+                    if (v != v) {
+                        found = rowOff + j * dw;
+                    }
+                } else if (v == m) {
+                    return rowOff + j * dw;
+                }
+            }
+        }
+        return found;
+    }
+
+    @Override
+    public void avgBackward(PoolGeometry g, Tensor dy, Tensor dx) {
+        float[] gv = CpuStorage.of(dy);
+        float[] d = CpuStorage.overwrite(dx);
+        int h = g.h();
+        int w = g.w();
+        int oh = g.outH();
+        int ow = g.outW();
+        int dw = g.dilationW();
+        split.forPlanes(g.n() * g.c(), h * w, p -> {
+            float[] row = Workspace.get().floats(Workspace.Slot.ROW, w);
+            int xp = p * h * w;
+            Arrays.fill(d, xp, xp + h * w, 0f);
+            for (int r = 0; r < oh; r++) {
+                int h0 = g.rowStart(r);
+                int i0 = firstTap(h0, g.dilationH());
+                int i1 = endTap(h0, g.dilationH(), g.kh(), h);
+                if (i0 >= i1) {
+                    continue;
+                }
+                Arrays.fill(row, 0, w, 0f);
+                boolean any = false;
+                for (int c = 0; c < ow; c++) {
+                    int w0 = g.colStart(c);
+                    int j0 = firstTap(w0, dw);
+                    int j1 = endTap(w0, dw, g.kw(), w);
+                    if (j0 >= j1) {
+                        continue;
+                    }
+                    float share = gv[(p * oh + r) * ow + c] / g.divisor(r, c);
+                    for (int j = j0; j < j1; j++) {
+                        row[w0 + j * dw] += share;
+                    }
+                    any = true;
+                }
+                if (any) {
+                    for (int i = i0; i < i1; i++) {
+                        pk.addInto(w, row, 0, d, xp + (h0 + i * g.dilationH()) * w);
+                    }
+                }
+            }
+        });
+    }
+
+    /** [n*c, h, w] of a pooling tensor: rank 4 as it is, rank 3 as height 1. */
+    private static int[] planes(Shape s) {
+        if (s.rank() == 3) {
+            return new int[] {s.dim(0) * s.dim(1), 1, s.dim(2)};
+        }
+        return new int[] {s.dim(0) * s.dim(1), s.dim(2), s.dim(3)};
+    }
+
+    private static int start(int i, int in, int out) {
+        return (int) ((long) i * in / out);
+    }
+
+    private static int end(int i, int in, int out) {
+        return (int) (((long) (i + 1) * in + out - 1) / out);
+    }
+
+    @Override
+    public void adaptiveAvgForward(Tensor x, Tensor y) {
+        adaptiveForward(x, y, false);
+    }
+
+    @Override
+    public void adaptiveMaxForward(Tensor x, Tensor y) {
+        adaptiveForward(x, y, true);
+    }
+
+    private void adaptiveForward(Tensor x, Tensor y, boolean max) {
+        float[] xv = CpuStorage.of(x);
+        float[] yv = CpuStorage.overwrite(y);
+        int[] in = planes(x.shape());
+        int[] out = planes(y.shape());
+        int h = in[1];
+        int w = in[2];
+        int oh = out[1];
+        int ow = out[2];
+        split.forPlanes(in[0], h * w, p -> {
+            float[] row = Workspace.get().floats(Workspace.Slot.ROW, w);
+            int xp = p * h * w;
+            for (int r = 0; r < oh; r++) {
+                int hs = start(r, h, oh);
+                int he = end(r, h, oh);
+                System.arraycopy(xv, xp + hs * w, row, 0, w);
+                for (int ih = hs + 1; ih < he; ih++) {
+                    if (max) {
+                        pk.maxInto(w, xv, xp + ih * w, row, 0);
+                    } else {
+                        pk.addInto(w, xv, xp + ih * w, row, 0);
+                    }
+                }
+                int yo = (p * oh + r) * ow;
+                for (int c = 0; c < ow; c++) {
+                    int ws = start(c, w, ow);
+                    int we = end(c, w, ow);
+                    if (max) {
+                        yv[yo + c] = pk.max(we - ws, row, ws);
+                    } else {
+                        float s = 0f;
+                        for (int t = ws; t < we; t++) {
+                            s += row[t];
+                        }
+                        yv[yo + c] = s / ((he - hs) * (we - ws));
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
+    public void adaptiveAvgBackward(Tensor dy, Tensor dx) {
+        float[] gv = CpuStorage.of(dy);
+        float[] d = CpuStorage.overwrite(dx);
+        int[] in = planes(dx.shape());
+        int[] out = planes(dy.shape());
+        int h = in[1];
+        int w = in[2];
+        int oh = out[1];
+        int ow = out[2];
+        split.forPlanes(in[0], h * w, p -> {
+            float[] row = Workspace.get().floats(Workspace.Slot.ROW, w);
+            int xp = p * h * w;
+            Arrays.fill(d, xp, xp + h * w, 0f);
+            for (int r = 0; r < oh; r++) {
+                int hs = start(r, h, oh);
+                int he = end(r, h, oh);
+                Arrays.fill(row, 0, w, 0f);
+                for (int c = 0; c < ow; c++) {
+                    int ws = start(c, w, ow);
+                    int we = end(c, w, ow);
+                    float share = gv[(p * oh + r) * ow + c] / ((he - hs) * (we - ws));
+                    for (int t = ws; t < we; t++) {
+                        row[t] += share;
+                    }
+                }
+                for (int ih = hs; ih < he; ih++) {
+                    pk.addInto(w, row, 0, d, xp + ih * w);
+                }
+            }
+        });
+    }
+
+    @Override
+    public void adaptiveMaxBackward(Tensor x, Tensor y, Tensor dy, Tensor dx) {
+        float[] xv = CpuStorage.of(x);
+        float[] yv = CpuStorage.of(y);
+        float[] gv = CpuStorage.of(dy);
+        float[] d = CpuStorage.overwrite(dx);
+        int[] in = planes(x.shape());
+        int[] out = planes(y.shape());
+        int h = in[1];
+        int w = in[2];
+        int oh = out[1];
+        int ow = out[2];
+        split.forPlanes(in[0], h * w, p -> {
+            int xp = p * h * w;
+            Arrays.fill(d, xp, xp + h * w, 0f);
+            for (int r = 0; r < oh; r++) {
+                int hs = start(r, h, oh);
+                int he = end(r, h, oh);
+                for (int c = 0; c < ow; c++) {
+                    int ws = start(c, w, ow);
+                    int we = end(c, w, ow);
+                    int o = (p * oh + r) * ow + c;
+                    int at = winner(xv, yv[o], xp, w, hs, 0, he - hs, 1, ws, 0, we - ws, 1);
+                    if (at >= 0) {
+                        d[at] += gv[o];
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,71 @@
+package org.layers4j.cpu;
+
+/**
+ * The inner loops of the memory-bound operations (activations, element-wise arithmetic, pooling rows,
+ * batch-norm planes, softmax rows), in a Vector API and a plain-Java implementation chosen with the GEMM
+ * kernels ({@link Kernels#pointwise()}). Range methods ({@code from, to}) use the same index in every
+ * array; the others take a length and an offset per array. Reductions return float32 lane sums; callers
+ * combine them in double across planes.
+ */
+interface PointwiseKernels {
+    /** y = x <= 0 ? 0 : x (NaN passes). */
+    void relu(int from, int to, float[] x, float[] y);
+
+    /** dx = x <= 0 ? 0 : dy (PyTorch's threshold_backward). */
+    void reluBackward(int from, int to, float[] x, float[] dy, float[] dx);
+
+    /** y = x > 0 ? x : x * slope. */
+    void leakyRelu(int from, int to, float slope, float[] x, float[] y);
+
+    /** dx = x > 0 ? dy : dy * slope. */
+    void leakyReluBackward(int from, int to, float slope, float[] x, float[] dy, float[] dx);
+
+    /** y = 1 / (1 + exp(-x)). */
+    void sigmoid(int from, int to, float[] x, float[] y);
+
+    /** dx = dy * y * (1 - y). */
+    void sigmoidBackward(int from, int to, float[] y, float[] dy, float[] dx);
+
+    /** y = tanh(x). */
+    void tanh(int from, int to, float[] x, float[] y);
+
+    /** dx = dy * (1 - y * y). */
+    void tanhBackward(int from, int to, float[] y, float[] dy, float[] dx);
+
+    /** out = a + b. */
+    void add(int from, int to, float[] a, float[] b, float[] out);
+
+    /** out = a * b. */
+    void multiply(int from, int to, float[] a, float[] b, float[] out);
+
+    /** y[yOff + t] += x[xOff + t]. */
+    void addInto(int len, float[] x, int xOff, float[] y, int yOff);
+
+    /** y[yOff + t] = max(y[yOff + t], x[xOff + t]), a NaN in either winning. */
+    void maxInto(int len, float[] x, int xOff, float[] y, int yOff);
+
+    /** The maximum of x[xOff .. xOff + len), NaN if any is NaN, -inf for len 0. */
+    float max(int len, float[] x, int xOff);
+
+    /** Sum of (x - center)^2 over the range, in float32 lanes. */
+    float sumSquaredDeviation(int len, float[] x, int xOff, float center);
+
+    /** Sum of a * (b - center) over the range, in float32 lanes. */
+    float dotCentered(int len, float[] a, int aOff, float[] b, int bOff, float center);
+
+    /** y = (x - center) * scale + shift. */
+    void affine(int len, float[] x, int xOff, float center, float scale, float shift, float[] y, int yOff);
+
+    /** out = alpha * a + beta * (b - center) + gamma. */
+    void combine(int len, float alpha, float[] a, int aOff, float beta, float[] b, int bOff, float center, float gamma,
+                 float[] out, int outOff);
+
+    /** y = exp(x - shift); returns the sum of the y written. */
+    float expShift(int len, float[] x, int xOff, float shift, float[] y, int yOff);
+
+    /** out = a * (b - center) (softmax backward: y * (dy - sum(dy * y))). */
+    void productCentered(int len, float[] a, int aOff, float[] b, int bOff, float center, float[] out, int outOff);
+
+    /** dx = dy - exp(y) * s (log_softmax backward). */
+    void logSoftmaxGrad(int len, float[] y, int yOff, float[] dy, int dyOff, float s, float[] dx, int dxOff);
+}

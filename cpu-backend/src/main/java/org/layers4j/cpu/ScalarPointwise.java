@@ -1,0 +1,175 @@
+package org.layers4j.cpu;
+
+/** Plain-Java {@link PointwiseKernels}: simple loops the JIT can unroll (and partly auto-vectorize). */
+final class ScalarPointwise implements PointwiseKernels {
+
+    @Override
+    public void relu(int from, int to, float[] x, float[] y) {
+        for (int i = from; i < to; i++) {
+            float v = x[i];
+            y[i] = v <= 0f ? 0f : v;
+        }
+    }
+
+    @Override
+    public void reluBackward(int from, int to, float[] x, float[] dy, float[] dx) {
+        for (int i = from; i < to; i++) {
+            dx[i] = x[i] <= 0f ? 0f : dy[i];
+        }
+    }
+
+    @Override
+    public void leakyRelu(int from, int to, float slope, float[] x, float[] y) {
+        for (int i = from; i < to; i++) {
+            float v = x[i];
+            y[i] = v > 0f ? v : v * slope;
+        }
+    }
+
+    @Override
+    public void leakyReluBackward(int from, int to, float slope, float[] x, float[] dy, float[] dx) {
+        for (int i = from; i < to; i++) {
+            dx[i] = x[i] > 0f ? dy[i] : dy[i] * slope;
+        }
+    }
+
+    @Override
+    public void sigmoid(int from, int to, float[] x, float[] y) {
+        for (int i = from; i < to; i++) {
+            y[i] = (float) (1.0 / (1.0 + Math.exp(-(double) x[i])));
+        }
+    }
+
+    @Override
+    public void sigmoidBackward(int from, int to, float[] y, float[] dy, float[] dx) {
+        for (int i = from; i < to; i++) {
+            float v = y[i];
+            dx[i] = dy[i] * v * (1f - v);
+        }
+    }
+
+    @Override
+    public void tanh(int from, int to, float[] x, float[] y) {
+        for (int i = from; i < to; i++) {
+            y[i] = (float) Math.tanh(x[i]);
+        }
+    }
+
+    @Override
+    public void tanhBackward(int from, int to, float[] y, float[] dy, float[] dx) {
+        for (int i = from; i < to; i++) {
+            float v = y[i];
+            dx[i] = dy[i] * (1f - v * v);
+        }
+    }
+
+    @Override
+    public void add(int from, int to, float[] a, float[] b, float[] out) {
+        for (int i = from; i < to; i++) {
+            out[i] = a[i] + b[i];
+        }
+    }
+
+    @Override
+    public void multiply(int from, int to, float[] a, float[] b, float[] out) {
+        for (int i = from; i < to; i++) {
+            out[i] = a[i] * b[i];
+        }
+    }
+
+    @Override
+    public void addInto(int len, float[] x, int xOff, float[] y, int yOff) {
+        for (int t = 0; t < len; t++) {
+            y[yOff + t] += x[xOff + t];
+        }
+    }
+
+    @Override
+    public void maxInto(int len, float[] x, int xOff, float[] y, int yOff) {
+        for (int t = 0; t < len; t++) {
+            y[yOff + t] = Math.max(y[yOff + t], x[xOff + t]);
+        }
+    }
+
+    @Override
+    public float max(int len, float[] x, int xOff) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int t = 0; t < len; t++) {
+            m = Math.max(m, x[xOff + t]);
+        }
+        return m;
+    }
+
+    @Override
+    public float sumSquaredDeviation(int len, float[] x, int xOff, float center) {
+        float s0 = 0f;
+        float s1 = 0f;
+        int t = 0;
+        for (; t + 2 <= len; t += 2) {
+            float d0 = x[xOff + t] - center;
+            float d1 = x[xOff + t + 1] - center;
+            s0 += d0 * d0;
+            s1 += d1 * d1;
+        }
+        for (; t < len; t++) {
+            float d = x[xOff + t] - center;
+            s0 += d * d;
+        }
+        return s0 + s1;
+    }
+
+    @Override
+    public float dotCentered(int len, float[] a, int aOff, float[] b, int bOff, float center) {
+        float s0 = 0f;
+        float s1 = 0f;
+        int t = 0;
+        for (; t + 2 <= len; t += 2) {
+            s0 += a[aOff + t] * (b[bOff + t] - center);
+            s1 += a[aOff + t + 1] * (b[bOff + t + 1] - center);
+        }
+        for (; t < len; t++) {
+            s0 += a[aOff + t] * (b[bOff + t] - center);
+        }
+        return s0 + s1;
+    }
+
+    @Override
+    public void affine(int len, float[] x, int xOff, float center, float scale, float shift, float[] y, int yOff) {
+        for (int t = 0; t < len; t++) {
+            y[yOff + t] = (x[xOff + t] - center) * scale + shift;
+        }
+    }
+
+    @Override
+    public void combine(int len, float alpha, float[] a, int aOff, float beta, float[] b, int bOff, float center,
+                        float gamma, float[] out, int outOff) {
+        for (int t = 0; t < len; t++) {
+            out[outOff + t] = alpha * a[aOff + t] + beta * (b[bOff + t] - center) + gamma;
+        }
+    }
+
+    @Override
+    public float expShift(int len, float[] x, int xOff, float shift, float[] y, int yOff) {
+        float s = 0f;
+        for (int t = 0; t < len; t++) {
+            float e = (float) Math.exp(x[xOff + t] - shift);
+            y[yOff + t] = e;
+            s += e;
+        }
+        return s;
+    }
+
+    @Override
+    public void productCentered(int len, float[] a, int aOff, float[] b, int bOff, float center, float[] out, int outOff) {
+        for (int t = 0; t < len; t++) {
+            out[outOff + t] = a[aOff + t] * (b[bOff + t] - center);
+        }
+    }
+
+    @Override
+    public void logSoftmaxGrad(int len, float[] y, int yOff, float[] dy, int dyOff, float s, float[] dx, int dxOff) {
+        for (int t = 0; t < len; t++) {
+            dx[dxOff + t] = dy[dyOff + t] - (float) Math.exp(y[yOff + t]) * s;
+        }
+    }
+}

@@ -1,0 +1,236 @@
+package org.layers4j.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API {@link PointwiseKernels} on the preferred species; tails run the scalar formula. Reached only
+ * through {@link VectorKernels}, so it is loaded only where the module is present.
+ */
+final class VectorPointwise implements PointwiseKernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final ScalarPointwise TAIL = new ScalarPointwise();
+
+    private static int bound(int from, int to) {
+        return from + S.loopBound(to - from);
+    }
+
+    @Override
+    public void relu(int from, int to, float[] x, float[] y) {
+        int i = from;
+        FloatVector zero = FloatVector.zero(S);
+        for (int e = bound(from, to); i < e; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            v.blend(zero, v.compare(VectorOperators.LE, 0f)).intoArray(y, i);
+        }
+        TAIL.relu(i, to, x, y);
+    }
+
+    @Override
+    public void reluBackward(int from, int to, float[] x, float[] dy, float[] dx) {
+        int i = from;
+        FloatVector zero = FloatVector.zero(S);
+        for (int e = bound(from, to); i < e; i += L) {
+            VectorMask<Float> off = FloatVector.fromArray(S, x, i).compare(VectorOperators.LE, 0f);
+            FloatVector.fromArray(S, dy, i).blend(zero, off).intoArray(dx, i);
+        }
+        TAIL.reluBackward(i, to, x, dy, dx);
+    }
+
+    @Override
+    public void leakyRelu(int from, int to, float slope, float[] x, float[] y) {
+        int i = from;
+        for (int e = bound(from, to); i < e; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            v.mul(slope).blend(v, v.compare(VectorOperators.GT, 0f)).intoArray(y, i);
+        }
+        TAIL.leakyRelu(i, to, slope, x, y);
+    }
+
+    @Override
+    public void leakyReluBackward(int from, int to, float slope, float[] x, float[] dy, float[] dx) {
+        int i = from;
+        for (int e = bound(from, to); i < e; i += L) {
+            VectorMask<Float> on = FloatVector.fromArray(S, x, i).compare(VectorOperators.GT, 0f);
+            FloatVector g = FloatVector.fromArray(S, dy, i);
+            g.mul(slope).blend(g, on).intoArray(dx, i);
+        }
+        TAIL.leakyReluBackward(i, to, slope, x, dy, dx);
+    }
+
+    @Override
+    public void sigmoid(int from, int to, float[] x, float[] y) {
+        int i = from;
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (int e = bound(from, to); i < e; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            one.div(one.add(v.neg().lanewise(VectorOperators.EXP))).intoArray(y, i);
+        }
+        TAIL.sigmoid(i, to, x, y);
+    }
+
+    @Override
+    public void sigmoidBackward(int from, int to, float[] y, float[] dy, float[] dx) {
+        int i = from;
+        for (int e = bound(from, to); i < e; i += L) {
+            FloatVector v = FloatVector.fromArray(S, y, i);
+            FloatVector.fromArray(S, dy, i).mul(v).mul(v.neg().add(1f)).intoArray(dx, i);
+        }
+        TAIL.sigmoidBackward(i, to, y, dy, dx);
+    }
+
+    @Override
+    public void tanh(int from, int to, float[] x, float[] y) {
+        int i = from;
+        for (int e = bound(from, to); i < e; i += L) {
+            FloatVector.fromArray(S, x, i).lanewise(VectorOperators.TANH).intoArray(y, i);
+        }
+        TAIL.tanh(i, to, x, y);
+    }
+
+    @Override
+    public void tanhBackward(int from, int to, float[] y, float[] dy, float[] dx) {
+        int i = from;
+        for (int e = bound(from, to); i < e; i += L) {
+            FloatVector v = FloatVector.fromArray(S, y, i);
+            FloatVector.fromArray(S, dy, i).mul(v.mul(v).neg().add(1f)).intoArray(dx, i);
+        }
+        TAIL.tanhBackward(i, to, y, dy, dx);
+    }
+
+    @Override
+    public void add(int from, int to, float[] a, float[] b, float[] out) {
+        int i = from;
+        for (int e = bound(from, to); i < e; i += L) {
+            FloatVector.fromArray(S, a, i).add(FloatVector.fromArray(S, b, i)).intoArray(out, i);
+        }
+        TAIL.add(i, to, a, b, out);
+    }
+
+    @Override
+    public void multiply(int from, int to, float[] a, float[] b, float[] out) {
+        int i = from;
+        for (int e = bound(from, to); i < e; i += L) {
+            FloatVector.fromArray(S, a, i).mul(FloatVector.fromArray(S, b, i)).intoArray(out, i);
+        }
+        TAIL.multiply(i, to, a, b, out);
+    }
+
+    @Override
+    public void addInto(int len, float[] x, int xOff, float[] y, int yOff) {
+        int t = 0;
+        for (int e = S.loopBound(len); t < e; t += L) {
+            FloatVector.fromArray(S, y, yOff + t).add(FloatVector.fromArray(S, x, xOff + t)).intoArray(y, yOff + t);
+        }
+        TAIL.addInto(len - t, x, xOff + t, y, yOff + t);
+    }
+
+    @Override
+    public void maxInto(int len, float[] x, int xOff, float[] y, int yOff) {
+        int t = 0;
+        for (int e = S.loopBound(len); t < e; t += L) {
+            FloatVector.fromArray(S, y, yOff + t).max(FloatVector.fromArray(S, x, xOff + t)).intoArray(y, yOff + t);
+        }
+        TAIL.maxInto(len - t, x, xOff + t, y, yOff + t);
+    }
+
+    @Override
+    public float max(int len, float[] x, int xOff) {
+        int t = 0;
+        float m = Float.NEGATIVE_INFINITY;
+        if (len >= L) {
+            FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            for (int e = S.loopBound(len); t < e; t += L) {
+                acc = acc.max(FloatVector.fromArray(S, x, xOff + t));
+            }
+            m = acc.reduceLanes(VectorOperators.MAX);
+        }
+        return Math.max(m, TAIL.max(len - t, x, xOff + t));
+    }
+
+    @Override
+    public float sumSquaredDeviation(int len, float[] x, int xOff, float center) {
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = s0;
+        int t = 0;
+        for (; t + 2 * L <= len; t += 2 * L) {
+            FloatVector d0 = FloatVector.fromArray(S, x, xOff + t).sub(center);
+            FloatVector d1 = FloatVector.fromArray(S, x, xOff + t + L).sub(center);
+            s0 = d0.fma(d0, s0);
+            s1 = d1.fma(d1, s1);
+        }
+        return s0.add(s1).reduceLanes(VectorOperators.ADD) + TAIL.sumSquaredDeviation(len - t, x, xOff + t, center);
+    }
+
+    @Override
+    public float dotCentered(int len, float[] a, int aOff, float[] b, int bOff, float center) {
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = s0;
+        int t = 0;
+        for (; t + 2 * L <= len; t += 2 * L) {
+            s0 = FloatVector.fromArray(S, a, aOff + t).fma(FloatVector.fromArray(S, b, bOff + t).sub(center), s0);
+            s1 = FloatVector.fromArray(S, a, aOff + t + L).fma(FloatVector.fromArray(S, b, bOff + t + L).sub(center), s1);
+        }
+        return s0.add(s1).reduceLanes(VectorOperators.ADD) + TAIL.dotCentered(len - t, a, aOff + t, b, bOff + t, center);
+    }
+
+    @Override
+    public void affine(int len, float[] x, int xOff, float center, float scale, float shift, float[] y, int yOff) {
+        FloatVector sc = FloatVector.broadcast(S, scale);
+        FloatVector sh = FloatVector.broadcast(S, shift);
+        int t = 0;
+        for (int e = S.loopBound(len); t < e; t += L) {
+            FloatVector.fromArray(S, x, xOff + t).sub(center).fma(sc, sh).intoArray(y, yOff + t);
+        }
+        TAIL.affine(len - t, x, xOff + t, center, scale, shift, y, yOff + t);
+    }
+
+    @Override
+    public void combine(int len, float alpha, float[] a, int aOff, float beta, float[] b, int bOff, float center,
+                        float gamma, float[] out, int outOff) {
+        FloatVector al = FloatVector.broadcast(S, alpha);
+        FloatVector be = FloatVector.broadcast(S, beta);
+        int t = 0;
+        for (int e = S.loopBound(len); t < e; t += L) {
+            FloatVector r = FloatVector.fromArray(S, b, bOff + t).sub(center).fma(be, FloatVector.broadcast(S, gamma));
+            FloatVector.fromArray(S, a, aOff + t).fma(al, r).intoArray(out, outOff + t);
+        }
+        TAIL.combine(len - t, alpha, a, aOff + t, beta, b, bOff + t, center, gamma, out, outOff + t);
+    }
+
+    @Override
+    public float expShift(int len, float[] x, int xOff, float shift, float[] y, int yOff) {
+        FloatVector s = FloatVector.zero(S);
+        int t = 0;
+        for (int e = S.loopBound(len); t < e; t += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + t).sub(shift).lanewise(VectorOperators.EXP);
+            v.intoArray(y, yOff + t);
+            s = s.add(v);
+        }
+        return s.reduceLanes(VectorOperators.ADD) + TAIL.expShift(len - t, x, xOff + t, shift, y, yOff + t);
+    }
+
+    @Override
+    public void productCentered(int len, float[] a, int aOff, float[] b, int bOff, float center, float[] out, int outOff) {
+        int t = 0;
+        for (int e = S.loopBound(len); t < e; t += L) {
+            FloatVector.fromArray(S, a, aOff + t).mul(FloatVector.fromArray(S, b, bOff + t).sub(center))
+                    .intoArray(out, outOff + t);
+        }
+        TAIL.productCentered(len - t, a, aOff + t, b, bOff + t, center, out, outOff + t);
+    }
+
+    @Override
+    public void logSoftmaxGrad(int len, float[] y, int yOff, float[] dy, int dyOff, float s, float[] dx, int dxOff) {
+        FloatVector ns = FloatVector.broadcast(S, -s);
+        int t = 0;
+        for (int e = S.loopBound(len); t < e; t += L) {
+            FloatVector.fromArray(S, y, yOff + t).lanewise(VectorOperators.EXP).fma(ns, FloatVector.fromArray(S, dy, dyOff + t))
+                    .intoArray(dx, dxOff + t);
+        }
+        TAIL.logSoftmaxGrad(len - t, y, yOff + t, dy, dyOff + t, s, dx, dxOff + t);
+    }
+}
