@@ -135,7 +135,10 @@ public final class LayerSpecs {
     private static Module batchNorm(String op, Args a, Backend backend) {
         int f = a.integer("num_features");
         double eps = a.number("eps", 1e-5);
-        Double momentum = a.has("momentum") ? (a.node("momentum").isNull() ? null : a.number("momentum", 0.1)) : 0.1;
+        Double momentum = Double.valueOf(0.1);
+        if (a.has("momentum")) {
+            momentum = a.node("momentum").isNull() ? null : Double.valueOf(a.number("momentum", 0.1));
+        }
         boolean affine = a.bool("affine", true);
         boolean track = a.bool("track_running_stats", true);
         return op.equals("batchnorm1d") ? new BatchNorm1d(f, eps, momentum, affine, track, backend)

@@ -47,13 +47,15 @@ public final class BasicBlock extends Module {
     @Override
     public Tensor forward(Tensor x) {
         requireInput("BasicBlock", x);
-        Tensor out;
+        // the identity is x itself, not a new handle on it: the tape follows tensors by identity
+        Tensor identity = downsample == null ? x : downsample.forward(x);
         try (Tensor a = conv1.forward(x); Tensor b = bn1.forward(a); Tensor c = relu.forward(b);
-             Tensor d = conv2.forward(c); Tensor e = bn2.forward(d);
-             Tensor identity = downsample == null ? x.share() : downsample.forward(x);
-             Tensor sum = Functional.add(e, identity)) {
-            out = relu.forward(sum);
+             Tensor d = conv2.forward(c); Tensor e = bn2.forward(d); Tensor sum = Functional.add(e, identity)) {
+            return relu.forward(sum);
+        } finally {
+            if (identity != x) {
+                identity.close();
+            }
         }
-        return out;
     }
 }

@@ -8,7 +8,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
-import org.layers4j.nn.PaddingMode;
+import org.layers4j.nn.conv.PaddingMode;
 import org.layers4j.spi.PaddingPlan;
 
 /** ReLU, bias and explicit padding against hand-computed values and the float64 reference. */
