@@ -197,7 +197,7 @@ public abstract class BackendLayerTests {
         assertTrue(x.isClosed());
         try (Conv1d conv = Conv1d.builder(1, 1, 3).backend(be).build()) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> conv.forward(x));
-            assertEquals("input [1, 1, 5] is closed", e.getMessage());
+            assertEquals("Conv1d: input [1, 1, 5] is closed", e.getMessage());
         }
     }
 
