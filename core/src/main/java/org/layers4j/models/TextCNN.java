@@ -43,7 +43,7 @@ public final class TextCNN extends Module {
 
     @Override
     public Tensor forward(Tensor tokens) {
-        requireInput("TextCNN", tokens);
+        requireAnyInput("TextCNN", tokens);
         try (Tensor e = embedding.forward(tokens);
              Tensor t = Functional.transpose(e, 1, 2);
              Tensor c = conv.forward(t);

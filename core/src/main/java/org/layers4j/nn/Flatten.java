@@ -39,13 +39,14 @@ public final class Flatten extends Module {
     public Tensor forward(Tensor input) {
         Shape s = requireInput("Flatten", input);
         int rank = s.rank();
-        if (rank == 0) {
-            return Functional.reshape(input, Shape.of(1));
-        }
         int a = Functional.checkDim("Flatten", startDim, rank);
         int b = Functional.checkDim("Flatten", endDim, rank);
         if (a > b) {
-            throw new IllegalArgumentException("Flatten: flatten() has invalid args: start_dim cannot come after end_dim");
+            throw new IllegalArgumentException("Flatten: flatten() has invalid args: start_dim cannot come after end_dim"
+                    + " (start_dim=" + startDim + ", end_dim=" + endDim + " for input of size " + s.dimsString() + ")");
+        }
+        if (rank == 0) {
+            return Functional.reshape(input, Shape.of(1));
         }
         int[] out = new int[rank - (b - a)];
         long merged = 1;

@@ -22,6 +22,8 @@ public final class Functional {
         Backend be = a.backend();
         Module.requireOnBackend("add: the second tensor", b, be);
         Module.requireOnBackend("add: the first tensor", a, be);
+        requireFloat("add", a);
+        requireFloat("add", b);
         if (!a.shape().equals(b.shape())) {
             throw new IllegalArgumentException("The size of tensor a " + a.shape().dimsString()
                     + " must match the size of tensor b " + b.shape().dimsString());
@@ -66,6 +68,7 @@ public final class Functional {
         }
         Backend be = x.backend();
         Module.requireOnBackend("permute: input", x, be);
+        requireFloat("permute", x);
         Tensor y = Module.compute(be, Shape.of(out), o -> be.layout().permute(x, p, o), x);
         return Tape.record("permute", y, new Tensor[] {x}, new Parameter[0], new Tensor[0],
                 (dy, saved) -> new Tensor[] {Module.compute(be, s, dx -> be.layout().permute(dy, inverse, dx), dy)});
@@ -98,6 +101,13 @@ public final class Functional {
         Tensor y = x.reshape(shape);
         return Tape.record("reshape", y, new Tensor[] {x}, new Parameter[0], new Tensor[0],
                 (dy, saved) -> new Tensor[] {dy.reshape(s)});
+    }
+
+    private static void requireFloat(String op, Tensor t) {
+        if (t.dtype() != org.layers4j.DType.FLOAT32) {
+            throw new IllegalArgumentException(op + ": expected a float32 tensor, but got " + t.dtype().torchName()
+                    + " tensor of size " + t.shape().dimsString());
+        }
     }
 
     /** Range check of a dimension index, PyTorch's message; returns it non-negative. */

@@ -45,10 +45,15 @@ public abstract class Module implements AutoCloseable {
      * output does not depend on).
      */
     public Gradients backward(Tensor input, Tensor gradOutput) {
-        requireInput(getClass().getSimpleName(), input);
-        if (gradOutput == null) {
-            throw new IllegalArgumentException("grad_output must not be null");
+        String op = getClass().getSimpleName();
+        if (input == null) {
+            throw new IllegalArgumentException(op + ": input must not be null");
         }
+        requireOnBackend(op + ": input", input, backend);
+        if (gradOutput == null) {
+            throw new IllegalArgumentException(op + ": grad_output must not be null");
+        }
+        requireOnBackend(op + ": grad_output", gradOutput, backend);
         Gradients raw;
         try (Tape tape = Tape.collecting(); Tensor y = forward(input)) {
             raw = tape.backward(y, gradOutput);
@@ -326,6 +331,16 @@ public abstract class Module implements AutoCloseable {
 
     /** The input's shape, after checking it is non-null, open, float32 and on this module's backend. */
     protected final Shape requireInput(String op, Tensor input) {
+        Shape s = requireAnyInput(op, input);
+        if (input.dtype() != DType.FLOAT32) {
+            throw new IllegalArgumentException(op + ": expected a float32 input, but got " + input.dtype().torchName()
+                    + " input of size " + s.dimsString());
+        }
+        return s;
+    }
+
+    /** The input's shape, after checking it is non-null, open and on this module's backend (any dtype). */
+    protected final Shape requireAnyInput(String op, Tensor input) {
         if (input == null) {
             throw new IllegalArgumentException(op + ": input must not be null");
         }

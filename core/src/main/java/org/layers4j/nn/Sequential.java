@@ -54,7 +54,7 @@ public final class Sequential extends Module {
 
     @Override
     public Tensor forward(Tensor input) {
-        requireInput("Sequential", input);
+        requireAnyInput("Sequential", input);
         Tensor x = input;
         try {
             for (Module m : modules) {

@@ -77,7 +77,7 @@ public final class Embedding extends Module {
     @Override
     public Tensor forward(Tensor input) {
         Backend be = backend();
-        Shape s = requireInput("Embedding", input);
+        Shape s = requireAnyInput("Embedding", input);
         if (input.dtype() != DType.INT64) {
             throw new IllegalArgumentException("Expected tensor for argument #1 'indices' to have one of the following"
                     + " scalar types: Long, Int; but got " + input.dtype().torchName() + " instead (while checking"

@@ -1,0 +1,57 @@
+#!/usr/bin/python3
+"""PyTorch's side of `./layers4j bench --model`: median ms of an eval forward (or, with --backward, a
+training step: forward + backward of sum(output)) of torchvision's resnet18 / resnet34 or of a
+layers4j model file (read with scripts/torch_models.py), on the CPU.
+
+Usage: /usr/bin/python3 scripts/torch_model_bench.py MODEL [--input-shape 8,3,224,224] [--threads 2]
+       [--reps 10] [--warmup-seconds 1] [--backward]       MODEL: resnet18 | resnet34 | FILE.safetensors
+"""
+import argparse, os, statistics, sys, time
+import torch
+import torchvision
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model")
+    ap.add_argument("--input-shape", default="8,3,224,224")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=10)
+    ap.add_argument("--warmup-seconds", type=float, default=1.0)
+    ap.add_argument("--backward", action="store_true")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    if a.model in ("resnet18", "resnet34"):
+        m = getattr(torchvision.models, a.model)(num_classes=1000)
+    else:
+        import torch_models
+        m = torch_models.load(a.model)
+    shape = [int(s) for s in a.input_shape.split(",")]
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(1))
+    m.train(a.backward)
+
+    def once():
+        if a.backward:
+            m.zero_grad()
+            m(x).sum().backward()
+        else:
+            with torch.no_grad():
+                m(x)
+
+    end = time.perf_counter() + a.warmup_seconds
+    once()
+    while time.perf_counter() < end:
+        once()
+    times = []
+    for _ in range(a.reps):
+        t0 = time.perf_counter()
+        once()
+        times.append((time.perf_counter() - t0) * 1e3)
+    print("torch %s threads %d model %s input %s %s: median %.3f ms" % (torch.__version__, a.threads, a.model,
+          shape, "training step" if a.backward else "eval forward", statistics.median(times)))
+
+
+if __name__ == "__main__":
+    main()
