@@ -1,0 +1,123 @@
+package org.layers4j.cuda;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.layers4j.io.SafeTensors;
+import org.layers4j.spi.PoolGeometry;
+import org.layers4j.testing.TestData;
+
+/**
+ * The layer fixtures ({@code fixtures/layers/*.safetensors}) with what this module's tests need from
+ * their metadata: pooling geometries (PyTorch's output-size rule, ceil mode included, checked against
+ * the fixture's own output shape), and the input shapes of the other ops.
+ */
+final class LayerFixtures {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    record Fixture(String name, SafeTensors.Contents contents) {
+        String op() {
+            return contents.metadata().get("op");
+        }
+
+        int[] input() {
+            return contents.tensor("input").shape().dims();
+        }
+
+        int[] output() {
+            return contents.tensor("output").shape().dims();
+        }
+
+        String meta(String key) {
+            return contents.metadata().get(key);
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    private LayerFixtures() {
+    }
+
+    static Path dir() {
+        return TestData.fixtureDir().resolveSibling("layers");
+    }
+
+    static List<Fixture> all() {
+        try (Stream<Path> files = Files.list(dir())) {
+            List<Fixture> out = new ArrayList<>();
+            for (Path f : files.filter(p -> p.toString().endsWith(".safetensors")).sorted().toList()) {
+                out.add(new Fixture(f.getFileName().toString().replaceFirst("\\.safetensors$", ""), SafeTensors.read(f)));
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static List<Fixture> withOp(String... ops) {
+        List<String> wanted = List.of(ops);
+        return all().stream().filter(f -> wanted.contains(f.op())).toList();
+    }
+
+    /** A pair (h, w) from a metadata value: "3", "[2, 3]", or "null" (the fallback). */
+    static int[] pair(String value, int[] fallback, boolean oneD) {
+        try {
+            JsonNode n = JSON.readTree(value);
+            if (n == null || n.isNull()) {
+                return fallback;
+            }
+            if (n.isInt()) {
+                return oneD ? new int[] {1, n.asInt()} : new int[] {n.asInt(), n.asInt()};
+            }
+            return oneD ? new int[] {1, n.get(0).asInt()} : new int[] {n.get(0).asInt(), n.get(1).asInt()};
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** PyTorch's pooling output size, ceil mode included (a last window must start inside input or left padding). */
+    static int poolOut(int in, int k, int s, int p, int d, boolean ceil) {
+        int num = in + 2 * p - d * (k - 1) - 1;
+        int out = (ceil ? Math.floorDiv(num + s - 1, s) : Math.floorDiv(num, s)) + 1;
+        if (ceil && (out - 1) * s >= in + p) {
+            out--;
+        }
+        return out;
+    }
+
+    /** The PoolGeometry core builds for a max / avg pooling fixture (1-D as height 1). */
+    static PoolGeometry poolGeometry(Fixture f) {
+        boolean oneD = f.op().endsWith("1d");
+        int[] in = f.input();
+        int n = in[0];
+        int c = in[1];
+        int h = oneD ? 1 : in[2];
+        int w = oneD ? in[2] : in[3];
+        int[] k = pair(f.meta("kernel_size"), null, oneD);
+        int[] s = pair(f.meta("stride"), k, oneD);
+        int[] p = pair(f.meta("padding"), new int[] {0, 0}, oneD);
+        if (oneD) {
+            p[0] = 0;
+        }
+        int[] d = f.meta("dilation") == null ? new int[] {1, 1} : pair(f.meta("dilation"), new int[] {1, 1}, oneD);
+        if (oneD) {
+            d[0] = 1;
+        }
+        boolean ceil = Boolean.parseBoolean(f.meta("ceil_mode"));
+        boolean includePad = f.meta("count_include_pad") == null || Boolean.parseBoolean(f.meta("count_include_pad"));
+        String div = f.meta("divisor_override");
+        int divisor = div == null || div.trim().equals("null") ? 0 : Integer.parseInt(div.trim());
+        int oh = poolOut(h, k[0], s[0], p[0], d[0], ceil);
+        int ow = poolOut(w, k[1], s[1], p[1], d[1], ceil);
+        return new PoolGeometry(n, c, h, w, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], oh, ow, includePad, divisor);
+    }
+}
