@@ -27,7 +27,31 @@ final class LayerFixtures {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One fixture's metadata and tensor shapes, from the safetensors header (no tensor data read). */
-    record Fixture(String name, Map<String, String> metadata, Map<String, int[]> shapes) {
+    record Fixture(String name, Map<String, String> metadata, Map<String, int[]> shapes, Map<String, long[]> offsets,
+                   byte[] file, int dataStart) {
+        /** A tensor's raw little-endian bytes. */
+        ByteBuffer raw(String tensor) {
+            long[] o = offsets.get(tensor);
+            if (o == null) {
+                throw new IllegalArgumentException(name + " has no tensor " + tensor + ": " + offsets.keySet());
+            }
+            return ByteBuffer.wrap(file, dataStart + (int) o[0], (int) (o[1] - o[0])).slice().order(ByteOrder.LITTLE_ENDIAN);
+        }
+
+        float[] floats(String tensor) {
+            ByteBuffer b = raw(tensor);
+            float[] v = new float[b.remaining() / 4];
+            b.asFloatBuffer().get(v);
+            return v;
+        }
+
+        long[] longs(String tensor) {
+            ByteBuffer b = raw(tensor);
+            long[] v = new long[b.remaining() / 8];
+            b.asLongBuffer().get(v);
+            return v;
+        }
+
         String op() {
             return metadata.get("op");
         }
@@ -80,6 +104,7 @@ final class LayerFixtures {
         JsonNode h = JSON.readTree(new String(all, 8, Math.toIntExact(n), StandardCharsets.UTF_8));
         Map<String, String> meta = new LinkedHashMap<>();
         Map<String, int[]> shapes = new LinkedHashMap<>();
+        Map<String, long[]> offsets = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = h.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             if (e.getKey().equals("__metadata__")) {
@@ -91,9 +116,12 @@ final class LayerFixtures {
                     dims[i] = shape.get(i).asInt();
                 }
                 shapes.put(e.getKey(), dims);
+                JsonNode o = e.getValue().get("data_offsets");
+                offsets.put(e.getKey(), new long[] {o.get(0).asLong(), o.get(1).asLong()});
             }
         }
-        return new Fixture(f.getFileName().toString().replaceFirst("\\.safetensors$", ""), meta, shapes);
+        return new Fixture(f.getFileName().toString().replaceFirst("\\.safetensors$", ""), meta, shapes, offsets, all,
+                8 + Math.toIntExact(n));
     }
 
     static List<Fixture> withOp(String... ops) {
