@@ -56,6 +56,12 @@ final class CudaBlasOps implements BlasOps {
             b.exec(ctx -> cublas.sgemm(ctx, transA, transB, m, n, k, pa, pb, pc, accumulate));
             return;
         }
+        gemmOnCudnn(transA, transB, m, n, k, pa, pb, pc, accumulate);
+    }
+
+    /** The product as a cuDNN 1x1 convolution (the path without cuBLAS; the GPU tests also call it directly). */
+    void gemmOnCudnn(boolean transA, boolean transB, int m, int n, int k, Pointer pa, Pointer pb, Pointer pc,
+                     boolean accumulate) {
         ConvGeometry g = asConvolution(m, n, k);
         Descriptors d = b.descriptors();
         b.exec(ctx -> {
