@@ -5,6 +5,7 @@
 # benchmark suite; where a CUDA-enabled PyTorch is installed it also times PyTorch (TF32 off) on the
 # same suite for a side-by-side ratio.
 # Everything is written to a report file (report-<UTC time>.txt here, or $GPU_BUNDLE_REPORT).
+# SKIP_BENCH=1 leaves out the benchmark and PyTorch timing (the checks alone take a minute or two).
 # Exit status: 0 all passed, 1 a check failed, 2 CUDA is unavailable (the reason is printed).
 # cuDNN is looked for in: $CUDNN_LIB_DIR, $LD_LIBRARY_PATH, a Python nvidia-cudnn-cu12 package under
 # a site-packages / dist-packages directory, the ldconfig cache, /usr/local/cuda. cuBLAS (libcublas.so.12,
@@ -100,6 +101,10 @@ if step "conformance --backend cuda" "$java" "${jvm[@]}" org.layers4j.cli.Main c
 for check in leak concurrency oom determinism benchmark; do
   step "GPU check: $check" "$java" "${jvm[@]}" org.layers4j.cuda.tools.GpuChecks "$check" || failed+=("$check")
 done
+if [ "${SKIP_BENCH:-0}" = 1 ]; then
+  log ""
+  log "bench: skipped (SKIP_BENCH=1)"
+else
 step "bench --backend cuda (forward)" "$java" "${jvm[@]}" org.layers4j.cli.Main bench --backend cuda "${bench_runs[@]}" \
   --json "$here/bench-cuda-forward-$stamp.json" "$here/suite.json" || failed+=(bench-forward)
 step "bench --backend cuda (backward)" "$java" "${jvm[@]}" org.layers4j.cli.Main bench --backend cuda --backward "${bench_runs[@]}" \
@@ -114,6 +119,7 @@ if command -v python3 > /dev/null 2>&1 && python3 -c 'import sys, torch; sys.exi
 else
   log ""
   log "PyTorch with CUDA: not installed here, no side-by-side timing"
+fi
 fi
 
 log ""
