@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds target/gpu-bundle/: everything needed to run layers4j's CUDA checks on a Linux x86-64 host
 # that has an NVIDIA driver but no Java or Maven — a jlinked JRE, the CLI with its dependencies
-# (including layers4j-cuda and the JCuda natives), the conformance fixtures, the benchmark suite,
-# cuda-backend's compiled JUnit tests with JUnit's console launcher, and run.sh. cuDNN itself is not bundled (hundreds of MB); run.sh finds it on the host.
+# (including layers4j-cuda and the JCuda / JCublas natives), the conformance and layer fixtures, the benchmark suite,
+# cuda-backend's compiled JUnit tests with JUnit's console launcher, and run.sh. cuDNN and cuBLAS themselves are not bundled (hundreds of MB); run.sh finds them on the host.
 # Usage: scripts/gpu-bundle.sh [--skip-build]     The bundle must stay under 64 MiB.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,11 +28,17 @@ for jar in "$root"/cli/target/lib/*.jar; do
       tmp="$(mktemp -d)"
       (cd "$tmp" && unzip -q "$jar" && rm -f lib/libJNvPTXCompiler-* lib/libJNvrtc-* && zip -q -r -9 "$out/app/lib/$(basename "$jar")" .)
       rm -rf "$tmp" ;;
-    jcublas-natives-*) ;;  # cuBLAS is never loaded by this backend (libcublas need not exist on the host)
+    jcublas-natives-*)
+      # Linear's GEMM uses cuBLAS when the host has libcublas.so.12; only the cuBLAS v2 binding (JCublas2) is loaded
+      tmp="$(mktemp -d)"
+      (cd "$tmp" && unzip -q "$jar" && find . -name 'libJCublas-*' -delete && zip -q -r -9 "$out/app/lib/$(basename "$jar")" .)
+      rm -rf "$tmp" ;;
     *) cp "$jar" "$out/app/lib/" ;;
   esac
 done
 cp -r "$root/fixtures/conformance" "$out/fixtures/"
+# the layer and model fixtures (pooling, batch norm, softmax, Linear, Embedding, Sequential models ...)
+cp -r "$root/fixtures/layers" "$out/fixtures/"
 unzip -p "$cli" org/layers4j/cli/suite.json > "$out/suite.json"
 # cuda-backend's JUnit tests, run on the GPU host by run.sh (core's test-jar holds the shared suites)
 mkdir -p "$out/tests"

@@ -54,6 +54,12 @@ public final class CudaFailure extends RuntimeException {
         if (library.equals("CUDA")) {
             return status == CUDA_ERROR_MEMORY_ALLOCATION;
         }
+        if (library.equals("CUDA driver")) {
+            return status == 2; // CUDA_ERROR_OUT_OF_MEMORY
+        }
+        if (library.equals("cuBLAS")) {
+            return status == 3; // CUBLAS_STATUS_ALLOC_FAILED
+        }
         return status == CUDNN8_ALLOC_FAILED || status == CUDNN9_HOST_ALLOCATION_FAILED
                 || status == CUDNN9_DEVICE_ALLOCATION_FAILED;
     }
@@ -73,6 +79,42 @@ public final class CudaFailure extends RuntimeException {
     }
 
     /** cuDNN's own text; the 11.7 Java enum does not know cuDNN 9's renumbered codes, the library does. */
+    /** Throws when a CUDA driver API call (module loading, kernel launch) did not return CUDA_SUCCESS (0). */
+    static void driver(int result, String call) {
+        if (result != 0) {
+            throw new CudaFailure("CUDA driver", result, call + " failed: " + driverMessage(result) + " (CUresult "
+                    + result + ")");
+        }
+    }
+
+    /** Throws when a cuBLAS call did not return CUBLAS_STATUS_SUCCESS (0). */
+    static void cublas(int status, String call) {
+        if (status != 0) {
+            throw new CudaFailure("cuBLAS", status, call + " failed: " + cublasMessage(status) + " (status " + status
+                    + ")");
+        }
+    }
+
+    static String driverMessage(int result) {
+        try {
+            String[] s = new String[1];
+            if (jcuda.driver.JCudaDriver.cuGetErrorName(result, s) == 0 && s[0] != null) {
+                return s[0];
+            }
+        } catch (Throwable ignored) {
+            // fall through to the number
+        }
+        return "CUresult " + result;
+    }
+
+    static String cublasMessage(int status) {
+        try {
+            return jcuda.jcublas.cublasStatus.stringFor(status);
+        } catch (Throwable t) {
+            return "cuBLAS status " + status;
+        }
+    }
+
     static String cudnnMessage(int status) {
         try {
             return JCudnn.cudnnGetErrorString(status);

@@ -16,7 +16,8 @@ import jcuda.runtime.JCuda;
  * run the cuDNN backend, and if not, exactly why: the NVIDIA driver ({@code libcuda.so.1}), a CUDA
  * device, cuDNN 9 ({@code libcudnn.so.9}), the CUDA 12 runtime against that driver, and finally a
  * real cuDNN handle. Each native library is first touched inside a {@code catch (Throwable)}, so an
- * {@link UnsatisfiedLinkError} becomes a reason string. Nothing here needs libcublas.
+ * {@link UnsatisfiedLinkError} becomes a reason string. libcublas is optional: whether it loaded (or
+ * why not) goes to the details, never to the reason.
  */
 final class CudaProbe {
     private static final Pattern MISSING_LIBRARY =
@@ -52,6 +53,8 @@ final class CudaProbe {
         Map<String, String> details = new LinkedHashMap<>();
         details.put("jcuda", "12.6.0 (jcudnn API 11.7.0, natives for cuDNN 9)");
         String cudnnProblem = probeCudnn(details);
+        // optional: without it the backend still runs (GEMM as a cuDNN 1x1 convolution); info says why
+        details.put("cublas", CublasLibrary.describe());
         String driverProblem;
         int devices = 0;
         try {

@@ -1,18 +1,25 @@
 package org.layers4j.cuda;
 
+import java.util.function.Consumer;
+import java.util.function.Function;
 import jcuda.Pointer;
 import jcuda.Sizeof;
-import jcuda.jcudnn.JCudnn;
-import jcuda.jcudnn.cudnnTensorDescriptor;
 import jcuda.runtime.JCuda;
 import jcuda.runtime.cudaMemcpyKind;
 import jcuda.runtime.cudaStream_t;
+import org.layers4j.DType;
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
-import org.layers4j.cuda.AlgoKey.Direction;
+import org.layers4j.spi.ActivationOps;
 import org.layers4j.spi.Backend;
-import org.layers4j.spi.ConvGeometry;
-import org.layers4j.spi.PaddingPlan;
+import org.layers4j.spi.BlasOps;
+import org.layers4j.spi.ConvolutionOps;
+import org.layers4j.spi.ElementwiseOps;
+import org.layers4j.spi.LayoutOps;
+import org.layers4j.spi.NormalizationOps;
+import org.layers4j.spi.PoolingOps;
+import org.layers4j.spi.TensorStorage;
+import org.layers4j.spi.Tensors;
 
 /**
  * The {@link Backend} on one CUDA device through cuDNN's descriptor API. Tensors live in device
@@ -20,11 +27,12 @@ import org.layers4j.spi.PaddingPlan;
  * {@link #upload} and {@link #download} cross to the host. Each call borrows a cuDNN handle and
  * stream from a {@link ContextPool} (so threads never share one), queues its work, and waits for it
  * before returning, which is what lets any thread free or reuse any block afterwards. Descriptors
- * and algorithm rankings are created once per geometry and reused.
+ * and algorithm rankings are created once per geometry and reused. The op families live in one class
+ * each ({@code Cuda*Ops}); this class holds memory (float32 and INT64 tensors) and what they share.
  */
 public final class CudnnBackend implements Backend {
-    private static final Pointer ONE = Pointer.to(new float[] {1f});
-    private static final Pointer ZERO = Pointer.to(new float[] {0f});
+    static final Pointer ONE = Pointer.to(new float[] {1f});
+    static final Pointer ZERO = Pointer.to(new float[] {0f});
 
     private final int device;
     private final String name;
@@ -35,6 +43,16 @@ public final class CudnnBackend implements Backend {
     private final Convolutions convolutions;
     /** One float +inf on the device: the other operand of the ReLU gradient's NaN mask. */
     private final DeviceAllocator.Block positiveInfinity;
+    private final Kernels kernels;
+    /** Null when libcublas could not load: Linear's GEMM then runs as a cuDNN 1x1 convolution. */
+    private final Cublas cublas;
+    private final CudaConvolutionOps convolutionOps;
+    private final CudaPoolingOps poolingOps;
+    private final CudaNormalizationOps normalizationOps;
+    private final CudaBlasOps blasOps;
+    private final CudaActivationOps activationOps;
+    private final CudaElementwiseOps elementwiseOps;
+    private final CudaLayoutOps layoutOps;
 
     CudnnBackend(int device, CudaSettings settings) {
         this.device = device;
@@ -45,10 +63,19 @@ public final class CudnnBackend implements Backend {
         this.contexts = new ContextPool(device, allocator);
         this.descriptors = new Descriptors(settings.mathType());
         this.convolutions = new Convolutions(device, settings, descriptors, allocator);
+        this.kernels = new Kernels(device);
+        this.cublas = CublasLibrary.problem() == null ? new Cublas(settings) : null;
         this.positiveInfinity = allocator.allocate(Sizeof.FLOAT);
         CudaFailure.cuda(JCuda.cudaMemcpy(positiveInfinity.pointer, Pointer.to(new float[] {Float.POSITIVE_INFINITY}),
                 Sizeof.FLOAT, cudaMemcpyKind.cudaMemcpyHostToDevice), "cudaMemcpy host to device");
         CudaFailure.cuda(JCuda.cudaStreamSynchronize(new cudaStream_t()), "cudaStreamSynchronize");
+        this.convolutionOps = new CudaConvolutionOps(this);
+        this.poolingOps = new CudaPoolingOps(this);
+        this.normalizationOps = new CudaNormalizationOps(this);
+        this.blasOps = new CudaBlasOps(this);
+        this.activationOps = new CudaActivationOps(this);
+        this.elementwiseOps = new CudaElementwiseOps(this);
+        this.layoutOps = new CudaLayoutOps(this);
         // fail now, not at the first layer, if this device cannot run cuDNN
         contexts.run(ctx -> null);
     }
@@ -67,9 +94,9 @@ public final class CudnnBackend implements Backend {
     }
 
     @Override
-    public Tensor allocate(Shape shape) {
-        Tensor t = newTensor(shape);
-        long bytes = (long) shape.size() * Sizeof.FLOAT;
+    public Tensor allocate(Shape shape, DType dtype) {
+        Tensor t = newTensor(shape, dtype);
+        long bytes = (long) shape.size() * dtype.bytes();
         if (bytes > 0) {
             contexts.run(ctx -> {
                 CudaFailure.cuda(JCuda.cudaMemsetAsync(pointer(t), 0, bytes, ctx.stream), "cudaMemsetAsync");
@@ -85,7 +112,7 @@ public final class CudnnBackend implements Backend {
             throw new IllegalArgumentException("upload of " + data.length + " values into shape " + shape.dimsString()
                     + " (" + shape.size() + " values)");
         }
-        Tensor t = newTensor(shape);
+        Tensor t = newTensor(shape, DType.FLOAT32);
         if (data.length > 0) {
             // synchronous cudaMemcpy: an async copy would read the Java array after JCuda released it
             CudaFailure.cuda(JCuda.cudaSetDevice(device), "cudaSetDevice(" + device + ")");
@@ -99,7 +126,24 @@ public final class CudnnBackend implements Backend {
     }
 
     @Override
+    public Tensor upload(long[] data, Shape shape) {
+        if (data.length != shape.size()) {
+            throw new IllegalArgumentException("upload of " + data.length + " values into shape " + shape.dimsString()
+                    + " (" + shape.size() + " values)");
+        }
+        Tensor t = newTensor(shape, DType.INT64);
+        if (data.length > 0) {
+            CudaFailure.cuda(JCuda.cudaSetDevice(device), "cudaSetDevice(" + device + ")");
+            CudaFailure.cuda(JCuda.cudaMemcpy(pointer(t), Pointer.to(data), (long) data.length * Sizeof.LONG,
+                    cudaMemcpyKind.cudaMemcpyHostToDevice), "cudaMemcpy host to device (INT64)");
+            CudaFailure.cuda(JCuda.cudaStreamSynchronize(new cudaStream_t()), "cudaStreamSynchronize (upload)");
+        }
+        return t;
+    }
+
+    @Override
     public float[] download(Tensor tensor) {
+        requireDType(tensor, DType.FLOAT32, "download");
         float[] out = new float[tensor.shape().size()];
         if (out.length > 0) {
             Pointer p = pointer(tensor);
@@ -111,143 +155,96 @@ public final class CudnnBackend implements Backend {
     }
 
     @Override
-    public void convolutionForward(ConvGeometry g, Tensor x, Tensor w, Tensor y) {
-        Pointer px = pointer(x);
-        Pointer pw = pointer(w);
-        Pointer py = pointer(y);
-        contexts.run(ctx -> convolutions.run(ctx, Direction.FORWARD, g, px, pw, py));
-    }
-
-    @Override
-    public void convolutionBackwardData(ConvGeometry g, Tensor dy, Tensor w, Tensor dx) {
-        Pointer pdy = pointer(dy);
-        Pointer pw = pointer(w);
-        Pointer pdx = pointer(dx);
-        contexts.run(ctx -> convolutions.run(ctx, Direction.BACKWARD_DATA, g, pdy, pw, pdx));
-    }
-
-    @Override
-    public void convolutionBackwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw) {
-        Pointer px = pointer(x);
-        Pointer pdy = pointer(dy);
-        Pointer pdw = pointer(dw);
-        contexts.run(ctx -> convolutions.run(ctx, Direction.BACKWARD_FILTER, g, px, pdy, pdw));
-    }
-
-    @Override
-    public void biasAdd(Tensor y, Tensor bias) {
-        TensorLayout yl = TensorLayout.nchw(y.shape());
-        cudnnTensorDescriptor yd = descriptors.tensor(yl);
-        cudnnTensorDescriptor bd = descriptors.tensor(TensorLayout.contiguous(1, yl.dim(1), 1, 1));
-        Pointer py = pointer(y);
-        Pointer pb = pointer(bias);
-        contexts.run(ctx -> {
-            CudaFailure.cudnn(JCudnn.cudnnAddTensor(ctx.handle, ONE, bd, pb, ONE, yd, py), "cudnnAddTensor (bias)");
-            return null;
-        });
-    }
-
-    @Override
-    public void biasGradient(Tensor dy, Tensor db) {
-        TensorLayout yl = TensorLayout.nchw(dy.shape());
-        cudnnTensorDescriptor yd = descriptors.tensor(yl);
-        cudnnTensorDescriptor bd = descriptors.tensor(TensorLayout.contiguous(1, yl.dim(1), 1, 1));
-        Pointer pdy = pointer(dy);
-        Pointer pdb = pointer(db);
-        contexts.run(ctx -> {
-            CudaFailure.cudnn(JCudnn.cudnnConvolutionBackwardBias(ctx.handle, ONE, yd, pdy, ZERO, bd, pdb),
-                    "cudnnConvolutionBackwardBias");
-            return null;
-        });
-    }
-
-    @Override
-    public void reluForward(Tensor x, Tensor y) {
-        if (x.shape().size() == 0) {
-            return;
+    public long[] downloadLongs(Tensor tensor) {
+        requireDType(tensor, DType.INT64, "downloadLongs");
+        long[] out = new long[tensor.shape().size()];
+        if (out.length > 0) {
+            Pointer p = pointer(tensor);
+            CudaFailure.cuda(JCuda.cudaSetDevice(device), "cudaSetDevice(" + device + ")");
+            CudaFailure.cuda(JCuda.cudaMemcpy(Pointer.to(out), p, (long) out.length * Sizeof.LONG,
+                    cudaMemcpyKind.cudaMemcpyDeviceToHost), "cudaMemcpy device to host (INT64)");
         }
-        cudnnTensorDescriptor d = descriptors.tensor(TensorLayout.nchw(x.shape()));
-        Pointer px = pointer(x);
-        Pointer py = pointer(y);
-        contexts.run(ctx -> {
-            CudaFailure.cudnn(JCudnn.cudnnActivationForward(ctx.handle, descriptors.relu(), ONE, d, px, ZERO, d, py),
-                    "cudnnActivationForward (ReLU)");
-            return null;
-        });
+        return out;
     }
 
-    /**
-     * PyTorch's ReLU gradient passes dy wherever x is not <= 0, NaN included; cuDNN's passes it only
-     * where its y operand is > 0. So y is built as m = min(x, +inf) with NaN not propagated — m is x,
-     * except NaN becomes +inf — and m serves as both x and y of cudnnActivationBackward: the gradient is
-     * dy where x > 0 or x is NaN, and 0 at exactly ±0, as in PyTorch and the CPU backend.
-     */
-    @Override
-    public void reluBackward(Tensor x, Tensor dy, Tensor dx) {
-        if (x.shape().size() == 0) {
-            return;
+    private static void requireDType(Tensor t, DType dtype, String what) {
+        if (t.dtype() != dtype) {
+            throw new IllegalArgumentException(what + " needs a " + dtype + " tensor, got " + t);
         }
-        cudnnTensorDescriptor d = descriptors.tensor(TensorLayout.nchw(x.shape()));
-        cudnnTensorDescriptor scalar = descriptors.tensor(TensorLayout.contiguous(1, 1, 1, 1));
-        Pointer px = pointer(x);
-        Pointer pdy = pointer(dy);
-        Pointer pdx = pointer(dx);
-        long bytes = (long) x.shape().size() * Sizeof.FLOAT;
+    }
+
+    @Override
+    public ConvolutionOps convolution() {
+        return convolutionOps;
+    }
+
+    @Override
+    public PoolingOps pooling() {
+        return poolingOps;
+    }
+
+    @Override
+    public NormalizationOps normalization() {
+        return normalizationOps;
+    }
+
+    @Override
+    public BlasOps blas() {
+        return blasOps;
+    }
+
+    @Override
+    public ActivationOps activation() {
+        return activationOps;
+    }
+
+    @Override
+    public ElementwiseOps elementwise() {
+        return elementwiseOps;
+    }
+
+    @Override
+    public LayoutOps layout() {
+        return layoutOps;
+    }
+
+    /** Runs work on a lent context (handle + stream) and returns once the device finished it. */
+    <T> T run(Function<StreamContext, T> work) {
+        return contexts.run(work);
+    }
+
+    /** Runs work on a lent context, for calls that return nothing. */
+    void exec(Consumer<StreamContext> work) {
         contexts.run(ctx -> {
-            Pointer m = ctx.scratch(bytes).pointer;
-            CudaFailure.cudnn(JCudnn.cudnnOpTensor(ctx.handle, descriptors.minIgnoringNan(), ONE, d, px, ONE, scalar,
-                    positiveInfinity.pointer, ZERO, d, m), "cudnnOpTensor (ReLU gradient mask)");
-            CudaFailure.cudnn(JCudnn.cudnnActivationBackward(ctx.handle, descriptors.relu(), ONE, d, m, d, pdy, d, m,
-                    ZERO, d, pdx), "cudnnActivationBackward (ReLU)");
+            work.accept(ctx);
             return null;
         });
     }
 
-    @Override
-    public void pad(PaddingPlan plan, Tensor x, Tensor padded) {
-        Shape s = x.shape();
-        PadProgram program = PadProgram.forward(plan, s.dim(0), s.dim(1), s.dim(2), s.dim(3));
-        runPad(program, pointer(x), pointer(padded), plan.paddedShape(s));
+    Descriptors descriptors() {
+        return descriptors;
     }
 
-    @Override
-    public void padBackward(PaddingPlan plan, Tensor dPadded, Tensor dx) {
-        Shape s = dx.shape();
-        PadProgram program = PadProgram.backward(plan, s.dim(0), s.dim(1), s.dim(2), s.dim(3));
-        runPad(program, pointer(dPadded), pointer(dx), plan.paddedShape(s));
+    Convolutions convolutions() {
+        return convolutions;
     }
 
-    private void runPad(PadProgram program, Pointer input, Pointer output, Shape paddedShape) {
-        contexts.run(ctx -> {
-            Pointer scratch = program.needsScratch() ? ctx.scratch((long) paddedShape.size() * Sizeof.FLOAT).pointer
-                    : null;
-            for (PadProgram.Op op : program.ops()) {
-                Pointer dst = at(op.dst(), input, output, scratch);
-                cudnnTensorDescriptor dd = descriptors.tensor(op.dst().layout());
-                switch (op.kind()) {
-                    case ZERO:
-                        CudaFailure.cudnn(JCudnn.cudnnSetTensor(ctx.handle, dd, dst, ZERO), "cudnnSetTensor (zero border)");
-                        break;
-                    case COPY:
-                        CudaFailure.cudnn(JCudnn.cudnnTransformTensor(ctx.handle, ONE, descriptors.tensor(op.src().layout()),
-                                at(op.src(), input, output, scratch), ZERO, dd, dst), "cudnnTransformTensor (pad copy)");
-                        break;
-                    default:
-                        // y = 1 * x + 1 * y: cudnnTransformTensor's contract is exactly "same dims, any strides",
-                        // where cudnnAddTensor is specified for broadcasting a bias
-                        CudaFailure.cudnn(JCudnn.cudnnTransformTensor(ctx.handle, ONE,
-                                descriptors.tensor(op.src().layout()), at(op.src(), input, output, scratch), ONE, dd,
-                                dst), "cudnnTransformTensor (pad gradient accumulation)");
-                }
-            }
-            return null;
-        });
+    Kernels kernels() {
+        return kernels;
     }
 
-    private static Pointer at(PadProgram.View v, Pointer input, Pointer output, Pointer scratch) {
-        Pointer base = v.buffer() == PadProgram.Buffer.INPUT ? input
-                : v.buffer() == PadProgram.Buffer.OUTPUT ? output : scratch;
-        return v.offset() == 0 ? base : base.withByteOffset(v.offset() * Sizeof.FLOAT);
+    DeviceAllocator allocator() {
+        return allocator;
+    }
+
+    /** The device's +inf scalar (the ReLU gradient's NaN mask operand). */
+    Pointer positiveInfinity() {
+        return positiveInfinity.pointer;
+    }
+
+    /** cuBLAS for this backend, or null with the reason in {@link CublasLibrary#problem()}. */
+    Cublas cublas() {
+        return cublas;
     }
 
     /** Nothing to wait for: every call of this backend returns only after its stream finished. */
@@ -289,25 +286,36 @@ public final class CudnnBackend implements Backend {
         return contexts.size();
     }
 
-    private Tensor newTensor(Shape shape) {
-        DeviceAllocator.Block b = allocator.allocate((long) shape.size() * Sizeof.FLOAT);
-        return Tensor.wrap(this, shape, new CudaStorage(this, allocator, b));
+    private Tensor newTensor(Shape shape, DType dtype) {
+        DeviceAllocator.Block b = allocator.allocate((long) shape.size() * dtype.bytes());
+        return Tensors.wrap(this, shape, dtype, new CudaStorage(this, allocator, b));
     }
 
     /** The device pointer of a tensor of this backend; anything else never reaches native code. */
-    private Pointer pointer(Tensor t) {
-        if (t.backend() != this || !(t.storage() instanceof CudaStorage) || ((CudaStorage) t.storage()).owner() != this) {
+    Pointer pointer(Tensor t) {
+        if (t.backend() != this) {
             throw new IllegalArgumentException("tensor " + t + " is not on " + name + "; move it with upload first");
         }
-        return ((CudaStorage) t.storage()).pointer();
+        TensorStorage s = Tensors.storage(t);
+        if (!(s instanceof CudaStorage) || ((CudaStorage) s).owner() != this) {
+            throw new IllegalArgumentException("tensor " + t + " is not on " + name + "; move it with upload first");
+        }
+        return ((CudaStorage) s).pointer();
+    }
+
+    /** The device pointer of a nullable tensor (null stays null). */
+    Pointer pointerOrNull(Tensor t) {
+        return t == null ? null : pointer(t);
     }
 
     @Override
     public void close() {
         RuntimeException first = null;
-        for (AutoCloseable c : new AutoCloseable[] {contexts, descriptors, allocator}) {
+        for (AutoCloseable c : new AutoCloseable[] {cublas, contexts, descriptors, allocator}) {
             try {
-                c.close();
+                if (c != null) {
+                    c.close();
+                }
             } catch (RuntimeException e) {
                 first = first == null ? e : first;
             } catch (Exception e) {

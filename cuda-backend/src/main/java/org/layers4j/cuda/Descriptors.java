@@ -9,6 +9,7 @@ import jcuda.jcudnn.cudnnActivationDescriptor;
 import jcuda.jcudnn.cudnnConvolutionDescriptor;
 import jcuda.jcudnn.cudnnFilterDescriptor;
 import jcuda.jcudnn.cudnnOpTensorDescriptor;
+import jcuda.jcudnn.cudnnPoolingDescriptor;
 import jcuda.jcudnn.cudnnTensorDescriptor;
 import org.layers4j.spi.ConvGeometry;
 
@@ -32,8 +33,29 @@ final class Descriptors implements AutoCloseable {
     static final int PROPAGATE_NAN = 1;
     /** cudnnNanPropagation_t CUDNN_NOT_PROPAGATE_NAN: min(NaN, b) is b. */
     static final int NOT_PROPAGATE_NAN = 0;
-    /** cudnnOpTensorOp_t CUDNN_OP_TENSOR_MIN. */
+    /** cudnnOpTensorOp_t CUDNN_OP_TENSOR_ADD / _MUL / _MIN. */
+    static final int OP_TENSOR_ADD = 0;
+    static final int OP_TENSOR_MUL = 1;
     static final int OP_TENSOR_MIN = 2;
+    /** cudnnActivationMode_t CUDNN_ACTIVATION_SIGMOID / _TANH. */
+    static final int SIGMOID = 0;
+    static final int TANH = 2;
+    /** cudnnPoolingMode_t: MAX, AVERAGE_COUNT_INCLUDE_PADDING, AVERAGE_COUNT_EXCLUDE_PADDING, MAX_DETERMINISTIC. */
+    static final int POOL_MAX = 0;
+    static final int POOL_AVG_INCLUDE_PAD = 1;
+    static final int POOL_AVG_EXCLUDE_PAD = 2;
+    static final int POOL_MAX_DETERMINISTIC = 3;
+    /** cudnnBatchNormMode_t CUDNN_BATCHNORM_SPATIAL: statistics per channel over N and the spatial dims. */
+    static final int BN_SPATIAL = 1;
+    /** cudnnSoftmaxAlgorithm_t CUDNN_SOFTMAX_ACCURATE (max subtracted first) / CUDNN_SOFTMAX_LOG. */
+    static final int SOFTMAX_ACCURATE = 1;
+    static final int SOFTMAX_LOG = 2;
+    /** cudnnSoftmaxMode_t CUDNN_SOFTMAX_MODE_CHANNEL: over dim 1 of [outer, size, inner, 1]. */
+    static final int SOFTMAX_MODE_CHANNEL = 1;
+
+    /** One 2-D pooling window (cuDNN's pooling descriptor has no dilation and symmetric padding only). */
+    record Pool(int mode, int kh, int kw, int padH, int padW, int strideH, int strideW) {
+    }
 
     /** The descriptors of one convolution geometry. */
     record Conv(ConvLayouts layouts, cudnnTensorDescriptor x, cudnnFilterDescriptor w, cudnnTensorDescriptor y,
@@ -45,13 +67,85 @@ final class Descriptors implements AutoCloseable {
     private final Map<ConvGeometry, Conv> convs = new ConcurrentHashMap<>();
     private final List<cudnnFilterDescriptor> filters = new ArrayList<>();
     private final List<cudnnConvolutionDescriptor> convDescs = new ArrayList<>();
+    private final Map<Pool, cudnnPoolingDescriptor> pools = new ConcurrentHashMap<>();
     private final cudnnActivationDescriptor relu;
+    private final cudnnActivationDescriptor sigmoid;
+    private final cudnnActivationDescriptor tanh;
     private final cudnnOpTensorDescriptor minIgnoringNan;
+    private final cudnnOpTensorDescriptor add;
+    private final cudnnOpTensorDescriptor mul;
 
     Descriptors(int mathType) {
         this.mathType = mathType;
         this.relu = createRelu();
+        this.sigmoid = createActivation(SIGMOID, PROPAGATE_NAN);
+        this.tanh = createActivation(TANH, PROPAGATE_NAN);
         this.minIgnoringNan = createMinIgnoringNan();
+        this.add = createOpTensor(OP_TENSOR_ADD, PROPAGATE_NAN);
+        this.mul = createOpTensor(OP_TENSOR_MUL, PROPAGATE_NAN);
+    }
+
+    cudnnActivationDescriptor sigmoid() {
+        return sigmoid;
+    }
+
+    cudnnActivationDescriptor tanh() {
+        return tanh;
+    }
+
+    cudnnOpTensorDescriptor add() {
+        return add;
+    }
+
+    cudnnOpTensorDescriptor mul() {
+        return mul;
+    }
+
+    /** The pooling descriptor of a window, created on first use. */
+    cudnnPoolingDescriptor pooling(Pool p) {
+        return pools.computeIfAbsent(p, Descriptors::createPooling);
+    }
+
+    static cudnnPoolingDescriptor createPooling(Pool p) {
+        cudnnPoolingDescriptor d = new cudnnPoolingDescriptor();
+        CudaFailure.cudnn(JCudnn.cudnnCreatePoolingDescriptor(d), "cudnnCreatePoolingDescriptor");
+        int s = JCudnn.cudnnSetPoolingNdDescriptor(d, p.mode(), PROPAGATE_NAN, 2, new int[] {p.kh(), p.kw()},
+                new int[] {p.padH(), p.padW()}, new int[] {p.strideH(), p.strideW()});
+        if (s != 0) {
+            JCudnn.cudnnDestroyPoolingDescriptor(d);
+            CudaFailure.cudnn(s, "cudnnSetPoolingNdDescriptor(" + p + ")");
+        }
+        return d;
+    }
+
+    /** cuDNN's own pooling output shape for an input layout: what the routing in CudaPoolingOps must agree with. */
+    static int[] poolingOutputDims(cudnnPoolingDescriptor pool, cudnnTensorDescriptor x) {
+        int[] out = new int[4];
+        CudaFailure.cudnn(JCudnn.cudnnGetPoolingNdForwardOutputDim(pool, x, 4, out),
+                "cudnnGetPoolingNdForwardOutputDim");
+        return out;
+    }
+
+    static cudnnActivationDescriptor createActivation(int mode, int nan) {
+        cudnnActivationDescriptor d = new cudnnActivationDescriptor();
+        CudaFailure.cudnn(JCudnn.cudnnCreateActivationDescriptor(d), "cudnnCreateActivationDescriptor");
+        int s = JCudnn.cudnnSetActivationDescriptor(d, mode, nan, 0.0);
+        if (s != 0) {
+            JCudnn.cudnnDestroyActivationDescriptor(d);
+            CudaFailure.cudnn(s, "cudnnSetActivationDescriptor(" + mode + ")");
+        }
+        return d;
+    }
+
+    static cudnnOpTensorDescriptor createOpTensor(int op, int nan) {
+        cudnnOpTensorDescriptor d = new cudnnOpTensorDescriptor();
+        CudaFailure.cudnn(JCudnn.cudnnCreateOpTensorDescriptor(d), "cudnnCreateOpTensorDescriptor");
+        int s = JCudnn.cudnnSetOpTensorDescriptor(d, op, FLOAT, nan);
+        if (s != 0) {
+            JCudnn.cudnnDestroyOpTensorDescriptor(d);
+            CudaFailure.cudnn(s, "cudnnSetOpTensorDescriptor(" + op + ")");
+        }
+        return d;
     }
 
     /** The tensor descriptor of a layout, created on first use. */
@@ -89,7 +183,7 @@ final class Descriptors implements AutoCloseable {
     static cudnnTensorDescriptor createTensor(TensorLayout layout) {
         cudnnTensorDescriptor d = new cudnnTensorDescriptor();
         CudaFailure.cudnn(JCudnn.cudnnCreateTensorDescriptor(d), "cudnnCreateTensorDescriptor");
-        int s = JCudnn.cudnnSetTensorNdDescriptor(d, FLOAT, 4, layout.dims(), layout.strides());
+        int s = JCudnn.cudnnSetTensorNdDescriptor(d, FLOAT, layout.rank(), layout.dims(), layout.strides());
         if (s != 0) {
             JCudnn.cudnnDestroyTensorDescriptor(d);
             CudaFailure.cudnn(s, "cudnnSetTensorNdDescriptor(" + layout + ")");
@@ -135,25 +229,11 @@ final class Descriptors implements AutoCloseable {
     }
 
     static cudnnActivationDescriptor createRelu() {
-        cudnnActivationDescriptor d = new cudnnActivationDescriptor();
-        CudaFailure.cudnn(JCudnn.cudnnCreateActivationDescriptor(d), "cudnnCreateActivationDescriptor");
-        int s = JCudnn.cudnnSetActivationDescriptor(d, RELU, PROPAGATE_NAN, 0.0);
-        if (s != 0) {
-            JCudnn.cudnnDestroyActivationDescriptor(d);
-            CudaFailure.cudnn(s, "cudnnSetActivationDescriptor(RELU)");
-        }
-        return d;
+        return createActivation(RELU, PROPAGATE_NAN);
     }
 
     static cudnnOpTensorDescriptor createMinIgnoringNan() {
-        cudnnOpTensorDescriptor d = new cudnnOpTensorDescriptor();
-        CudaFailure.cudnn(JCudnn.cudnnCreateOpTensorDescriptor(d), "cudnnCreateOpTensorDescriptor");
-        int s = JCudnn.cudnnSetOpTensorDescriptor(d, OP_TENSOR_MIN, FLOAT, NOT_PROPAGATE_NAN);
-        if (s != 0) {
-            JCudnn.cudnnDestroyOpTensorDescriptor(d);
-            CudaFailure.cudnn(s, "cudnnSetOpTensorDescriptor(MIN, NOT_PROPAGATE_NAN)");
-        }
-        return d;
+        return createOpTensor(OP_TENSOR_MIN, NOT_PROPAGATE_NAN);
     }
 
     /** How many tensor descriptors exist (reuse means this stops growing). */
@@ -185,8 +265,16 @@ final class Descriptors implements AutoCloseable {
             convDescs.clear();
         }
         convs.clear();
-        status = firstError(status, JCudnn.cudnnDestroyActivationDescriptor(relu));
-        status = firstError(status, JCudnn.cudnnDestroyOpTensorDescriptor(minIgnoringNan));
+        for (cudnnPoolingDescriptor d : pools.values()) {
+            status = firstError(status, JCudnn.cudnnDestroyPoolingDescriptor(d));
+        }
+        pools.clear();
+        for (cudnnActivationDescriptor d : new cudnnActivationDescriptor[] {relu, sigmoid, tanh}) {
+            status = firstError(status, JCudnn.cudnnDestroyActivationDescriptor(d));
+        }
+        for (cudnnOpTensorDescriptor d : new cudnnOpTensorDescriptor[] {minIgnoringNan, add, mul}) {
+            status = firstError(status, JCudnn.cudnnDestroyOpTensorDescriptor(d));
+        }
         CudaFailure.cudnn(status, "destroying cuDNN descriptors");
     }
 

@@ -5,21 +5,23 @@ import org.layers4j.Shape;
 import org.layers4j.spi.PaddingPlan;
 
 /**
- * What a cuDNN tensor descriptor says: 4 dims (N, C, H, W) and their strides in elements. Plain
+ * What a cuDNN tensor descriptor says: 4 dims (N, C, H, W) — up to 8 for permutations — and their strides in elements. Plain
  * tensors are contiguous; the padding program's views are strided windows into a buffer. Value
  * equality makes it the key of the descriptor cache, so every distinct layout gets one native
  * descriptor, created once.
  */
 public final class TensorLayout {
+    /** CUDNN_DIM_MAX: the most dims a cuDNN tensor descriptor takes. */
+    public static final int MAX_RANK = 8;
     private final int[] dims;
     private final int[] strides;
 
     private TensorLayout(int[] dims, int[] strides) {
-        if (dims.length != 4 || strides.length != 4) {
-            throw new IllegalArgumentException("a layout has 4 dims and 4 strides, got " + Arrays.toString(dims)
-                    + " / " + Arrays.toString(strides));
+        if (dims.length < 4 || dims.length > MAX_RANK || strides.length != dims.length) {
+            throw new IllegalArgumentException("a layout has 4 to " + MAX_RANK + " dims and as many strides, got "
+                    + Arrays.toString(dims) + " / " + Arrays.toString(strides));
         }
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < dims.length; i++) {
             if (dims[i] < 1 || strides[i] < 1) {
                 throw new IllegalArgumentException("dims and strides must be >= 1, got " + Arrays.toString(dims)
                         + " / " + Arrays.toString(strides));
@@ -78,6 +80,10 @@ public final class TensorLayout {
         }
     }
 
+    public int rank() {
+        return dims.length;
+    }
+
     public int[] dims() {
         return dims.clone();
     }
@@ -91,7 +97,11 @@ public final class TensorLayout {
     }
 
     public long elements() {
-        return (long) dims[0] * dims[1] * dims[2] * dims[3];
+        long n = 1;
+        for (int d : dims) {
+            n *= d;
+        }
+        return n;
     }
 
     @Override

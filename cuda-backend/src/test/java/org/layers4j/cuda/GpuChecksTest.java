@@ -75,8 +75,8 @@ class GpuChecksTest {
         for (Backend be : new Backend[] {Backends.get("cpu"), Backends.get("cuda")}) {
             try (Tensor tx = be.upload(x, Shape.of(7)); Tensor tdy = be.upload(dy, Shape.of(7));
                  Tensor y = be.allocate(Shape.of(7)); Tensor dx = be.allocate(Shape.of(7))) {
-                be.reluForward(tx, y);
-                be.reluBackward(tx, tdy, dx);
+                be.activation().relu(tx, y);
+                be.activation().reluBackward(tx, tdy, dx);
                 out[i++] = concat(y.toArray(), dx.toArray());
             }
         }
@@ -97,7 +97,7 @@ class GpuChecksTest {
         try (CudnnBackend b = GpuChecks.backend();
              Tensor host = cpu.upload(new float[] {1, 2}, Shape.of(2));
              Tensor dev = b.allocate(Shape.of(2))) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.reluForward(host, dev));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.activation().relu(host, dev));
             assertTrue(e.getMessage().contains("is not on cuda:0"), e.getMessage());
         }
     }

@@ -39,14 +39,14 @@ public final class OverheadProbe {
                      Tensor w = b.allocate(Shape.of(g.k(), g.cPerGroup(), g.kh(), g.kw()));
                      Tensor y = b.allocate(Shape.of(g.n(), g.k(), g.outH(), g.outW()));
                      Tensor bias = b.allocate(Shape.of(g.k()))) {
-                    b.convolutionForward(g, x, w, y);
+                    b.convolution().forward(g, x, w, y);
                     double empty = time(reps, () -> pool.run(ctx -> null));
                     double alloc = time(reps, () -> b.allocate(y.shape()).close());
-                    double conv = time(reps, () -> b.convolutionForward(g, x, w, y));
-                    double biasAdd = time(reps, () -> b.biasAdd(y, bias));
-                    Pointer px = ((CudaStorage) x.storage()).pointer();
-                    Pointer pw = ((CudaStorage) w.storage()).pointer();
-                    Pointer py = ((CudaStorage) y.storage()).pointer();
+                    double conv = time(reps, () -> b.convolution().forward(g, x, w, y));
+                    double biasAdd = time(reps, () -> b.convolution().biasAdd(y, bias));
+                    Pointer px = ((CudaStorage) org.layers4j.spi.Tensors.storage(x)).pointer();
+                    Pointer pw = ((CudaStorage) org.layers4j.spi.Tensors.storage(w)).pointer();
+                    Pointer py = ((CudaStorage) org.layers4j.spi.Tensors.storage(y)).pointer();
                     double[] inside = pool.run(ctx -> {
                         Descriptors.Conv dc = descs.conv(g);
                         AlgoChoice a = convs.run(ctx, Direction.FORWARD, g, px, pw, py);

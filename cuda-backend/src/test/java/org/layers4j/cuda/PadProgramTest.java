@@ -121,7 +121,7 @@ class PadProgramTest {
         interpret(fwd, x, ours, null);
         float[] expected;
         try (Tensor tx = cpu.upload(x, in); Tensor tp = cpu.allocate(padded)) {
-            cpu.pad(k.plan, tx, tp);
+            cpu.layout().pad(k.plan, tx, tp);
             expected = tp.toArray();
         }
         assertArrayEquals(expected, ours, "pad");
@@ -135,7 +135,7 @@ class PadProgramTest {
         assertArrayEquals(dPaddedCopy, dPadded, "the padded gradient must be left untouched");
         float[] expectedDx;
         try (Tensor tdp = cpu.upload(dPadded, padded); Tensor tdx = cpu.allocate(in)) {
-            cpu.padBackward(k.plan, tdp, tdx);
+            cpu.layout().padBackward(k.plan, tdp, tdx);
             expectedDx = tdx.toArray();
         }
         assertEquals(null, TestData.mismatch(dx, TestData.toDouble(expectedDx)), "padBackward");

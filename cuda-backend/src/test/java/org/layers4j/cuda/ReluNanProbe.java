@@ -24,8 +24,8 @@ public final class ReluNanProbe {
             for (Backend b : new Backend[] {Backends.get("cpu"), cuda}) {
                 try (Tensor tx = b.upload(x, Shape.of(x.length)); Tensor tdy = b.upload(dy, Shape.of(x.length));
                      Tensor y = b.allocate(Shape.of(x.length)); Tensor dx = b.allocate(Shape.of(x.length))) {
-                    b.reluForward(tx, y);
-                    b.reluBackward(tx, tdy, dx);
+                    b.activation().relu(tx, y);
+                    b.activation().reluBackward(tx, tdy, dx);
                     System.out.println(b.name() + " x " + Arrays.toString(x) + " -> y " + Arrays.toString(y.toArray())
                             + ", dx " + Arrays.toString(dx.toArray()));
                 }
