@@ -2,7 +2,7 @@ package org.layers4j.cuda;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.layers4j.nn.PaddingMode;
+import org.layers4j.nn.conv.PaddingMode;
 import org.layers4j.spi.PaddingPlan;
 
 /**

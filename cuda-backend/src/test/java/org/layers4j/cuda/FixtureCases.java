@@ -9,11 +9,11 @@ import java.util.ArrayList;
 import java.util.List;
 import org.layers4j.conformance.ConformanceCase;
 import org.layers4j.io.SafeTensors;
-import org.layers4j.nn.Conv1d;
-import org.layers4j.nn.Conv2d;
-import org.layers4j.nn.ConvBuilder;
-import org.layers4j.nn.ConvPlan;
-import org.layers4j.nn.PaddingMode;
+import org.layers4j.nn.conv.Conv1d;
+import org.layers4j.nn.conv.Conv2d;
+import org.layers4j.nn.conv.ConvBuilder;
+import org.layers4j.nn.conv.ConvPlan;
+import org.layers4j.nn.conv.PaddingMode;
 import org.layers4j.testing.TestData;
 
 /**

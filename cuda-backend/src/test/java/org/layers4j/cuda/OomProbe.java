@@ -7,7 +7,7 @@ import java.util.SplittableRandom;
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
 import org.layers4j.cuda.tools.GpuChecks;
-import org.layers4j.nn.Conv2d;
+import org.layers4j.nn.conv.Conv2d;
 import org.layers4j.testing.TestData;
 
 /**

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.TestFactory;
 import org.layers4j.Backends;
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
-import org.layers4j.nn.PaddingMode;
+import org.layers4j.nn.conv.PaddingMode;
 import org.layers4j.spi.Backend;
 import org.layers4j.spi.PaddingPlan;
 import org.layers4j.testing.TestData;

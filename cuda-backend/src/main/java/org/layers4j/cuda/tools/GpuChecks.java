@@ -15,11 +15,11 @@ import org.layers4j.config.Config;
 import org.layers4j.cuda.CudaBackendProvider;
 import org.layers4j.cuda.CudaSettings;
 import org.layers4j.cuda.CudnnBackend;
-import org.layers4j.nn.Conv1d;
-import org.layers4j.nn.Conv2d;
+import org.layers4j.nn.conv.Conv1d;
+import org.layers4j.nn.conv.Conv2d;
 import org.layers4j.nn.Gradients;
-import org.layers4j.nn.PaddingMode;
-import org.layers4j.nn.ReLU;
+import org.layers4j.nn.conv.PaddingMode;
+import org.layers4j.nn.activation.ReLU;
 import org.layers4j.spi.Availability;
 
 /**
