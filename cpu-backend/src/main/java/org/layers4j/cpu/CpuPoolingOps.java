@@ -191,22 +191,31 @@ final class CpuPoolingOps implements PoolingOps {
         });
     }
 
-    /** The index of the window cell max pooling picked as value m, or -1 when the window has none. */
+    /**
+     * The index of the window cell max pooling picked as value m, or -1 when the window has none. The
+     * common case scans backwards keeping the last match seen, i.e. the first in row-major order, with a
+     * select instead of an unpredictable early exit.
+     */
     private static int winner(float[] x, float m, int xp, int w, int h0, int i0, int i1, int dh, int w0, int j0, int j1,
                               int dw) {
-        boolean nan = m != m;
         int found = -1;
-        for (int i = i0; i < i1; i++) {
-            int rowOff = xp + (h0 + i * dh) * w + w0;
-            for (int j = j0; j < j1; j++) {
-                float v = x[rowOff + j * dw];
-                if (nan) {
+        if (m != m) {
+            for (int i = i0; i < i1; i++) {
+                int rowOff = xp + (h0 + i * dh) * w + w0;
+                for (int j = j0; j < j1; j++) {
+                    float v = x[rowOff + j * dw];
                     if (v != v) {
                         found = rowOff + j * dw;
                     }
-                } else if (v == m) {
-                    return rowOff + j * dw;
                 }
+            }
+            return found;
+        }
+        for (int i = i1 - 1; i >= i0; i--) {
+            int rowOff = xp + (h0 + i * dh) * w + w0;
+            for (int j = j1 - 1; j >= j0; j--) {
+                int at = rowOff + j * dw;
+                found = x[at] == m ? at : found;
             }
         }
         return found;
