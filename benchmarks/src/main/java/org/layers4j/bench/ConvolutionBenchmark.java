@@ -91,19 +91,19 @@ public class ConvolutionBenchmark {
 
     @Benchmark
     public Tensor forward() {
-        backend.convolutionForward(g, x, w, y);
+        backend.convolution().forward(g, x, w, y);
         return y;
     }
 
     @Benchmark
     public Tensor backwardData() {
-        backend.convolutionBackwardData(g, dy, w, dx);
+        backend.convolution().backwardData(g, dy, w, dx);
         return dx;
     }
 
     @Benchmark
     public Tensor backwardFilter() {
-        backend.convolutionBackwardFilter(g, x, dy, dw);
+        backend.convolution().backwardFilter(g, x, dy, dw);
         return dw;
     }
 }

@@ -114,12 +114,12 @@ public final class SuiteRunner {
             long warmStart = System.nanoTime();
             while (warmup < minWarmup || System.nanoTime() - warmStart < warmupSeconds * 1e9) {
                 if (backward) {
-                    be.convolutionBackwardData(g, dy, w, dx);
-                    be.convolutionBackwardFilter(g, x, dy, dw);
-                    be.biasGradient(dy, db);
+                    be.convolution().backwardData(g, dy, w, dx);
+                    be.convolution().backwardFilter(g, x, dy, dw);
+                    be.convolution().biasGradient(dy, db);
                 } else {
-                    be.convolutionForward(g, x, w, y);
-                    be.biasAdd(y, b);
+                    be.convolution().forward(g, x, w, y);
+                    be.convolution().biasAdd(y, b);
                 }
                 warmup++;
             }
@@ -130,16 +130,16 @@ public final class SuiteRunner {
                 long t1;
                 long t2;
                 if (backward) {
-                    be.convolutionBackwardData(g, dy, w, dx);
+                    be.convolution().backwardData(g, dy, w, dx);
                     t1 = System.nanoTime();
-                    be.convolutionBackwardFilter(g, x, dy, dw);
+                    be.convolution().backwardFilter(g, x, dy, dw);
                     t2 = System.nanoTime();
-                    be.biasGradient(dy, db);
+                    be.convolution().biasGradient(dy, db);
                 } else {
-                    be.convolutionForward(g, x, w, y);
+                    be.convolution().forward(g, x, w, y);
                     t1 = System.nanoTime();
                     t2 = t1;
-                    be.biasAdd(y, b);
+                    be.convolution().biasAdd(y, b);
                 }
                 long t3 = System.nanoTime();
                 if (i >= warmup) {

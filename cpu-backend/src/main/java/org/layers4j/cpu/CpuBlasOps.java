@@ -46,6 +46,10 @@ final class CpuBlasOps implements BlasOps {
             }
             return;
         }
+        if (m == 1) {
+            vectorTimesMatrix(transB, n, k, a, b, c, accumulate);
+            return;
+        }
         int mr = kn.mr();
         int nr = kn.nr();
         int rowBlock = Math.min(Gemm.roundUp(m, mr), ROWS);
@@ -78,6 +82,42 @@ final class CpuBlasOps implements BlasOps {
             Gemm.PackA pa = transA ? new Packers.TransposedA(a, r0, m, rows) : new RowsA(a, r0 * k, k, rows);
             Gemm.PackB pb = transB ? new ColumnsB(b, c0 * k, k) : new Packers.MatrixB(b, c0, n);
             Gemm.multiply(kn, Workspace.get(), rows, cols, k, pa, pb, c, r0 * n + c0, n, accumulate);
+        });
+    }
+
+    /**
+     * One row of output (Linear on a single sample): a packed micro-tile would be 1/mr full, so this
+     * streams B once instead, as dot products with B's rows (transB) or as axpys of them, over column chunks.
+     * a's k values are contiguous whether or not it is transposed.
+     */
+    private void vectorTimesMatrix(boolean transB, int n, int k, float[] a, float[] b, float[] c, boolean accumulate) {
+        int cols;
+        if ((long) n * k < SERIAL_FLOPS) {
+            cols = n;
+        } else if (transB) {
+            // about 64 Ki weights per task
+            cols = (int) Math.max(kn.nr(), Math.min(n, (1L << 16) / k / kn.nr() * kn.nr()));
+        } else {
+            // long contiguous row segments of B (prefetch friendly), a few tasks per thread
+            cols = Math.min(n, Math.max(kn.nr(), Gemm.roundUp((n + 4 * runner.threads() - 1) / (4 * runner.threads()), kn.nr())));
+        }
+        int tasks = (n + cols - 1) / cols;
+        runner.run(tasks, t -> {
+            int j0 = t * cols;
+            int j1 = Math.min(n, j0 + cols);
+            if (transB) {
+                for (int j = j0; j < j1; j++) {
+                    float d = kn.dot(k, a, 0, b, j * k);
+                    c[j] = accumulate ? c[j] + d : d;
+                }
+                return;
+            }
+            if (!accumulate) {
+                Arrays.fill(c, j0, j1, 0f);
+            }
+            for (int p = 0; p < k; p++) {
+                kn.axpy(j1 - j0, a[p], b, p * n + j0, c, j0);
+            }
         });
     }
 

@@ -37,6 +37,17 @@ final class CpuPoolingOps implements PoolingOps {
         return Math.min(taps, (size - 1 - start) / dilation + 1);
     }
 
+    /** Per output column c: [taps[2c], taps[2c + 1]) are the window taps inside the input (once per call). */
+    private static int[] columnTaps(PoolGeometry g) {
+        int[] taps = new int[2 * g.outW()];
+        for (int c = 0; c < g.outW(); c++) {
+            int w0 = g.colStart(c);
+            taps[2 * c] = firstTap(w0, g.dilationW());
+            taps[2 * c + 1] = endTap(w0, g.dilationW(), g.kw(), g.w());
+        }
+        return taps;
+    }
+
     @Override
     public void maxForward(PoolGeometry g, Tensor x, Tensor y) {
         windowForward(g, CpuStorage.of(x), CpuStorage.overwrite(y), true);
@@ -64,6 +75,8 @@ final class CpuPoolingOps implements PoolingOps {
         }
         int interiorLo = lo;
         int interiorHi = hi;
+        int[] taps = columnTaps(g);
+        float[] div = max ? null : divisors(g);
         split.forPlanes(g.n() * g.c(), h * w, p -> {
             float[] row = Workspace.get().floats(Workspace.Slot.ROW, w);
             int xp = p * h * w;
@@ -99,17 +112,12 @@ final class CpuPoolingOps implements PoolingOps {
                                 pk.addInto(len, row, start + j * dw, y, yo + vecLo);
                             }
                         }
-                        if (!max) {
-                            for (int t = vecLo; t < interiorHi; t++) {
-                                y[yo + t] /= g.divisor(r, t);
-                            }
-                        }
                         c = interiorHi - 1;
                         continue;
                     }
                     int w0 = g.colStart(c);
-                    int j0 = firstTap(w0, dw);
-                    int j1 = endTap(w0, dw, g.kw(), w);
+                    int j0 = taps[2 * c];
+                    int j1 = taps[2 * c + 1];
                     if (max) {
                         float m = Float.NEGATIVE_INFINITY;
                         for (int j = j0; j < j1; j++) {
@@ -123,11 +131,32 @@ final class CpuPoolingOps implements PoolingOps {
                         for (int j = j0; j < j1; j++) {
                             s += row[w0 + j * dw];
                         }
-                        y[yo + c] = s / g.divisor(r, c);
+                        y[yo + c] = s;
                     }
+                }
+                if (!max) {
+                    pk.divideInto(ow, div, r * ow, y, yo);
                 }
             }
         });
+    }
+
+    /**
+     * PoolGeometry's divisor of every output cell of a plane (1 where the window holds no input cell, whose
+     * output is 0), in the calling thread's scratch: read by the tasks while this call runs.
+     */
+    private static float[] divisors(PoolGeometry g) {
+        float[] div = Workspace.get().floats(Workspace.Slot.DIVISORS, g.outH() * g.outW());
+        for (int r = 0; r < g.outH(); r++) {
+            int h0 = g.rowStart(r);
+            boolean rows = firstTap(h0, g.dilationH()) < endTap(h0, g.dilationH(), g.kh(), g.h());
+            for (int c = 0; c < g.outW(); c++) {
+                int w0 = g.colStart(c);
+                boolean cols = firstTap(w0, g.dilationW()) < endTap(w0, g.dilationW(), g.kw(), g.w());
+                div[r * g.outW() + c] = rows && cols ? g.divisor(r, c) : 1f;
+            }
+        }
+        return div;
     }
 
     @Override
@@ -140,6 +169,7 @@ final class CpuPoolingOps implements PoolingOps {
         int w = g.w();
         int oh = g.outH();
         int ow = g.outW();
+        int[] taps = columnTaps(g);
         split.forPlanes(g.n() * g.c(), h * w, p -> {
             int xp = p * h * w;
             Arrays.fill(d, xp, xp + h * w, 0f);
@@ -150,8 +180,8 @@ final class CpuPoolingOps implements PoolingOps {
                 for (int c = 0; c < ow; c++) {
                     int o = (p * oh + r) * ow + c;
                     int w0 = g.colStart(c);
-                    int j0 = firstTap(w0, g.dilationW());
-                    int j1 = endTap(w0, g.dilationW(), g.kw(), w);
+                    int j0 = taps[2 * c];
+                    int j1 = taps[2 * c + 1];
                     int at = winner(xv, yv[o], xp, w, h0, i0, i1, g.dilationH(), w0, j0, j1, g.dilationW());
                     if (at >= 0) {
                         d[at] += gv[o];
@@ -161,22 +191,31 @@ final class CpuPoolingOps implements PoolingOps {
         });
     }
 
-    /** The index of the window cell max pooling picked as value m, or -1 when the window has none. */
+    /**
+     * The index of the window cell max pooling picked as value m, or -1 when the window has none. The
+     * common case scans backwards keeping the last match seen, i.e. the first in row-major order, with a
+     * select instead of an unpredictable early exit.
+     */
     private static int winner(float[] x, float m, int xp, int w, int h0, int i0, int i1, int dh, int w0, int j0, int j1,
                               int dw) {
-        boolean nan = m != m;
         int found = -1;
-        for (int i = i0; i < i1; i++) {
-            int rowOff = xp + (h0 + i * dh) * w + w0;
-            for (int j = j0; j < j1; j++) {
-                float v = x[rowOff + j * dw];
-                if (nan) {
+        if (m != m) {
+            for (int i = i0; i < i1; i++) {
+                int rowOff = xp + (h0 + i * dh) * w + w0;
+                for (int j = j0; j < j1; j++) {
+                    float v = x[rowOff + j * dw];
                     if (v != v) {
                         found = rowOff + j * dw;
                     }
-                } else if (v == m) {
-                    return rowOff + j * dw;
                 }
+            }
+            return found;
+        }
+        for (int i = i1 - 1; i >= i0; i--) {
+            int rowOff = xp + (h0 + i * dh) * w + w0;
+            for (int j = j1 - 1; j >= j0; j--) {
+                int at = rowOff + j * dw;
+                found = x[at] == m ? at : found;
             }
         }
         return found;
@@ -191,8 +230,23 @@ final class CpuPoolingOps implements PoolingOps {
         int oh = g.outH();
         int ow = g.outW();
         int dw = g.dilationW();
+        int[] taps = columnTaps(g);
+        float[] div = divisors(g);
+        int lo = 0;
+        while (lo < ow && g.colStart(lo) < 0) {
+            lo++;
+        }
+        int hi = lo;
+        while (hi < ow && g.colStart(hi) + (g.kw() - 1) * dw < w) {
+            hi++;
+        }
+        // stride 1: the interior outputs' shares are added to the row as kw shifted vectors
+        int vecLo = g.strideW() == 1 ? lo : ow;
+        int vecHi = g.strideW() == 1 ? hi : ow;
         split.forPlanes(g.n() * g.c(), h * w, p -> {
-            float[] row = Workspace.get().floats(Workspace.Slot.ROW, w);
+            Workspace ws = Workspace.get();
+            float[] row = ws.floats(Workspace.Slot.ROW, w);
+            float[] share = ws.floats(Workspace.Slot.ROW2, ow);
             int xp = p * h * w;
             Arrays.fill(d, xp, xp + h * w, 0f);
             for (int r = 0; r < oh; r++) {
@@ -202,25 +256,27 @@ final class CpuPoolingOps implements PoolingOps {
                 if (i0 >= i1) {
                     continue;
                 }
+                System.arraycopy(gv, (p * oh + r) * ow, share, 0, ow);
+                pk.divideInto(ow, div, r * ow, share, 0);
                 Arrays.fill(row, 0, w, 0f);
-                boolean any = false;
+                if (vecLo < vecHi) {
+                    int start = g.colStart(vecLo);
+                    for (int j = 0; j < g.kw(); j++) {
+                        pk.addInto(vecHi - vecLo, share, vecLo, row, start + j * dw);
+                    }
+                }
                 for (int c = 0; c < ow; c++) {
-                    int w0 = g.colStart(c);
-                    int j0 = firstTap(w0, dw);
-                    int j1 = endTap(w0, dw, g.kw(), w);
-                    if (j0 >= j1) {
+                    if (c == vecLo && vecLo < vecHi) {
+                        c = vecHi - 1;
                         continue;
                     }
-                    float share = gv[(p * oh + r) * ow + c] / g.divisor(r, c);
-                    for (int j = j0; j < j1; j++) {
-                        row[w0 + j * dw] += share;
+                    int w0 = g.colStart(c);
+                    for (int j = taps[2 * c]; j < taps[2 * c + 1]; j++) {
+                        row[w0 + j * dw] += share[c];
                     }
-                    any = true;
                 }
-                if (any) {
-                    for (int i = i0; i < i1; i++) {
-                        pk.addInto(w, row, 0, d, xp + (h0 + i * g.dilationH()) * w);
-                    }
+                for (int i = i0; i < i1; i++) {
+                    pk.addInto(w, row, 0, d, xp + (h0 + i * g.dilationH()) * w);
                 }
             }
         });

@@ -130,6 +130,7 @@ final class JitWarmup {
             pk.multiply(0, len, x, y, z);
             pk.addInto(len, x, 0, z, 0);
             pk.maxInto(len, x, 0, z, 0);
+            pk.divideInto(len, y, 0, z, 0);
             pk.max(len, x, 0);
             pk.sumSquaredDeviation(len, x, 0, 0.5f);
             pk.dotCentered(len, x, 0, y, 0, 0.5f);

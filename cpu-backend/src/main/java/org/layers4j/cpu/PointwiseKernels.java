@@ -41,6 +41,9 @@ interface PointwiseKernels {
     /** y[yOff + t] += x[xOff + t]. */
     void addInto(int len, float[] x, int xOff, float[] y, int yOff);
 
+    /** y[yOff + t] /= x[xOff + t]. */
+    void divideInto(int len, float[] x, int xOff, float[] y, int yOff);
+
     /** y[yOff + t] = max(y[yOff + t], x[xOff + t]), a NaN in either winning. */
     void maxInto(int len, float[] x, int xOff, float[] y, int yOff);
 

@@ -85,6 +85,13 @@ final class ScalarPointwise implements PointwiseKernels {
     }
 
     @Override
+    public void divideInto(int len, float[] x, int xOff, float[] y, int yOff) {
+        for (int t = 0; t < len; t++) {
+            y[yOff + t] /= x[xOff + t];
+        }
+    }
+
+    @Override
     public void maxInto(int len, float[] x, int xOff, float[] y, int yOff) {
         for (int t = 0; t < len; t++) {
             y[yOff + t] = Math.max(y[yOff + t], x[xOff + t]);

@@ -129,6 +129,15 @@ final class VectorPointwise implements PointwiseKernels {
     }
 
     @Override
+    public void divideInto(int len, float[] x, int xOff, float[] y, int yOff) {
+        int t = 0;
+        for (int e = S.loopBound(len); t < e; t += L) {
+            FloatVector.fromArray(S, y, yOff + t).div(FloatVector.fromArray(S, x, xOff + t)).intoArray(y, yOff + t);
+        }
+        TAIL.divideInto(len - t, x, xOff + t, y, yOff + t);
+    }
+
+    @Override
     public void maxInto(int len, float[] x, int xOff, float[] y, int yOff) {
         int t = 0;
         for (int e = S.loopBound(len); t < e; t += L) {

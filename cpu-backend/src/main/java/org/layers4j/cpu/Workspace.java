@@ -23,6 +23,8 @@ final class Workspace {
         ROW,
         /** Task: a second row of partial results. */
         ROW2,
+        /** Call: the average-pooling divisor of every output cell of a plane. */
+        DIVISORS,
         /** Call: transformed weights (backward data as a forward convolution). */
         WEIGHTS,
         /** Call: weights packed into micro-kernel A panels. */

@@ -35,6 +35,21 @@ public final class GemmSpeedProbe {
                 }
                 }
             }
+            // Linear on one sample: 1 x 4096 times a [4096, 4096] weight (transB), memory-bound
+            int f = 4096;
+            try (Tensor xv = b.upload(TestSupport.random(5, f), Shape.of(1, f));
+                 Tensor wv = b.upload(TestSupport.random(6, f * f), Shape.of(f, f)); Tensor yv = b.allocate(Shape.of(1, f))) {
+                for (boolean tb : new boolean[] {true, false}) {
+                    double best = Double.MAX_VALUE;
+                    for (int r = 0; r < 20; r++) {
+                        long t0 = System.nanoTime();
+                        b.blas().gemm(false, tb, 1, f, f, xv, wv, yv, false);
+                        best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+                    }
+                    System.out.printf("gemv 1x%d x %dx%d transB=%b: %.2f ms, %.1f GB/s of weights%n", f, f, f, tb, best * 1e3,
+                            4.0 * f * f / best / 1e9);
+                }
+            }
             // 3x3 conv, 128 -> 128 channels, 32x32: 2*128*128*9*1024 = 0.30 GFLOP
             ConvGeometry g = new ConvGeometry(1, 128, 32, 32, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1);
             try (Tensor x = b.upload(TestSupport.random(3, 128 * 1024), Shape.of(1, 128, 32, 32));
