@@ -7,7 +7,8 @@ import org.layers4j.Tensor;
  * ({@link PoolGeometry}) and adaptive ones. Adaptive output cell i of an axis of size in -> out covers
  * [floor(i * in / out), ceil((i + 1) * in / out)), PyTorch's rule.
  *
- * <p>Max pooling follows PyTorch: padded cells never win; a NaN in a window wins (the output is NaN);
+ * <p>Max pooling follows PyTorch: padded cells never win; a NaN in a window wins (the output is NaN; of
+ * several NaNs the last in window order, as PyTorch's {@code val > max || isnan(val)} loop);
  * among equal maxima the first in row-major window order wins, and backward sends the gradient to that
  * one element only (accumulating where windows overlap).
  */
