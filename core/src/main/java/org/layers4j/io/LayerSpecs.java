@@ -57,7 +57,7 @@ public final class LayerSpecs {
         if (spec == null || !spec.isObject()) {
             throw new IllegalArgumentException("a layer spec must be a JSON object, got " + spec);
         }
-        Args a = new Args(spec);
+        SpecArgs a = new SpecArgs(spec);
         String op = a.string("op");
         Module m = switch (op) {
             case "sequential" -> sequential(a, backend);
@@ -87,7 +87,7 @@ public final class LayerSpecs {
         return m;
     }
 
-    private static Module sequential(Args a, Backend backend) {
+    private static Module sequential(SpecArgs a, Backend backend) {
         JsonNode layers = a.node("layers");
         if (!layers.isArray() || layers.isEmpty()) {
             throw new IllegalArgumentException("sequential: 'layers' must be a non-empty JSON list");
@@ -108,7 +108,7 @@ public final class LayerSpecs {
         }
     }
 
-    private static Module conv(String op, Args a, Backend backend) {
+    private static Module conv(String op, SpecArgs a, Backend backend) {
         int in = a.integer("in_channels");
         int out = a.integer("out_channels");
         int[] k = a.ints("kernel_size");
@@ -132,7 +132,7 @@ public final class LayerSpecs {
         return b.backend(backend).seed(0).build();
     }
 
-    private static Module batchNorm(String op, Args a, Backend backend) {
+    private static Module batchNorm(String op, SpecArgs a, Backend backend) {
         int f = a.integer("num_features");
         double eps = a.number("eps", 1e-5);
         Double momentum = Double.valueOf(0.1);
@@ -145,7 +145,7 @@ public final class LayerSpecs {
                 : new BatchNorm2d(f, eps, momentum, affine, track, backend);
     }
 
-    private static Module pool(String op, Args a, Backend backend) {
+    private static Module pool(String op, SpecArgs a, Backend backend) {
         PoolOptions o = PoolOptions.of(a.ints("kernel_size")).backend(backend);
         if (a.has("stride") && !a.node("stride").isNull()) {
             o.stride(a.ints("stride"));
@@ -301,126 +301,5 @@ public final class LayerSpecs {
             }
         });
         return o;
-    }
-
-    /** Typed access to a spec's arguments that remembers which were read, to reject unknown ones. */
-    private static final class Args {
-        private final JsonNode spec;
-        private final java.util.Set<String> used = new java.util.HashSet<>();
-
-        Args(JsonNode spec) {
-            this.spec = spec;
-        }
-
-        boolean has(String k) {
-            used.add(k);
-            return spec.has(k);
-        }
-
-        JsonNode node(String k) {
-            used.add(k);
-            JsonNode n = spec.get(k);
-            if (n == null) {
-                throw new IllegalArgumentException(op() + ": missing argument '" + k + "'");
-            }
-            return n;
-        }
-
-        private String op() {
-            return spec.path("op").asText("?");
-        }
-
-        String string(String k) {
-            JsonNode n = node(k);
-            if (!n.isTextual()) {
-                throw new IllegalArgumentException(op() + ": '" + k + "' must be a string, got " + n);
-            }
-            return n.asText();
-        }
-
-        String string(String k, String dflt) {
-            return has(k) ? string(k) : dflt;
-        }
-
-        int integer(String k) {
-            JsonNode n = node(k);
-            if (!n.canConvertToInt() || !n.isIntegralNumber()) {
-                throw new IllegalArgumentException(op() + ": '" + k + "' must be an integer, got " + n);
-            }
-            return n.asInt();
-        }
-
-        int integer(String k, int dflt) {
-            return has(k) ? integer(k) : dflt;
-        }
-
-        Integer optionalInteger(String k) {
-            return !has(k) || spec.get(k).isNull() ? null : integer(k);
-        }
-
-        double number(String k, double dflt) {
-            if (!has(k)) {
-                return dflt;
-            }
-            JsonNode n = node(k);
-            if (!n.isNumber()) {
-                throw new IllegalArgumentException(op() + ": '" + k + "' must be a number, got " + n);
-            }
-            return n.asDouble();
-        }
-
-        boolean bool(String k, boolean dflt) {
-            if (!has(k)) {
-                return dflt;
-            }
-            JsonNode n = node(k);
-            if (!n.isBoolean()) {
-                throw new IllegalArgumentException(op() + ": '" + k + "' must be true or false, got " + n);
-            }
-            return n.asBoolean();
-        }
-
-        int[] ints(String k) {
-            JsonNode n = node(k);
-            if (n.isArray()) {
-                int[] v = new int[n.size()];
-                for (int i = 0; i < v.length; i++) {
-                    if (!n.get(i).isIntegralNumber() || !n.get(i).canConvertToInt()) {
-                        throw new IllegalArgumentException(op() + ": '" + k + "' must hold integers, got " + n);
-                    }
-                    v[i] = n.get(i).asInt();
-                }
-                return v;
-            }
-            return new int[] {integer(k)};
-        }
-
-        Integer[] optionalInts(String k) {
-            JsonNode n = node(k);
-            if (n.isArray()) {
-                Integer[] v = new Integer[n.size()];
-                for (int i = 0; i < v.length; i++) {
-                    JsonNode e = n.get(i);
-                    if (!e.isNull() && (!e.isIntegralNumber() || !e.canConvertToInt())) {
-                        throw new IllegalArgumentException(op() + ": '" + k + "' must hold integers or null, got " + n);
-                    }
-                    v[i] = e.isNull() ? null : e.asInt();
-                }
-                return v;
-            }
-            return new Integer[] {integer(k)};
-        }
-
-        void checkAllUsed() {
-            List<String> unknown = new ArrayList<>();
-            spec.fieldNames().forEachRemaining(f -> {
-                if (!used.contains(f)) {
-                    unknown.add(f);
-                }
-            });
-            if (!unknown.isEmpty()) {
-                throw new IllegalArgumentException(op() + ": unknown argument(s) " + unknown);
-            }
-        }
     }
 }

@@ -17,6 +17,7 @@ import org.layers4j.DType;
 import org.layers4j.Tensor;
 import org.layers4j.conformance.ConformanceCase;
 import org.layers4j.io.HostTensor;
+import org.layers4j.io.LayerSpecs;
 import org.layers4j.io.Models;
 import org.layers4j.io.SafeTensors;
 import org.layers4j.io.StateDicts;
@@ -190,5 +191,29 @@ public abstract class BackendModelTests {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StateDicts.load(net, sd));
             assertTrue(e.getMessage().contains("Missing key(s) in state_dict: \"bn1.running_var\""), e.getMessage());
         }
+    }
+
+    @Test
+    void everyLayerSpecOfTheFixturesDescribesItselfBackAndUnknownOpsAndArgumentsAreRejected() throws IOException {
+        int n = 0;
+        for (Path file : ConformanceCase.find(List.of(TestData.layerFixtureDir(), TestData.fixtureDir()))) {
+            ConformanceCase c = ConformanceCase.load(file);
+            try (Module m = c.buildModule(backend())) {
+                com.fasterxml.jackson.databind.node.ObjectNode spec = LayerSpecs.describe(m);
+                try (Module again = LayerSpecs.build(spec, backend())) {
+                    assertEquals(spec, LayerSpecs.describe(again), file.getFileName().toString());
+                    assertEquals(m.toString(), again.toString());
+                }
+            }
+            n++;
+        }
+        assertEquals(BackendConformanceTests.FIXTURE_COUNT + BackendConformanceTests.LAYER_FIXTURE_COUNT, n);
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        IllegalArgumentException unknownOp = assertThrows(IllegalArgumentException.class,
+                () -> LayerSpecs.build(json.readTree("{\"op\": \"conv3d\"}"), backend()));
+        assertTrue(unknownOp.getMessage().contains("unknown layer op 'conv3d'"), unknownOp.getMessage());
+        IllegalArgumentException unknownArg = assertThrows(IllegalArgumentException.class,
+                () -> LayerSpecs.build(json.readTree("{\"op\": \"relu\", \"inplace\": true}"), backend()));
+        assertTrue(unknownArg.getMessage().contains("unknown argument(s) [inplace]"), unknownArg.getMessage());
     }
 }
