@@ -267,3 +267,45 @@ extern "C" __global__ void scatter_add_rows(const int* rows, const int* start, c
         dtable[(long long) rows[u] * e + j] = s;
     }
 }
+
+// ---- torch.optim updates (OptimizerOps): one thread per element, double-precision arithmetic ----
+
+// SGD, PyTorch 1.13's _single_tensor_sgd; buf is NULL without momentum; first: buf := d.
+extern "C" __global__ void sgd_step(float* p, const float* g, float* buf, long long n, int first, double lr,
+                                    double momentum, double dampening, double weight_decay, int nesterov,
+                                    int maximize) {
+    LOOP(t, n) {
+        double d = maximize ? -(double) g[t] : (double) g[t];
+        if (weight_decay != 0) d += weight_decay * p[t];
+        if (buf) {
+            double b = first ? d : momentum * buf[t] + (1 - dampening) * d;
+            buf[t] = (float) b;
+            d = nesterov ? d + momentum * b : b;
+        }
+        p[t] = (float) (p[t] - lr * d);
+    }
+}
+
+// Adam / AdamW, PyTorch 1.13's _single_tensor_adam(w); vmax is NULL without amsgrad. step_size =
+// lr / (1 - beta1^step), bias2_sqrt = sqrt(1 - beta2^step) come from the host.
+extern "C" __global__ void adam_step(float* p, const float* g, float* m, float* v, float* vmax, long long n,
+                                     double lr, double beta1, double beta2, double eps, double weight_decay,
+                                     int decoupled, int maximize, double step_size, double bias2_sqrt) {
+    LOOP(t, n) {
+        double pi = p[t];
+        if (decoupled && weight_decay != 0) pi *= 1 - lr * weight_decay;
+        double gi = maximize ? -(double) g[t] : (double) g[t];
+        if (!decoupled && weight_decay != 0) gi += weight_decay * pi;
+        double mi = m[t] * beta1 + (1 - beta1) * gi;
+        double vi = v[t] * beta2 + (1 - beta2) * gi * gi;
+        m[t] = (float) mi;
+        v[t] = (float) vi;
+        double vv = vi;
+        if (vmax) {
+            double old = vmax[t];
+            vv = (old != old || vi != vi) ? old + vi : (old > vi ? old : vi);  // NaN propagates, as torch.maximum
+            vmax[t] = (float) vv;
+        }
+        p[t] = (float) (pi - step_size * mi / (sqrt(vv) / bias2_sqrt + eps));
+    }
+}

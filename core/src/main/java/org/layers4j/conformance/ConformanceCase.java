@@ -108,6 +108,9 @@ public final class ConformanceCase {
      * every buffer after the forward.
      */
     public Result run(Backend backend) {
+        if (op().equals("training")) {
+            return runTraining(backend);
+        }
         List<Comparison> comparisons = new ArrayList<>();
         HostTensor in = contents.tensor("input");
         try (Module module = buildModule(backend);
@@ -145,6 +148,51 @@ public final class ConformanceCase {
             }
         }
         return new Result(name, comparisons);
+    }
+
+    /**
+     * A training fixture: every step is {@code train(); zero_grad; loss = loss_fn(model(x), t); backward;
+     * step()}; compares each step's loss and every final parameter and buffer.
+     */
+    private Result runTraining(Backend backend) {
+        List<Comparison> comparisons = new ArrayList<>();
+        int steps = Integer.parseInt(meta("steps").trim());
+        JsonNode lossSpec = TrainingRun.parse("loss", meta("loss"));
+        JsonNode optSpec = TrainingRun.parse("optimizer", meta("optimizer"));
+        ObjectNode spec;
+        try {
+            spec = (ObjectNode) JSON.readTree("{\"op\":\"sequential\",\"layers\":" + meta("layers") + "}");
+        } catch (IOException e) {
+            throw new IllegalArgumentException(name + ": metadata 'layers' is not JSON: " + e.getMessage(), e);
+        }
+        float[] losses = new float[steps];
+        try (Module model = LayerSpecs.build(spec, backend)) {
+            model.stateDict().keySet().forEach(k -> model.set(k, contents.tensor(k)));
+            org.layers4j.nn.loss.Loss lossFn = TrainingRun.loss(lossSpec);
+            try (org.layers4j.optim.Optimizer opt = TrainingRun.optimizer(optSpec, model)) {
+                for (int i = 0; i < steps; i++) {
+                    model.train();
+                    opt.zeroGrad();
+                    HostTensor x = contents.tensor("step" + i + ".input");
+                    HostTensor t = contents.tensor("step" + i + ".target");
+                    try (Tensor xd = upload(backend, x); Tensor td = upload(backend, t); Tape tape = Tape.start();
+                         Tensor y = model.forward(xd); Tensor loss = lossFn.forward(y, td)) {
+                        losses[i] = loss.toArray()[0];
+                        tape.backward(loss).close();
+                    }
+                    opt.step();
+                }
+            }
+            try (Tensor l = backend.upload(losses, org.layers4j.Shape.of(steps))) {
+                comparisons.add(compare("loss", l));
+            }
+            model.stateDict().forEach((k, v) -> comparisons.add(compare("final." + k, v)));
+        }
+        return new Result(name, comparisons);
+    }
+
+    private static Tensor upload(Backend be, HostTensor t) {
+        return t.dtype() == DType.INT64 ? be.upload(t.longs(), t.shape()) : be.upload(t.data(), t.shape());
     }
 
     private static Comparison missing(String tensor) {

@@ -97,6 +97,20 @@ public final class Tape implements AutoCloseable {
         return new Gradients(null, Map.of(), leaves, params);
     }
 
+    /** Back-propagates from a scalar (one-element) loss, as PyTorch's {@code loss.backward()}. */
+    public Gradients backward(Tensor loss) {
+        if (loss == null) {
+            throw new IllegalArgumentException("loss must not be null");
+        }
+        if (loss.shape().size() != 1) {
+            throw new IllegalArgumentException("grad can be implicitly created only for scalar outputs, but the output"
+                    + " has shape " + loss.shape().dimsString() + "; pass grad_output");
+        }
+        try (Tensor one = loss.backend().upload(new float[] {1f}, loss.shape())) {
+            return backward(loss, one);
+        }
+    }
+
     private Map<Tensor, Tensor> run(Tensor output, Tensor gradOutput, Map<Parameter, Tensor> params) {
         if (Thread.currentThread() != owner) {
             throw new IllegalStateException("a tape is used by the thread that started it");

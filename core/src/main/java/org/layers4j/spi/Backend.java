@@ -53,6 +53,8 @@ public interface Backend extends AutoCloseable {
 
     LayoutOps layout();
 
+    OptimizerOps optimizer();
+
     /**
      * Waits until the work the calling thread has queued is done. Backends that compute
      * asynchronously (CUDA streams) override it; benchmarks call it before stopping the clock.

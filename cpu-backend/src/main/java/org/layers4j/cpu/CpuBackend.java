@@ -11,6 +11,7 @@ import org.layers4j.spi.BlasOps;
 import org.layers4j.spi.ConvolutionOps;
 import org.layers4j.spi.ElementwiseOps;
 import org.layers4j.spi.LayoutOps;
+import org.layers4j.spi.OptimizerOps;
 import org.layers4j.spi.NormalizationOps;
 import org.layers4j.spi.PoolingOps;
 import org.layers4j.spi.Tensors;
@@ -43,6 +44,7 @@ public final class CpuBackend implements Backend {
     private final CpuActivationOps activationOps;
     private final CpuElementwiseOps elementwiseOps;
     private final CpuLayoutOps layoutOps;
+    private final CpuOptimizerOps optimizerOps;
 
     /**
      * A backend configured by {@code layers4j.cpu.threads}, {@code layers4j.cpu.kernels} and
@@ -61,6 +63,7 @@ public final class CpuBackend implements Backend {
         this.activationOps = new CpuActivationOps(kernels, elementwise, runner);
         this.elementwiseOps = new CpuElementwiseOps(kernels.pointwise(), elementwise);
         this.layoutOps = new CpuLayoutOps(kernels.pointwise(), runner, elementwise);
+        this.optimizerOps = new CpuOptimizerOps(elementwise);
         if (config.getBoolean(WARMUP_KEY, true)) {
             long t0 = System.nanoTime();
             JitWarmup.once(kernels, conv);
@@ -165,6 +168,11 @@ public final class CpuBackend implements Backend {
     @Override
     public LayoutOps layout() {
         return layoutOps;
+    }
+
+    @Override
+    public OptimizerOps optimizer() {
+        return optimizerOps;
     }
 
     @Override

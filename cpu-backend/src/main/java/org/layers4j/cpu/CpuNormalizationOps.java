@@ -120,13 +120,10 @@ final class CpuNormalizationOps implements NormalizationOps {
             }
             double w = wv == null ? 1.0 : wv[ch];
             // dx = invstd*w/m * (m*dy - sum(dy) - xhat*sum(dy*xhat)), xhat = (x - mean)*invstd
-            float alpha = (float) (invStd * w);
-            float beta = (float) (-invStd * invStd * invStd * w * sumDyXc / m);
-            float gamma = (float) (-invStd * w * sumDy / m);
-            for (int img = 0; img < n; img++) {
-                int off = (img * c + ch) * s;
-                pk.combine(s, alpha, g, off, beta, xv, off, mean, gamma, d, off);
-            }
+            double alpha = invStd * w;
+            double beta = -invStd * invStd * invStd * w * sumDyXc / m;
+            double gamma = -invStd * w * sumDy / m;
+            ZeroSumRounding.write(d, g, xv, n, c, ch, s, alpha, beta, mean, gamma);
             if (dw != null) {
                 dw[ch] = (float) (invStd * sumDyXc);
             }

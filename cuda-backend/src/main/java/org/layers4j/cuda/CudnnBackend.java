@@ -16,6 +16,7 @@ import org.layers4j.spi.BlasOps;
 import org.layers4j.spi.ConvolutionOps;
 import org.layers4j.spi.ElementwiseOps;
 import org.layers4j.spi.LayoutOps;
+import org.layers4j.spi.OptimizerOps;
 import org.layers4j.spi.NormalizationOps;
 import org.layers4j.spi.PoolingOps;
 import org.layers4j.spi.TensorStorage;
@@ -53,6 +54,7 @@ public final class CudnnBackend implements Backend {
     private final CudaActivationOps activationOps;
     private final CudaElementwiseOps elementwiseOps;
     private final CudaLayoutOps layoutOps;
+    private final CudaOptimizerOps optimizerOps;
 
     CudnnBackend(int device, CudaSettings settings) {
         this.device = device;
@@ -76,6 +78,7 @@ public final class CudnnBackend implements Backend {
         this.activationOps = new CudaActivationOps(this);
         this.elementwiseOps = new CudaElementwiseOps(this);
         this.layoutOps = new CudaLayoutOps(this);
+        this.optimizerOps = new CudaOptimizerOps(this);
         // fail now, not at the first layer, if this device cannot run cuDNN
         contexts.run(ctx -> null);
     }
@@ -206,6 +209,11 @@ public final class CudnnBackend implements Backend {
     @Override
     public LayoutOps layout() {
         return layoutOps;
+    }
+
+    @Override
+    public OptimizerOps optimizer() {
+        return optimizerOps;
     }
 
     /** Runs work on a lent context (handle + stream) and returns once the device finished it. */

@@ -84,7 +84,7 @@ final class Kernels {
     /**
      * Launches {@code name} on the context's stream with one thread per element of {@code total}
      * (grid-stride loops cover the rest). Arguments: {@link Pointer} (device memory, or null for a
-     * NULL pointer), Integer, Long, Float — in the kernel's parameter order.
+     * NULL pointer), Integer, Long, Float, Double — in the kernel's parameter order.
      */
     void launch(StreamContext ctx, String name, long total, Object... args) {
         if (total <= 0) {
@@ -104,6 +104,8 @@ final class Kernels {
                 params[i] = Pointer.to(new long[] {(Long) a});
             } else if (a instanceof Float) {
                 params[i] = Pointer.to(new float[] {(Float) a});
+            } else if (a instanceof Double) {
+                params[i] = Pointer.to(new double[] {(Double) a});
             } else {
                 throw new IllegalArgumentException("kernel argument " + i + " of " + name + ": " + a.getClass());
             }

@@ -1,0 +1,56 @@
+package org.layers4j.cpu;
+
+/**
+ * Writes batch norm's training-mode input gradient {@code dx = alpha * dy + beta * (x - mean) + gamma}
+ * for one channel so that its float32 values sum to zero, as the exact gradient does (the batch
+ * statistics make dx orthogonal to a constant). Rounding each element separately would leave a sum of
+ * float32 noise (about 1e-8 of the values), which is all that reaches a bias before the BatchNorm
+ * (conv → bn is the common case) and which Adam's normalization m / (sqrt(v) + eps) then turns into
+ * steps of the full learning rate where PyTorch's float64 reference barely moves. So: each element in
+ * double, the double sum's mean removed (it is rounding of the saved mean, not gradient), rounded to
+ * nearest, and then just enough elements rounded the other way (each stays within 1 ulp of its double
+ * value) to bring the float sum's error below the smallest ulp reachable.
+ */
+final class ZeroSumRounding {
+    private ZeroSumRounding() {
+    }
+
+    static void write(float[] d, float[] g, float[] x, int n, int c, int ch, int s, double alpha, double beta,
+                      float mean, double gamma) {
+        double m = (double) n * s;
+        double sum = 0;
+        for (int img = 0; img < n; img++) {
+            int off = (img * c + ch) * s;
+            for (int i = off; i < off + s; i++) {
+                sum += alpha * g[i] + beta * (x[i] - mean) + gamma;
+            }
+        }
+        double shift = gamma - sum / m;
+        double err = 0; // sum of (float - double) over the channel
+        for (int img = 0; img < n; img++) {
+            int off = (img * c + ch) * s;
+            for (int i = off; i < off + s; i++) {
+                double v = alpha * g[i] + beta * (x[i] - mean) + shift;
+                float f = (float) v;
+                d[i] = f;
+                err += f - v;
+            }
+        }
+        // flip roundings that move the sum toward zero, until no flip reduces |err|
+        for (int img = 0; img < n && err != 0; img++) {
+            int off = (img * c + ch) * s;
+            for (int i = off; i < off + s && err != 0; i++) {
+                double v = alpha * g[i] + beta * (x[i] - mean) + shift;
+                float f = d[i];
+                float other = err > 0 ? (f > v ? Math.nextDown(f) : f) : (f < v ? Math.nextUp(f) : f);
+                if (other != f && Float.isFinite(other)) {
+                    double next = err + ((double) other - f);
+                    if (Math.abs(next) < Math.abs(err)) {
+                        d[i] = other;
+                        err = next;
+                    }
+                }
+            }
+        }
+    }
+}
