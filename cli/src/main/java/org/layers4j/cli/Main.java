@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The {@code layers4j} command line: {@code demo}, {@code info}, {@code conformance}, {@code bench}, {@code run}. */
 @Command(name = "layers4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "PyTorch-exact neural-network layers and models for the JVM, on cuDNN or the CPU.",
-        subcommands = {DemoCommand.class, InfoCommand.class, ConformanceCommand.class, BenchCommand.class, RunCommand.class,
+        subcommands = {DemoCommand.class, InfoCommand.class, ConformanceCommand.class, BenchCommand.class, RunCommand.class, TrainTextCnnCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit code when the command could not run at all (e.g. the backend asked for is unavailable). */

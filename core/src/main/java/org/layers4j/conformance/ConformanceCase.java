@@ -171,16 +171,11 @@ public final class ConformanceCase {
             org.layers4j.nn.loss.Loss lossFn = TrainingRun.loss(lossSpec);
             try (org.layers4j.optim.Optimizer opt = TrainingRun.optimizer(optSpec, model)) {
                 for (int i = 0; i < steps; i++) {
-                    model.train();
-                    opt.zeroGrad();
                     HostTensor x = contents.tensor("step" + i + ".input");
                     HostTensor t = contents.tensor("step" + i + ".target");
-                    try (Tensor xd = upload(backend, x); Tensor td = upload(backend, t); Tape tape = Tape.start();
-                         Tensor y = model.forward(xd); Tensor loss = lossFn.forward(y, td)) {
-                        losses[i] = loss.toArray()[0];
-                        tape.backward(loss).close();
+                    try (Tensor xd = upload(backend, x); Tensor td = upload(backend, t)) {
+                        losses[i] = org.layers4j.optim.Training.step(model, lossFn, opt, xd, td);
                     }
-                    opt.step();
                 }
             }
             try (Tensor l = backend.upload(losses, org.layers4j.Shape.of(steps))) {

@@ -29,6 +29,12 @@ public final class TextCNN extends Module {
     private final Linear fc;
 
     public TextCNN(int vocab, int embeddingDim, int filters, int kernel, int classes, Integer paddingIdx, Backend backend) {
+        this(vocab, embeddingDim, filters, kernel, classes, paddingIdx, 0.5, backend);
+    }
+
+    /** With the Dropout probability (PyTorch's own dropout draws other elements; 0 reproduces its curves). */
+    public TextCNN(int vocab, int embeddingDim, int filters, int kernel, int classes, Integer paddingIdx, double dropout,
+                   Backend backend) {
         super(backend == null ? Backends.defaultBackend() : backend);
         Backend be = backend();
         embedding = registerModule("embedding", new Embedding(vocab, embeddingDim, paddingIdx, be, 0));
@@ -37,7 +43,7 @@ public final class TextCNN extends Module {
         // max over time as a [N, F, 1, L] -> [N, F, 1, 1] adaptive max pool (PyTorch's x.max(dim=2) values)
         pool = new AdaptiveMaxPool2d(be, 1, 1);
         flatten = new Flatten(1, -1, be);
-        dropout = registerModule("dropout", new Dropout(0.5, 0, be));
+        this.dropout = registerModule("dropout", new Dropout(dropout, 0, be));
         fc = registerModule("fc", new Linear(filters, classes, true, be, 0));
     }
 
