@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""PyTorch's side of `./layers4j bench --model`: median ms of an eval forward (or, with --backward, a
-training step: forward + backward of sum(output)) of torchvision's resnet18 / resnet34 or of a
+"""PyTorch's side of `./layers4j bench --model`: median ms of an eval forward (or, with --backward, forward +
+backward of sum(output); with --train, a full training step: cross-entropy, backward, SGD momentum 0.9) of torchvision's resnet18 / resnet34 or of a
 layers4j model file (read with scripts/torch_models.py), on the CPU.
 
 Usage: /usr/bin/python3 scripts/torch_model_bench.py MODEL [--input-shape 8,3,224,224] [--threads 2]
@@ -21,6 +21,7 @@ def main():
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--warmup-seconds", type=float, default=1.0)
     ap.add_argument("--backward", action="store_true")
+    ap.add_argument("--train", action="store_true", help="a full training step: cross-entropy, backward, SGD(momentum 0.9)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     if a.model in ("resnet18", "resnet34"):
@@ -30,10 +31,19 @@ def main():
         m = torch_models.load(a.model)
     shape = [int(s) for s in a.input_shape.split(",")]
     x = torch.randn(shape, generator=torch.Generator().manual_seed(1))
-    m.train(a.backward)
+    m.train(a.backward or a.train)
+    with torch.no_grad():
+        classes = m(x).shape[-1]
+    targets = torch.randint(0, classes, (shape[0],), generator=torch.Generator().manual_seed(1))
+    opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = torch.nn.CrossEntropyLoss()
 
     def once():
-        if a.backward:
+        if a.train:
+            opt.zero_grad()
+            loss_fn(m(x), targets).backward()
+            opt.step()
+        elif a.backward:
             m.zero_grad()
             m(x).sum().backward()
         else:
@@ -50,7 +60,7 @@ def main():
         once()
         times.append((time.perf_counter() - t0) * 1e3)
     print("torch %s threads %d model %s input %s %s: median %.3f ms" % (torch.__version__, a.threads, a.model,
-          shape, "training step" if a.backward else "eval forward", statistics.median(times)))
+          shape, "training step (CE + SGD)" if a.train else "forward + backward" if a.backward else "eval forward", statistics.median(times)))
 
 
 if __name__ == "__main__":

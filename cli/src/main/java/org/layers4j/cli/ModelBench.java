@@ -78,6 +78,44 @@ final class ModelBench {
         }
     }
 
+    /** The median milliseconds of a full training step (cross-entropy on fixed random targets, SGD momentum 0.9). */
+    static double timeTraining(Module m, Shape inShape, int warmup, double warmupSeconds, int reps) {
+        Backend be = m.backend();
+        SplittableRandom rng = new SplittableRandom(1);
+        float[] data = new float[inShape.size()];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (float) (rng.nextDouble() * 2 - 1);
+        }
+        int classes;
+        m.eval();
+        try (Tensor x = be.upload(data, inShape); Tensor y = m.forward(x)) {
+            classes = y.shape().dim(y.shape().rank() - 1);
+        }
+        long[] targets = new long[inShape.dim(0)];
+        for (int i = 0; i < targets.length; i++) {
+            targets[i] = rng.nextInt(classes);
+        }
+        org.layers4j.nn.loss.CrossEntropyLoss loss = new org.layers4j.nn.loss.CrossEntropyLoss();
+        try (Tensor x = be.upload(data, inShape); Tensor t = be.upload(targets, Shape.of(targets.length));
+             org.layers4j.optim.SGD opt = new org.layers4j.optim.SGD(m, 0.01).momentum(0.9)) {
+            long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+            for (int i = 0; i < warmup || System.nanoTime() < warmEnd; i++) {
+                org.layers4j.optim.Training.step(m, loss, opt, x, t);
+                be.synchronize();
+            }
+            List<Double> times = new ArrayList<>();
+            for (int i = 0; i < reps; i++) {
+                long t0 = System.nanoTime();
+                org.layers4j.optim.Training.step(m, loss, opt, x, t);
+                be.synchronize();
+                times.add((System.nanoTime() - t0) / 1e6);
+            }
+            double[] sorted = times.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            return sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                    : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+        }
+    }
+
     private static void once(Module m, Tensor x, boolean backward) {
         Backend be = m.backend();
         if (!backward) {
