@@ -96,6 +96,38 @@ int main(int argc, char** argv) {
         scatter_add_rows(rows.data(), start.data(), pos.data(), dout.data(), dt.data(), rows.size(), e);
         out(o);
         out(dt);
+    } else if (!strcmp(op, "sgd")) {
+        // n first lr momentum dampening weight_decay nesterov maximize ; stdin p, g, buf ; stdout p, buf
+        long long n = a[0];
+        int first = a[1];
+        double lr = atof(argv[4]), mom = atof(argv[5]), damp = atof(argv[6]), wd = atof(argv[7]);
+        int nesterov = atoi(argv[8]), maximize = atoi(argv[9]);
+        auto p = in<float>(n);
+        auto g = in<float>(n);
+        auto buf = in<float>(n);
+        sgd_step(p.data(), g.data(), mom != 0 ? buf.data() : nullptr, n, first, lr, mom, damp, wd, nesterov, maximize);
+        out(p);
+        out(buf);
+    } else if (!strcmp(op, "adam")) {
+        // n step lr beta1 beta2 eps weight_decay decoupled amsgrad maximize ; stdin p, g, m, v, vmax ;
+        // stdout p, m, v, vmax
+        long long n = a[0];
+        long long step = a[1];
+        double lr = atof(argv[4]), b1 = atof(argv[5]), b2 = atof(argv[6]), eps = atof(argv[7]), wd = atof(argv[8]);
+        int decoupled = atoi(argv[9]), amsgrad = atoi(argv[10]), maximize = atoi(argv[11]);
+        auto p = in<float>(n);
+        auto g = in<float>(n);
+        auto m = in<float>(n);
+        auto v = in<float>(n);
+        auto vmax = in<float>(n);
+        double step_size = lr / (1 - pow(b1, (double) step));
+        double bias2_sqrt = sqrt(1 - pow(b2, (double) step));
+        adam_step(p.data(), g.data(), m.data(), v.data(), amsgrad ? vmax.data() : nullptr, n, lr, b1, b2, eps, wd,
+                  decoupled, maximize, step_size, bias2_sqrt);
+        out(p);
+        out(m);
+        out(v);
+        out(vmax);
     } else {
         return 2;
     }

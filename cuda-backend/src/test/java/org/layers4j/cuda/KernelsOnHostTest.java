@@ -150,4 +150,106 @@ class KernelsOnHostTest {
         close("output", r[0], f.floats("output"));
         close("grad_input", r[1], f.floats("grad_input"));
     }
+
+    /**
+     * sgd_step / adam_step against PyTorch 1.13's _single_tensor_sgd / _single_tensor_adam(w), written
+     * here in float64 in PyTorch's operation order, on random parameters, gradients and state.
+     */
+    @TestFactory
+    Stream<DynamicTest> optimizerKernelsFollowPyTorchsUpdates() {
+        List<DynamicTest> tests = new ArrayList<>();
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(11);
+        for (int c = 0; c < 40; c++) {
+            int n = 1 + rng.nextInt(50);
+            float[] p = random(rng, n);
+            float[] g = random(rng, n);
+            float[] buf = random(rng, n);
+            boolean first = rng.nextBoolean();
+            double lr = rng.nextDouble() * 0.1;
+            double mom = rng.nextBoolean() ? 0 : rng.nextDouble();
+            double damp = rng.nextBoolean() ? 0 : rng.nextDouble() * 0.5;
+            double wd = rng.nextBoolean() ? 0 : rng.nextDouble() * 0.1;
+            boolean nest = mom > 0 && damp == 0 && rng.nextBoolean();
+            boolean max = rng.nextInt(4) == 0;
+            String name = String.format("sgd n=%d first=%b lr=%.3f momentum=%.3f dampening=%.3f wd=%.3f nesterov=%b"
+                    + " maximize=%b", n, first, lr, mom, damp, wd, nest, max);
+            tests.add(DynamicTest.dynamicTest(name, () -> {
+                float[][] r = run(strings("sgd", n, first ? 1 : 0, lr, mom, damp, wd, nest ? 1 : 0, max ? 1 : 0),
+                        bytes(p, g, buf), n);
+                double[] ep = new double[n];
+                double[] eb = new double[n];
+                for (int i = 0; i < n; i++) {
+                    double d = max ? -g[i] : g[i];
+                    d = wd != 0 ? d + wd * p[i] : d;
+                    double b = buf[i];
+                    if (mom != 0) {
+                        b = first ? d : b * mom + (1 - damp) * d;
+                        d = nest ? d + mom * b : b;
+                    }
+                    ep[i] = p[i] - lr * d;
+                    eb[i] = b;
+                }
+                assertEquals(null, TestData.mismatch(r[0], ep), "param");
+                if (mom != 0) {
+                    assertEquals(null, TestData.mismatch(r[1], eb), "momentum_buffer");
+                }
+            }));
+        }
+        for (int c = 0; c < 40; c++) {
+            int n = 1 + rng.nextInt(50);
+            float[] p = random(rng, n);
+            float[] g = random(rng, n);
+            float[] m = random(rng, n);
+            float[] v = abs(random(rng, n));
+            float[] vmax = abs(random(rng, n));
+            long step = 1 + rng.nextInt(20);
+            double lr = rng.nextDouble() * 0.05;
+            double b1 = 0.5 + rng.nextDouble() * 0.49;
+            double b2 = 0.9 + rng.nextDouble() * 0.099;
+            double eps = rng.nextBoolean() ? 1e-8 : 1e-3;
+            double wd = rng.nextBoolean() ? 0 : rng.nextDouble() * 0.1;
+            boolean decoupled = rng.nextBoolean();
+            boolean ams = rng.nextBoolean();
+            boolean max = rng.nextInt(4) == 0;
+            String name = String.format("%s n=%d step=%d lr=%.4f betas=(%.3f, %.4f) eps=%.0e wd=%.3f amsgrad=%b maximize=%b",
+                    decoupled ? "adamw" : "adam", n, step, lr, b1, b2, eps, wd, ams, max);
+            tests.add(DynamicTest.dynamicTest(name, () -> {
+                float[][] r = run(strings("adam", n, step, lr, b1, b2, eps, wd, decoupled ? 1 : 0, ams ? 1 : 0, max ? 1 : 0),
+                        bytes(p, g, m, v, vmax), n);
+                double[] ep = new double[n];
+                double[] em = new double[n];
+                double[] ev = new double[n];
+                for (int i = 0; i < n; i++) {
+                    double pi = decoupled ? p[i] * (1 - lr * wd) : p[i];
+                    double gi = max ? -g[i] : g[i];
+                    gi = !decoupled && wd != 0 ? gi + wd * pi : gi;
+                    em[i] = m[i] * b1 + (1 - b1) * gi;
+                    ev[i] = v[i] * b2 + (1 - b2) * gi * gi;
+                    double vv = ams ? Math.max(vmax[i], ev[i]) : ev[i];
+                    double denom = Math.sqrt(vv) / Math.sqrt(1 - Math.pow(b2, step)) + eps;
+                    ep[i] = pi - lr / (1 - Math.pow(b1, step)) * em[i] / denom;
+                }
+                float[] rest = r[1];
+                assertEquals(null, TestData.mismatch(r[0], ep), "param");
+                assertEquals(null, TestData.mismatch(java.util.Arrays.copyOfRange(rest, 0, n), em), "exp_avg");
+                assertEquals(null, TestData.mismatch(java.util.Arrays.copyOfRange(rest, n, 2 * n), ev), "exp_avg_sq");
+            }));
+        }
+        return tests.stream();
+    }
+
+    private static float[] random(java.util.SplittableRandom rng, int n) {
+        float[] f = new float[n];
+        for (int i = 0; i < n; i++) {
+            f[i] = (float) (rng.nextDouble() * 2 - 1);
+        }
+        return f;
+    }
+
+    private static float[] abs(float[] f) {
+        for (int i = 0; i < f.length; i++) {
+            f[i] = Math.abs(f[i]);
+        }
+        return f;
+    }
 }
