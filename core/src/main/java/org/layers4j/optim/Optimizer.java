@@ -125,8 +125,9 @@ public abstract class Optimizer implements AutoCloseable {
             throw new IllegalArgumentException(path + " was saved for parameters " + c.metadata().get("param_names")
                     + ", this optimizer has " + expectedNames);
         }
-        loadState(c.tensors());
+        // the hyper-parameters first: they decide which state tensors exist (momentum_buffer, max_exp_avg_sq)
         loadHyperParameters(c.metadata().get("param_groups"));
+        loadState(c.tensors());
     }
 
     /** Replaces the state from a state_dict (see {@link #stateDict()}); shapes checked against the parameters. */
