@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.NoSuchElementException;
 import java.util.regex.Pattern;
 import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.param.IntArrayParam;
@@ -20,10 +21,16 @@ import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.JoinedRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -45,6 +52,12 @@ import scala.runtime.AbstractFunction1;
  * must be readable at {@code modelPath} on every executor, or be shipped with {@code --files}
  * (then its file name is looked up with {@code SparkFiles}). The schema is checked on the driver,
  * each row's length on the executor.
+ *
+ * <p>On Spark's classic (non-Connect) Datasets the partitions are scored on Catalyst's internal rows
+ * ({@code queryExecution().toRdd()}, then {@code internalCreateDataFrame}): the input array is read
+ * with one copy and the output written as one primitive array, where the public Row API would box
+ * every float (for a small model that costs more than the forward itself). Other Datasets take the
+ * Row path, which gives the same values.
  */
 public class LayersTransformer extends Transformer implements DefaultParamsWritable {
     private static final long serialVersionUID = 1L;
@@ -190,9 +203,24 @@ public class LayersTransformer extends Transformer implements DefaultParamsWrita
     @Override
     public Dataset<Row> transform(Dataset<?> dataset) {
         StructType outSchema = transformSchema(dataset.schema(), true);
-        Scorer scorer = new Scorer(getModelPath(), getBackend().trim().toLowerCase(Locale.ROOT), getInputShape(),
+        if (dataset instanceof org.apache.spark.sql.classic.Dataset) {
+            org.apache.spark.sql.classic.Dataset<?> classic = (org.apache.spark.sql.classic.Dataset<?>) dataset;
+            boolean nullableElements = ((ArrayType) dataset.schema().apply(getInputCol()).dataType()).containsNull();
+            RDD<InternalRow> scored = classic.queryExecution().toRdd().toJavaRDD()
+                    .mapPartitions(new InternalRowScorer(scorer(dataset), nullableElements), true).rdd();
+            return classic.sparkSession().internalCreateDataFrame(scored, outSchema, false);
+        }
+        return transformRows(dataset, outSchema);
+    }
+
+    /** The same through the public Row API: for a Dataset that is not Spark's classic one, and the tests. */
+    Dataset<Row> transformRows(Dataset<?> dataset, StructType outSchema) {
+        return dataset.toDF().mapPartitions(new RowScorer(scorer(dataset)), Encoders.row(outSchema));
+    }
+
+    private Scorer scorer(Dataset<?> dataset) {
+        return new Scorer(getModelPath(), getBackend().trim().toLowerCase(Locale.ROOT), getInputShape(),
                 getBatchSize(), dataset.schema().fieldIndex(getInputCol()), getInputCol());
-        return dataset.toDF().mapPartitions(scorer, Encoders.row(outSchema));
     }
 
     @Override
@@ -210,17 +238,18 @@ public class LayersTransformer extends Transformer implements DefaultParamsWrita
     }
 
     /**
-     * One partition's work on the executor: rows are read lazily, {@code batchSize} at a time; the
-     * non-null ones of a batch go through the model in one forward call.
+     * What a partition needs on the executor: the model's coordinates, the sample shape and the batch
+     * size. {@link #score} runs one batch; the row paths below feed it.
      */
-    static final class Scorer implements MapPartitionsFunction<Row, Row> {
+    static final class Scorer implements Serializable {
         private static final long serialVersionUID = 1L;
-        private final String modelPath;
-        private final String backendSpec;
-        private final int[] sampleShape;
-        private final int batchSize;
-        private final int inputIndex;
-        private final String inputName;
+        final String modelPath;
+        final String backendSpec;
+        final int[] sampleShape;
+        final int sampleSize;
+        final int batchSize;
+        final int inputIndex;
+        final String inputName;
 
         Scorer(String modelPath, String backendSpec, int[] sampleShape, int batchSize, int inputIndex, String inputName) {
             this.modelPath = modelPath;
@@ -229,109 +258,42 @@ public class LayersTransformer extends Transformer implements DefaultParamsWrita
             this.batchSize = batchSize;
             this.inputIndex = inputIndex;
             this.inputName = inputName;
-        }
-
-        @Override
-        public Iterator<Row> call(Iterator<Row> rows) {
-            return new Iterator<>() {
-                private final List<Row> batch = new ArrayList<>(batchSize);
-                private Object[] outputs = new Object[0];
-                private int next;
-                private long rowIndex;
-
-                @Override
-                public boolean hasNext() {
-                    if (next < batch.size()) {
-                        return true;
-                    }
-                    if (!rows.hasNext()) {
-                        return false;
-                    }
-                    fill();
-                    return true;
-                }
-
-                @Override
-                public Row next() {
-                    if (!hasNext()) {
-                        throw new NoSuchElementException();
-                    }
-                    Row r = batch.get(next);
-                    Object[] values = new Object[r.length() + 1];
-                    for (int i = 0; i < r.length(); i++) {
-                        values[i] = r.get(i);
-                    }
-                    values[r.length()] = outputs[next];
-                    next++;
-                    return RowFactory.create(values);
-                }
-
-                private void fill() {
-                    batch.clear();
-                    next = 0;
-                    while (batch.size() < batchSize && rows.hasNext()) {
-                        batch.add(rows.next());
-                    }
-                    outputs = score(batch, rowIndex);
-                    rowIndex += batch.size();
-                }
-            };
-        }
-
-        /** The outputs of one batch (null for a null input), as Spark's array values. */
-        Object[] score(List<Row> batch, long firstRowIndex) {
-            int sample = 1;
+            int size = 1;
             for (int d : sampleShape) {
-                sample *= d;
+                size *= d;
             }
-            Object[] out = new Object[batch.size()];
-            int[] present = new int[batch.size()];
-            int n = 0;
-            float[] data = null;
-            for (int i = 0; i < batch.size(); i++) {
-                Row r = batch.get(i);
-                if (r.isNullAt(inputIndex)) {
-                    continue;
-                }
-                scala.collection.Seq<?> values = r.getSeq(inputIndex);
-                int len = values.length();
-                if (len != sample) {
-                    throw new IllegalArgumentException("row " + (firstRowIndex + i) + " of partition " + partition()
-                            + ": column '" + inputName + "' has " + len + " values, expected " + sample
-                            + " (the input shape " + Arrays.toString(sampleShape) + ")");
-                }
-                if (data == null) {
-                    data = new float[batch.size() * sample];
-                }
-                int off = n * sample;
-                for (int j = 0; j < sample; j++) {
-                    Object v = values.apply(j);
-                    if (v == null) {
-                        throw new IllegalArgumentException("row " + (firstRowIndex + i) + " of partition "
-                                + partition() + ": column '" + inputName + "' has a null at element " + j);
-                    }
-                    data[off + j] = (Float) v;
-                }
-                present[n++] = i;
+            this.sampleSize = size;
+        }
+
+        void checkLength(int length, long rowIndex) {
+            if (length != sampleSize) {
+                throw new IllegalArgumentException("row " + rowIndex + " of partition " + partition() + ": column '"
+                        + inputName + "' has " + length + " values, expected " + sampleSize + " (the input shape "
+                        + Arrays.toString(sampleShape) + ")");
             }
-            if (n == 0) {
-                return out;
-            }
-            if (n < batch.size()) {
-                data = Arrays.copyOf(data, n * sample);
-            }
+        }
+
+        IllegalArgumentException nullElement(long rowIndex, int element) {
+            return new IllegalArgumentException("row " + rowIndex + " of partition " + partition() + ": column '"
+                    + inputName + "' has a null at element " + element);
+        }
+
+        /** The model's outputs for {@code n} samples packed row-major in {@code data}, one array per sample. */
+        float[][] score(float[] data, int n) {
             int[] dims = new int[sampleShape.length + 1];
             dims[0] = n;
             System.arraycopy(sampleShape, 0, dims, 1, sampleShape.length);
             Module model = ModelCache.get(modelPath, backendSpec);
             Backend b = model.backend();
             float[] y;
-            try (Tensor x = b.upload(data, Shape.of(dims)); Tensor result = model.forward(x)) {
+            try (Tensor x = b.upload(n * sampleSize == data.length ? data : Arrays.copyOf(data, n * sampleSize),
+                    Shape.of(dims)); Tensor result = model.forward(x)) {
                 y = result.toArray();
             }
             int per = y.length / n;
+            float[][] out = new float[n][];
             for (int k = 0; k < n; k++) {
-                out[present[k]] = Arrays.copyOfRange(y, k * per, (k + 1) * per);
+                out[k] = Arrays.copyOfRange(y, k * per, (k + 1) * per);
             }
             return out;
         }
@@ -339,6 +301,178 @@ public class LayersTransformer extends Transformer implements DefaultParamsWrita
         private static String partition() {
             TaskContext tc = TaskContext.get();
             return tc == null ? "?" : Integer.toString(tc.partitionId());
+        }
+    }
+
+    /**
+     * Reads a partition lazily, {@code batchSize} rows at a time; the non-null inputs of a batch go
+     * through the model in one forward call; rows come out in their order with the output appended.
+     */
+    abstract static class Batches<R> implements Iterator<R> {
+        private final Iterator<R> rows;
+        final Scorer scorer;
+        private final List<R> batch;
+        private float[][] outputs = new float[0][];
+        private int next;
+        private long rowIndex;
+
+        Batches(Iterator<R> rows, Scorer scorer) {
+            this.rows = rows;
+            this.scorer = scorer;
+            this.batch = new ArrayList<>(scorer.batchSize);
+        }
+
+        /** The row as it may be kept across {@code next()} calls of the upstream iterator. */
+        abstract R keep(R row);
+
+        /** Copies the row's input into {@code data} at {@code offset}; false when the input is null. */
+        abstract boolean read(R row, float[] data, int offset, long rowIndex);
+
+        /** The row with {@code output} (null for a null input) appended. */
+        abstract R emit(R row, float[] output);
+
+        @Override
+        public boolean hasNext() {
+            if (next < batch.size()) {
+                return true;
+            }
+            if (!rows.hasNext()) {
+                return false;
+            }
+            fill();
+            return true;
+        }
+
+        @Override
+        public R next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            R r = batch.get(next);
+            float[] y = outputs[next];
+            batch.set(next, null);
+            next++;
+            return emit(r, y);
+        }
+
+        private void fill() {
+            batch.clear();
+            next = 0;
+            while (batch.size() < scorer.batchSize && rows.hasNext()) {
+                batch.add(keep(rows.next()));
+            }
+            float[] data = new float[batch.size() * scorer.sampleSize];
+            int[] present = new int[batch.size()];
+            int n = 0;
+            for (int i = 0; i < batch.size(); i++) {
+                if (read(batch.get(i), data, n * scorer.sampleSize, rowIndex + i)) {
+                    present[n++] = i;
+                }
+            }
+            outputs = new float[batch.size()][];
+            if (n > 0) {
+                float[][] y = scorer.score(data, n);
+                for (int k = 0; k < n; k++) {
+                    outputs[present[k]] = y[k];
+                }
+            }
+            rowIndex += batch.size();
+        }
+    }
+
+    /** The fast path: Catalyst's rows, the input read with one copy, the output written as an UnsafeArrayData. */
+    static final class InternalRowScorer implements FlatMapFunction<Iterator<InternalRow>, InternalRow> {
+        private static final long serialVersionUID = 1L;
+        private final Scorer scorer;
+        private final boolean elementsNullable;
+
+        InternalRowScorer(Scorer scorer, boolean elementsNullable) {
+            this.scorer = scorer;
+            this.elementsNullable = elementsNullable;
+        }
+
+        @Override
+        public Iterator<InternalRow> call(Iterator<InternalRow> rows) {
+            int idx = scorer.inputIndex;
+            return new Batches<>(rows, scorer) {
+                @Override
+                InternalRow keep(InternalRow row) {
+                    return row.copy();
+                }
+
+                @Override
+                boolean read(InternalRow row, float[] data, int offset, long rowIndex) {
+                    if (row.isNullAt(idx)) {
+                        return false;
+                    }
+                    ArrayData a = row.getArray(idx);
+                    scorer.checkLength(a.numElements(), rowIndex);
+                    if (elementsNullable) {
+                        for (int j = 0; j < a.numElements(); j++) {
+                            if (a.isNullAt(j)) {
+                                throw scorer.nullElement(rowIndex, j);
+                            }
+                        }
+                    }
+                    System.arraycopy(a.toFloatArray(), 0, data, offset, scorer.sampleSize);
+                    return true;
+                }
+
+                @Override
+                InternalRow emit(InternalRow row, float[] output) {
+                    GenericInternalRow appended = new GenericInternalRow(
+                            new Object[] {output == null ? null : UnsafeArrayData.fromPrimitiveArray(output)});
+                    return new JoinedRow(row, appended);
+                }
+            };
+        }
+    }
+
+    /** The portable path through the public Row API (boxes every value: several times slower). */
+    static final class RowScorer implements MapPartitionsFunction<Row, Row> {
+        private static final long serialVersionUID = 1L;
+        private final Scorer scorer;
+
+        RowScorer(Scorer scorer) {
+            this.scorer = scorer;
+        }
+
+        @Override
+        public Iterator<Row> call(Iterator<Row> rows) {
+            int idx = scorer.inputIndex;
+            return new Batches<>(rows, scorer) {
+                @Override
+                Row keep(Row row) {
+                    return row;
+                }
+
+                @Override
+                boolean read(Row row, float[] data, int offset, long rowIndex) {
+                    if (row.isNullAt(idx)) {
+                        return false;
+                    }
+                    scala.collection.Seq<?> values = row.getSeq(idx);
+                    scorer.checkLength(values.length(), rowIndex);
+                    for (int j = 0; j < scorer.sampleSize; j++) {
+                        Object v = values.apply(j);
+                        if (v == null) {
+                            throw scorer.nullElement(rowIndex, j);
+                        }
+                        data[offset + j] = (Float) v;
+                    }
+                    return true;
+                }
+
+                @Override
+                Row emit(Row row, float[] output) {
+                    Object[] values = new Object[row.length() + 1];
+                    for (int i = 0; i < row.length(); i++) {
+                        values[i] = row.get(i);
+                    }
+                    values[row.length()] = output;
+                    return RowFactory.create(values);
+                }
+            };
         }
     }
 

@@ -224,6 +224,27 @@ class LayersTransformerTest {
     }
 
     @Test
+    void thePublicRowPathGivesTheSameValuesAsTheInternalRowPath() {
+        float[][] rows = randomRows(13, 7);
+        rows[3] = null;
+        Dataset<Row> df = frame(rows, 3);
+        LayersTransformer t = transformer(4);
+        List<Row> fast = t.transform(df).collectAsList();
+        List<Row> portable = t.transformRows(df, t.transformSchema(df.schema())).collectAsList();
+        assertEquals(fast.size(), portable.size());
+        for (int i = 0; i < fast.size(); i++) {
+            assertEquals(i, portable.get(i).getInt(0));
+            assertArrayEquals(floats(fast.get(i), "scores"), floats(portable.get(i), "scores"), "row " + i);
+        }
+        Exception e = assertThrows(Exception.class, () -> {
+            float[][] bad = randomRows(3, 8);
+            bad[2] = new float[5];
+            t.transformRows(frame(bad, 1), t.transformSchema(SCHEMA)).collectAsList();
+        });
+        assertTrue(messages(e).contains("row 2 of partition 0: column 'features' has 5 values, expected 768"), messages(e));
+    }
+
+    @Test
     void emptyPartitionsAndPartitionsSmallerThanABatchWork() {
         float[][] rows = randomRows(5, 2);
         Dataset<Row> df = frame(rows, 8);
@@ -297,7 +318,7 @@ class LayersTransformerTest {
         rows[4] = Arrays.copyOf(rows[4], SAMPLE - 1);
         Exception e = assertThrows(Exception.class, () -> transformer(4).transform(frame(rows, 2)).collectAsList());
         String all = messages(e);
-        assertTrue(all.contains("column 'features' has 767 values, expected 768 (the input shape [3, 16, 16])"), all);
+        assertTrue(all.contains("row 1 of partition 1: column 'features' has 767 values, expected 768 (the input shape [3, 16, 16])"), all);
     }
 
     @Test
