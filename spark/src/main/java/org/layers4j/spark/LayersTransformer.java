@@ -140,6 +140,11 @@ public class LayersTransformer extends Transformer implements DefaultParamsWrita
         return this;
     }
 
+    /** The same from a list (PySpark passes a Python list as a {@code java.util.List}). */
+    public LayersTransformer setInputShape(List<Integer> value) {
+        return setInputShape(value.stream().mapToInt(Integer::intValue).toArray());
+    }
+
     public LayersTransformer setBatchSize(int value) {
         set(batchSize, value);
         return this;

@@ -396,6 +396,18 @@ class LayersTransformerTest {
         assertNotNull(ModelCache.get(path, "cpu"));
     }
 
+    @Test
+    void aModelFileShippedWithAddFileIsFoundByItsName() {
+        spark.sparkContext().addFile(modelFile.toString());
+        float[][] rows = randomRows(3, 9);
+        LayersTransformer t = transformer(2).setModelPath("vgg_bn_model.safetensors").setInputShape(List.of(3, 16, 16));
+        List<Row> out = t.transform(frame(rows, 1)).collectAsList();
+        float[][] expected = forward(Arrays.asList(rows));
+        for (int i = 0; i < rows.length; i++) {
+            assertArrayEquals(expected[i], floats(out.get(i), "scores"));
+        }
+    }
+
     static String messages(Throwable t) {
         StringBuilder b = new StringBuilder();
         for (Throwable c = t; c != null; c = c.getCause()) {
