@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Rows/s of LayersTransformer on local[2] against one JVM without Spark and against batchSize 1.
+# Usage (from the repository root; Spark resolved once with `mvn -pl spark -am install -DskipTests`):
+#   spark/bench.sh [MODEL_FILE] [ROWS] [BATCH_SIZES] [REPS]     e.g. spark/bench.sh "" 4096 1,16,64,256 5
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# -am: layers4j-core and layers4j-cpu from this checkout (target/classes), not from ~/.m2
+mvn -o -q -pl spark -am test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath
+FLAGS=(--add-modules jdk.incubator.vector)
+for p in java.lang java.lang.invoke java.lang.reflect java.io java.net java.nio java.util java.util.concurrent \
+         java.util.concurrent.atomic sun.nio.ch sun.nio.cs sun.security.action sun.util.calendar; do
+  FLAGS+=("--add-opens=java.base/$p=ALL-UNNAMED")
+done
+MODEL="${1:-fixtures/models/vgg_bn_model.safetensors}"
+shift || true
+exec java "${FLAGS[@]}" -Djdk.reflect.useDirectMethodHandle=false -Xmx4g -Dlayers4j.repo.root="$PWD" \
+  -cp "spark/target/test-classes:spark/target/classes:$(cat spark/target/bench.classpath)" \
+  org.layers4j.spark.TransformerBench "$MODEL" "$@"
