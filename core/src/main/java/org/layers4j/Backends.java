@@ -55,8 +55,22 @@ public final class Backends {
         return get(Config.load().with(Config.BACKEND, spec));
     }
 
+    private static final java.util.Set<String> WARNED = ConcurrentHashMap.newKeySet();
+
+    /** Warns once per key about layers4j.* keys that no backend on the classpath reads. */
+    private static void warnUnknownKeys(Config config) {
+        java.util.Set<String> known = new java.util.HashSet<>(java.util.Set.of(Config.BACKEND));
+        providers().forEach(p -> known.addAll(p.configurationKeys()));
+        for (String u : config.unknownKeys(known)) {
+            if (WARNED.add(u)) {
+                LOG.warn("unknown configuration key {} — it is ignored", u);
+            }
+        }
+    }
+
     /** The backend a configuration selects. */
     public static Backend get(Config config) {
+        warnUnknownKeys(config);
         String spec = config.get(Config.BACKEND, "auto").value().trim().toLowerCase(Locale.ROOT);
         if (spec.isEmpty() || spec.equals("auto")) {
             return auto(config);
@@ -104,7 +118,8 @@ public final class Backends {
             Availability a = p.availability();
             if (a.available()) {
                 if (skipped.length() > 0) {
-                    LOG.info("layers4j.backend=auto: using {} ({})", p.name(), skipped);
+                    LOG.warn("layers4j.backend=auto: using {} because {} (set layers4j.backend={} to choose it"
+                            + " explicitly and silence this)", p.name(), skipped, p.name());
                 }
                 return shared(p, -1, config);
             }

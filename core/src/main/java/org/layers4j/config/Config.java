@@ -192,6 +192,51 @@ public final class Config {
         return Collections.unmodifiableMap(out);
     }
 
+    /**
+     * The keys some source sets that are not in {@code known} (compared case-insensitively, as environment
+     * variables lose case), each with the nearest known key by edit distance, e.g.
+     * {@code layers4j.cpu.thread (from -Dlayers4j.cpu.thread): did you mean layers4j.cpu.threads?}.
+     */
+    public java.util.List<String> unknownKeys(java.util.Set<String> known) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (Value v : entries().values()) {
+            String k = v.key();
+            boolean found = known.stream().anyMatch(x -> x.equalsIgnoreCase(k));
+            if (!found && !k.equals(PROPERTIES_FILE)) {
+                String nearest = null;
+                int best = Integer.MAX_VALUE;
+                for (String x : known) {
+                    int d = distance(k.toLowerCase(Locale.ROOT), x.toLowerCase(Locale.ROOT));
+                    if (d < best) {
+                        best = d;
+                        nearest = x;
+                    }
+                }
+                out.add(k + " (from " + v.origin() + ")" + (nearest == null ? "" : ": did you mean " + nearest + "?"));
+            }
+        }
+        return out;
+    }
+
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+
     private static void requireKey(String key) {
         if (key == null || key.isBlank()) {
             throw new IllegalArgumentException("configuration key must not be null or blank");

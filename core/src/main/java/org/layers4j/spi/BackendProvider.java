@@ -14,6 +14,11 @@ public interface BackendProvider {
     /** Higher wins under {@code layers4j.backend=auto}. */
     int priority();
 
+    /** The {@code layers4j.*} configuration keys this backend reads (for warnings about misspelt keys). */
+    default java.util.Set<String> configurationKeys() {
+        return java.util.Set.of();
+    }
+
     /** Whether this backend can run on this machine, and why not. */
     Availability availability();
 

@@ -68,4 +68,11 @@ class ConfigTest {
         assertEquals("3", e.get("layers4j.cpu.threads").value());
         assertEquals("true", e.get("layers4j.cuda.tf32").value());
     }
+
+    @Test
+    void aMisspeltKeyIsReportedWithTheNearestKnownKey() {
+        Config c = Config.of(Map.of("layers4j.cpu.thread", "7"), Map.of("LAYERS4J_CUDA_WORKSPACELIMITBYTES", "1"), Map.of());
+        java.util.List<String> u = c.unknownKeys(java.util.Set.of("layers4j.cpu.threads", "layers4j.cuda.workspaceLimitBytes"));
+        assertEquals(java.util.List.of("layers4j.cpu.thread (from -Dlayers4j.cpu.thread): did you mean layers4j.cpu.threads?"), u);
+    }
 }

@@ -15,6 +15,12 @@ public final class CudaBackendProvider implements BackendProvider {
     public static final int PRIORITY = 100;
 
     @Override
+    public java.util.Set<String> configurationKeys() {
+        return java.util.Set.of(CudaSettings.BENCHMARK, CudaSettings.DETERMINISTIC, CudaSettings.TF32,
+                CudaSettings.WORKSPACE_LIMIT);
+    }
+
+    @Override
     public String name() {
         return "cuda";
     }
