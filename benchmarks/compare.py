@@ -39,6 +39,7 @@ def main():
     ap.add_argument("--backward", action="store_true")
     ap.add_argument("--api", action="store_true", help="time layers4j through the public layer API (new output per call)")
     ap.add_argument("--torch-python", default="/usr/bin/python3")
+    ap.add_argument("--json", help="also write the per-case medians and ratios as JSON (for plot_ratios.py)")
     a = ap.parse_args()
     ours, theirs = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -65,6 +66,11 @@ def main():
         print("| %s | %.2f | %.2f | %.1f | %.1f | %.2fx |" % (name, lm, tm, lg, tg, tm / lm))
     geo = lambda v: math.exp(sum(math.log(x) for x in v) / len(v))
     print("| **geometric mean** | | | %.1f | %.1f | %.2fx |" % (geo(gl), geo(gt), geo(ratios)))
+    if a.json:
+        json.dump({"mode": "backward" if a.backward else "forward", "threads": a.threads, "rounds": a.rounds,
+                   "isa": os.environ.get("JDK_JAVA_OPTIONS", "default"),
+                   "cases": [{"name": n, "ratio": r} for n, r in zip(ours, ratios)], "geomean": geo(ratios)},
+                  open(a.json, "w"), indent=1)
 
 
 if __name__ == "__main__":
