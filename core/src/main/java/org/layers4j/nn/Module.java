@@ -362,10 +362,15 @@ public abstract class Module implements AutoCloseable {
     /**
      * A new tensor of {@code shape} that {@code op} fills on the backend, freed again if op fails. The
      * inputs stay reachable until op returns: backends work on the memory, not on the Tensor objects,
-     * and an unreachable tensor's memory may be released by its Cleaner.
+     * and an unreachable tensor's memory may be released by its Cleaner. An empty {@code shape} (a
+     * zero-size dimension, as an empty batch gives) runs no op: there is nothing to compute, and no
+     * backend is handed an empty tensor.
      */
     protected static Tensor compute(Backend backend, Shape shape, Consumer<Tensor> op, Tensor... inputs) {
         Tensor out = backend.allocate(shape);
+        if (shape.size() == 0) {
+            return out;
+        }
         try {
             op.accept(out);
             return out;

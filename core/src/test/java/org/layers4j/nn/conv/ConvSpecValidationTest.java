@@ -68,8 +68,10 @@ class ConvSpecValidationTest {
                 bad("circular padding <= input size", "circular padding must be at most the input size of that dimension (it would wrap around more than once), but got padding 4 at dimension 1 of input [1, 3]",
                         plan(() -> Conv1d.builder(1, 1, 1).padding(4).paddingMode(PaddingMode.CIRCULAR), 1, 3)),
                 bad("null input shape", "input must not be null", () -> Conv2d.builder(1, 1, 1).spec().plan(null)),
-                bad("empty input", "expected a non-empty input, but got input of size: [1, 1, 0]",
+                bad("empty input", "calculated padded input size per channel: (0). Kernel size: (1)",
                         plan(() -> Conv1d.builder(1, 1, 1), 1, 1, 0)),
+                bad("empty padded input", "expected a non-empty input, but got input of size: [1, 1, 0]",
+                        plan(() -> Conv1d.builder(1, 1, 1).padding(1), 1, 1, 0)),
                 bad("negative shape", "shape dimension 1 is -2", () -> Shape.of(1, -2)));
     }
 
