@@ -196,4 +196,23 @@ public abstract class EmptyAndExtremeTests {
             }
         }
     }
+
+    @Test
+    void extremePoolingArgumentsAreRejectedBeforeAnyKernel() {
+        Backend be = backend();
+        int max = Integer.MAX_VALUE;
+        try (Tensor x = ones(1, 2, 10); Tensor x2 = ones(1, 1, 6, 6)) {
+            rejects(() -> new MaxPool2d(PoolOptions.of(max).backend(be)).forward(x2).close(), "too small");
+            rejects(() -> new MaxPool2d(PoolOptions.of(2).dilation(max).backend(be)).forward(x2).close(), "too small");
+            rejects(() -> new AvgPool1d(PoolOptions.of(max).padding(max / 2).backend(be)).forward(x).close(), "32 bits");
+            // a stride longer than the input: one window, as PyTorch
+            try (MaxPool2d p = new MaxPool2d(PoolOptions.of(2).stride(max).backend(be)); Tensor y = p.forward(x2)) {
+                assertEquals(Shape.of(1, 1, 1, 1), y.shape());
+                assertEquals(1f, y.toArray()[0]);
+            }
+            try (AdaptiveAvgPool2d a = new AdaptiveAvgPool2d(be, 1 << 16, 1 << 16)) {
+                rejects(() -> a.forward(x2).close(), "elements");
+            }
+        }
+    }
 }

@@ -136,6 +136,13 @@ public abstract class Pooling extends Module {
             throw new IllegalArgumentException(opName() + ": Given input size: (" + c + "x" + (dims == 2 ? h + "x" : "") + w
                     + "). Calculated output size: (" + c + "x" + (dims == 2 ? oh + "x" : "") + ow + "). Output size is too small");
         }
+        if (h + 2L * ph >= Integer.MAX_VALUE || w + 2L * padding[last] >= Integer.MAX_VALUE
+                || (oh - 1) * sh + (long) dh * (kh - 1) + 1 >= Integer.MAX_VALUE
+                || (ow - 1) * stride[last] + (long) dilation[last] * (kernel[last] - 1) + 1 >= Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(opName() + ": input " + s.dimsString() + " with " + extraRepr()
+                    + " needs padded extents or window reaches beyond 2^31-2 elements; layers4j computes pooling"
+                    + " indices in 32 bits");
+        }
         PoolGeometry g = new PoolGeometry(n, c, h, w, kh, kernel[last], sh, stride[last], ph, padding[last], dh,
                 dilation[last], (int) oh, (int) ow, countIncludePad, divisorOverride == null ? 0 : divisorOverride);
         int[] od = s.dims();
