@@ -90,6 +90,8 @@ public abstract class EmptyAndExtremeTests {
         BatchNorm1d bn1 = new BatchNorm1d(3, 1e-5, 0.1, true, true, be);
         bn1.eval();
         empty(bn1, new int[] {0, 3}, new int[] {0, 3});
+        BatchNorm2d bnt = new BatchNorm2d(3, 1e-5, 0.1, true, true, be);
+        empty(bnt, new int[] {0, 3, 4, 4}, new int[] {0, 3, 4, 4});
         empty(new ReLU(be), new int[] {0, 3}, new int[] {0, 3});
         empty(new Tanh(be), new int[] {0}, new int[] {0});
         empty(new Softmax(1, be), new int[] {0, 3}, new int[] {0, 3});
