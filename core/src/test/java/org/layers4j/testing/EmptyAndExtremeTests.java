@@ -217,4 +217,32 @@ public abstract class EmptyAndExtremeTests {
             }
         }
     }
+
+    @Test
+    void aClosedModuleSaysItWasClosed() {
+        Conv2d c = Conv2d.builder(3, 4, 3).backend(backend()).build();
+        c.close();
+        try (Tensor x = ones(1, 3, 5, 5)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> c.forward(x));
+            assertTrue(e.getMessage().contains("Conv2d was closed"), e.getMessage());
+            e = assertThrows(IllegalStateException.class, () -> c.backward(x, x));
+            assertTrue(e.getMessage().contains("Conv2d was closed"), e.getMessage());
+        }
+        Sequential s = new Sequential(new Linear(3, 2, true, backend(), 0), new ReLU(backend()));
+        s.close();
+        try (Tensor x = ones(2, 3)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> s.forward(x));
+            assertTrue(e.getMessage().contains("was closed"), e.getMessage());
+        }
+    }
+
+    @Test
+    void conv1dPerDimensionMessagesCountOneValue() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Conv1d.builder(1, 1, 3, 3).backend(backend()).build());
+        assertTrue(e.getMessage().contains("kernel_size must have 1 value, but got 2 [3, 3]"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Conv2d.builder(1, 1, 3, 3, 3).backend(backend()).build());
+        assertTrue(e.getMessage().contains("kernel_size must have 1 or 2 values, but got 3"), e.getMessage());
+    }
 }

@@ -81,8 +81,8 @@ public final class ConvSpec {
         }
         int[] v = values.length == 1 ? filled(values[0], dims) : values.clone();
         if (v.length != dims) {
-            throw new IllegalArgumentException(op + ": " + name + " must have 1 or " + dims + " values, but got "
-                    + values.length + " " + Arrays.toString(values));
+            throw new IllegalArgumentException(op + ": " + name + (dims == 1 ? " must have 1 value"
+                    : " must have 1 or " + dims + " values") + ", but got " + values.length + " " + Arrays.toString(values));
         }
         for (int x : v) {
             if (x < min) {
