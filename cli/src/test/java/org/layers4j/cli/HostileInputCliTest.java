@@ -70,4 +70,19 @@ class HostileInputCliTest {
         assertTrue(r.out().endsWith("1 passed, 2 failed\n"), r.out());
         assertFalse(r.out().contains("\tat "), r.out());
     }
+
+    @Test
+    void aNonNumericFixtureFieldFailsItsCaseNamingTheField(@TempDir Path dir) throws Exception {
+        org.layers4j.io.SafeTensors.Contents c = org.layers4j.io.SafeTensors.read(
+                TestData.fixtureDir().resolve("conv1d_basic.safetensors"));
+        java.util.Map<String, String> meta = new java.util.LinkedHashMap<>(c.metadata());
+        String key = meta.containsKey("in_channels") ? "in_channels" : meta.keySet().stream()
+                .filter(k -> meta.get(k).matches("\\d+")).findFirst().orElseThrow();
+        meta.put(key, "four");
+        org.layers4j.io.SafeTensors.write(dir.resolve("nonnumeric.safetensors"), c.tensors(), meta);
+        CliTestSupport.Run r = CliTestSupport.run("conformance", "--backend", "cpu", dir.toString());
+        assertEquals(1, r.exitCode(), r.out() + r.err());
+        assertTrue(r.out().contains("FAIL  nonnumeric") && r.out().contains("'" + key + "' must be an integer")
+                && !r.out().contains("NumberFormatException"), r.out());
+    }
 }
