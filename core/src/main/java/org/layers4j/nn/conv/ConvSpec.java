@@ -186,6 +186,8 @@ public final class ConvSpec {
 
     /** The largest padded extent or window reach that the backends' 32-bit index arithmetic is given. */
     static final long MAX_EXTENT = Integer.MAX_VALUE - 1;
+    /** The largest zero-padded plane a backend may be asked to pad implicitly, when that is mostly padding. */
+    static final long MAX_PADDED_PLANE = 1L << 26;
 
     /**
      * One spatial axis of the plain convolution, all in 64 bits: {@code size} after the explicit pad
@@ -231,6 +233,11 @@ public final class ConvSpec {
         long reach = (long) d * (k - 1) + 1;
         long num = size + 2 * implicit - reach;
         long out = num < 0 ? 0 : num / s + 1;
+        if (out == 1 && s > size + 2 * implicit) {
+            // one window: a stride longer than the padded input never applies; keep it out of the kernels'
+            // index arithmetic (any stride of at least the padded extent gives the same single window)
+            s = (int) Math.max(1, Math.min(s, size + 2 * implicit));
+        }
         long tapFrom = 0;
         long tapTo = k;
         if (out > 0) {
@@ -319,9 +326,16 @@ public final class ConvSpec {
             ConvGeometry g = new ConvGeometry(n, c, 1, 1, outChannels, 1, 1, 1, 1, 0, 0, 1, 1, groups);
             return new ConvPlan(g, null, input4d, Shape.of(out), output4d, null, true);
         }
+        double explicitPlane = (double) ah.size() * aw.size();
+        if (explicitPad && explicitPlane > MAX_PADDED_PLANE && explicitPlane > 4.0 * ah.in() * aw.in()) {
+            throw new IllegalArgumentException(opName() + ": input " + input.dimsString() + " with " + this
+                    + " would need an explicitly padded plane of " + (long) explicitPlane + " elements, more than "
+                    + MAX_PADDED_PLANE + " and 4 times the input's plane; layers4j does not allocate that much padding");
+        }
         boolean fits = Axis.fits(ah.size(), ah.pad(), ah.kernel(), ah.dilation(), ah.stride(), ah.out())
                 && Axis.fits(aw.size(), aw.pad(), aw.kernel(), aw.dilation(), aw.stride(), aw.out());
         if (fits) {
+            checkPlane(input, ah.size(), ah.pad(), aw.size(), aw.pad());
             ConvGeometry g = new ConvGeometry(n, c, h, w, outChannels, ah.kernel(), aw.kernel(), ah.stride(),
                     aw.stride(), (int) ah.pad(), (int) aw.pad(), ah.dilation(), aw.dilation(), groups);
             return new ConvPlan(g, plan, input4d, Shape.of(out), output4d, null, false);
@@ -339,13 +353,30 @@ public final class ConvSpec {
                         + " convolution indices in 32 bits");
             }
         }
+        checkPlane(input, ah.size(), ah.keptPad(), aw.size(), aw.keptPad());
         ConvGeometry g = new ConvGeometry(n, c, h, w, outChannels, ah.keptKernel(), aw.keptKernel(), ah.stride(),
                 aw.stride(), (int) ah.keptPad(), (int) aw.keptPad(), ah.keptDilation(), aw.keptDilation(), groups);
         int[] taps = {(int) ah.tapFrom(), (int) ah.tapTo(), (int) aw.tapFrom(), (int) aw.tapTo()};
         return new ConvPlan(g, plan, input4d, Shape.of(out), output4d, taps, false);
     }
 
+    /** Implicit padding a backend may materialize per plane: refused when huge and mostly padding. */
+    private void checkPlane(Shape input, long h, long padH, long w, long padW) {
+        double plane = (double) (h + 2 * padH) * (w + 2 * padW);
+        if (plane > MAX_PADDED_PLANE && plane > 4.0 * h * w) {
+            throw new IllegalArgumentException(opName() + ": input " + input.dimsString() + " with " + this
+                    + " would need a zero-padded plane of " + (long) plane + " elements, more than " + MAX_PADDED_PLANE
+                    + " and 4 times the input's plane; layers4j does not allocate that much padding");
+        }
+    }
+
     private void checkElements(String what, long[] dims) {
+        for (int i = 0; i < dims.length; i++) {
+            if (dims[i] > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(opName() + ": the " + what + " " + Arrays.toString(dims) + " would have "
+                        + dims[i] + " elements along dimension " + i + ", more than 2^31-1 (layers4j sizes are ints)");
+            }
+        }
         long count = 1;
         for (long d : dims) {
             if (d == 0) {

@@ -37,7 +37,7 @@ class ConvSpecValidationTest {
                 bad("stride >= 1", "stride must be >= 1, but got stride=[1, 0]", () -> Conv2d.builder(1, 1, 3).stride(1, 0).spec()),
                 bad("dilation >= 1", "dilation must be >= 1, but got dilation=[-2]", () -> Conv1d.builder(1, 1, 3).dilation(-2).spec()),
                 bad("padding >= 0", "padding must be non-negative, but got padding=[-1]", () -> Conv2d.builder(1, 1, 3).padding(-1).spec()),
-                bad("padding per dim", "padding must have 1 or 1 values, but got 2 [1, 1]", () -> Conv1d.builder(1, 1, 3).padding(1, 1).spec()),
+                bad("padding per dim", "padding must have 1 value, but got 2 [1, 1]", () -> Conv1d.builder(1, 1, 3).padding(1, 1).spec()),
                 bad("padding string", "Invalid padding string 'full', should be one of {'valid', 'same'}",
                         () -> Conv2d.builder(1, 1, 3).padding("full")),
                 bad("padding string is case-sensitive", "Invalid padding string 'SAME', should be one of {'valid', 'same'}",
