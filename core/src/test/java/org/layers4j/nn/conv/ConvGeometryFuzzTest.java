@@ -93,4 +93,25 @@ class ConvGeometryFuzzTest {
             assertEquals(plan.output4d(), Shape.of(n, 3, g.outH(), g.outW()));
         }
     }
+
+    @Provide
+    Arbitrary<int[]> dims() {
+        return Arbitraries.oneOf(Arbitraries.integers().between(0, 4), Arbitraries.of(65536, 1 << 30, Integer.MAX_VALUE))
+                .array(int[].class).ofMaxSize(5);
+    }
+
+    @Property(tries = 1000)
+    void shapeSizesAreExactOrRejectedNamingTheCount(@ForAll("dims") int[] dims) {
+        Shape s = Shape.of(dims);
+        BigInteger product = BigInteger.ONE;
+        for (int d : dims) {
+            product = product.multiply(BigInteger.valueOf(d));
+        }
+        if (product.compareTo(BigInteger.valueOf(Integer.MAX_VALUE)) <= 0) {
+            assertEquals(product.intValue(), s.size());
+        } else {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, s::size);
+            assertTrue(e.getMessage().contains("more than 2^31-1"), e.getMessage());
+        }
+    }
 }
