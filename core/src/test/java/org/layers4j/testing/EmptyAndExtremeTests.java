@@ -94,6 +94,10 @@ public abstract class EmptyAndExtremeTests {
         empty(bnt, new int[] {0, 3, 4, 4}, new int[] {0, 3, 4, 4});
         empty(new ReLU(be), new int[] {0, 3}, new int[] {0, 3});
         empty(new Tanh(be), new int[] {0}, new int[] {0});
+        empty(new org.layers4j.nn.activation.Sigmoid(be), new int[] {0, 3, 2}, new int[] {0, 3, 2});
+        empty(new org.layers4j.nn.activation.LeakyReLU(0.1, be), new int[] {0, 3}, new int[] {0, 3});
+        empty(new org.layers4j.nn.Dropout(0.5, 1, be), new int[] {0, 3}, new int[] {0, 3});
+        empty(new org.layers4j.nn.pool.AdaptiveAvgPool1d(2, be), new int[] {0, 3, 4}, new int[] {0, 3, 2});
         empty(new Softmax(1, be), new int[] {0, 3}, new int[] {0, 3});
         empty(new Softmax(1, be), new int[] {2, 0}, new int[] {2, 0});
         empty(new LogSoftmax(0, be), new int[] {0, 3}, new int[] {0, 3});
