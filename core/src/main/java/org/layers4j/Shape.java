@@ -39,16 +39,34 @@ public final class Shape {
         return dims.clone();
     }
 
-    /** Total number of elements; an IllegalArgumentException when it does not fit an int. */
+    /**
+     * Total number of elements; an IllegalArgumentException naming the count when it does not fit an
+     * int. A zero dimension anywhere makes the size 0, whatever the other dimensions are.
+     */
     public int size() {
-        long n = 1;
-        for (int d : dims) {
-            n *= d;
-            if (n > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("shape " + this + " has more than 2^31-1 elements");
-            }
+        long n = elementCount(dims);
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("shape " + this + " has " + (n == Long.MAX_VALUE ? "more than 2^63-1"
+                    : Long.toString(n)) + " elements, more than 2^31-1");
         }
         return (int) n;
+    }
+
+    /** The product of {@code dims} in 64 bits (0 when one is 0), saturating at Long.MAX_VALUE. */
+    public static long elementCount(int... dims) {
+        long n = 1;
+        for (int d : dims) {
+            if (d == 0) {
+                return 0;
+            }
+        }
+        for (int d : dims) {
+            if (n > Long.MAX_VALUE / Math.max(1, d)) {
+                return Long.MAX_VALUE;
+            }
+            n *= d;
+        }
+        return n;
     }
 
     @Override

@@ -115,7 +115,18 @@ final class BenchCommand implements Callable<Integer> {
             }
             return 0;
         }
-        List<BenchmarkCase> cases = BenchmarkCase.of(readSuite());
+        List<BenchmarkCase> cases;
+        try {
+            cases = BenchmarkCase.of(readSuite());
+        } catch (IllegalArgumentException | IOException e) {
+            // a malformed, empty or unreadable suite: one line, exit 2 (as conformance with no case)
+            String what = suite == null ? "the built-in suite" : suite.toString();
+            String msg = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? "not valid JSON: "
+                    + j.getOriginalMessage() : e instanceof java.nio.file.NoSuchFileException ? "no such file"
+                    : e.getMessage();
+            err.println("error: " + what + ": " + msg.lines().findFirst().orElse(""));
+            return 2;
+        }
         if (only != null) {
             for (String name : only) {
                 if (cases.stream().noneMatch(c -> c.name().equals(name))) {

@@ -23,11 +23,92 @@ public final class BenchmarkCase {
         this.node = node;
     }
 
-    /** The cases of a suite document, in order. */
+    /**
+     * The cases of a suite document, in order, each checked: an object {@code {"cases": [...]}} with at
+     * least one case, each with a name, op {@code conv1d} or {@code conv2d}, integral n, cin, cout (and
+     * groups), size and kernel (and stride, padding, dilation) as an int or a list of one int per spatial
+     * dimension.
+     *
+     * @throws IllegalArgumentException naming the case and the field that breaks a rule
+     */
     public static List<BenchmarkCase> of(JsonNode suite) {
+        if (suite == null || !suite.isObject()) {
+            throw new IllegalArgumentException("a benchmark suite must be a JSON object {\"cases\": [...]}, but got "
+                    + (suite == null || suite.isMissingNode() ? "nothing" : suite.getNodeType().toString().toLowerCase()));
+        }
+        JsonNode list = suite.path("cases");
+        if (!list.isArray() || list.isEmpty()) {
+            throw new IllegalArgumentException("a benchmark suite needs a non-empty \"cases\" list, but got "
+                    + (list.isMissingNode() ? "none" : list.toString()));
+        }
         List<BenchmarkCase> cases = new ArrayList<>();
-        suite.path("cases").forEach(c -> cases.add(new BenchmarkCase(c)));
+        for (int i = 0; i < list.size(); i++) {
+            BenchmarkCase c = new BenchmarkCase(list.get(i));
+            c.validate(i);
+            cases.add(c);
+        }
         return cases;
+    }
+
+    private void validate(int index) {
+        String where = "benchmark case " + index;
+        if (!node.isObject()) {
+            throw new IllegalArgumentException(where + " must be a JSON object, but got " + node);
+        }
+        if (!node.path("name").isTextual() || node.path("name").asText().isEmpty()) {
+            throw new IllegalArgumentException(where + ": \"name\" must be a non-empty string, but got "
+                    + text(node.path("name")));
+        }
+        where += " (" + name() + ")";
+        String op = node.path("op").isTextual() ? node.path("op").asText() : null;
+        if (!"conv1d".equals(op) && !"conv2d".equals(op)) {
+            throw new IllegalArgumentException(where + ": \"op\" must be \"conv1d\" or \"conv2d\", but got "
+                    + text(node.path("op")));
+        }
+        int dims = op.equals("conv1d") ? 1 : 2;
+        for (String key : new String[] {"n", "cin", "cout"}) {
+            integer(where, key, true);
+        }
+        if (node.has("groups")) {
+            integer(where, "groups", false);
+        }
+        for (String key : new String[] {"size", "kernel", "stride", "padding", "dilation"}) {
+            boolean required = key.equals("size") || key.equals("kernel");
+            if (!required && !node.has(key)) {
+                continue;
+            }
+            JsonNode a = node.path(key);
+            boolean ok = a.isIntegralNumber() && a.canConvertToInt() && dims >= 1 && !key.equals("size")
+                    || a.isArray() && (a.size() == dims || a.size() == 1 && !key.equals("size"));
+            if (ok && a.isArray()) {
+                for (JsonNode e : a) {
+                    ok &= e.isIntegralNumber() && e.canConvertToInt();
+                }
+            }
+            if (key.equals("size") && a.isIntegralNumber() && a.canConvertToInt() && dims == 1) {
+                ok = true;
+            }
+            if (!ok) {
+                throw new IllegalArgumentException(where + ": \"" + key + "\" must be " + (key.equals("size") ? "" : "an int or ")
+                        + "a list of " + dims + " int(s) for " + op + ", but got " + text(a));
+            }
+        }
+        try {
+            geometry();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void integer(String where, String key, boolean required) {
+        JsonNode v = node.path(key);
+        if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+            throw new IllegalArgumentException(where + ": \"" + key + "\" must be an int, but got " + text(v));
+        }
+    }
+
+    private static String text(JsonNode v) {
+        return v.isMissingNode() ? "nothing" : v.toString();
     }
 
     public String name() {
@@ -41,8 +122,16 @@ public final class BenchmarkCase {
         int[] kernel = ints("kernel");
         ConvBuilder<? extends Convolution> b = node.path("op").asText().equals("conv1d")
                 ? Conv1d.builder(cin, cout, kernel) : Conv2d.builder(cin, cout, kernel);
-        return b.stride(ints("stride")).padding(ints("padding")).dilation(ints("dilation"))
-                .groups(node.path("groups").asInt(1));
+        if (node.has("stride")) {
+            b.stride(ints("stride"));
+        }
+        if (node.has("padding")) {
+            b.padding(ints("padding"));
+        }
+        if (node.has("dilation")) {
+            b.dilation(ints("dilation"));
+        }
+        return b.groups(node.path("groups").asInt(1));
     }
 
     /** [n, cin, *size]. */

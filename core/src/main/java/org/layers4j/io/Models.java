@@ -37,6 +37,8 @@ public final class Models {
 
     /** Loads a model file onto {@code backend}, in eval mode (as PyTorch code runs a loaded model for inference). */
     public static Module load(Path path, Backend backend) throws IOException {
+        java.util.Objects.requireNonNull(path, "path");
+        java.util.Objects.requireNonNull(backend, "backend");
         SafeTensors.Contents c = SafeTensors.read(path);
         try {
             return fromContents(c, backend);
@@ -47,6 +49,8 @@ public final class Models {
 
     /** The model a file's contents describe, its state loaded strictly. */
     public static Module fromContents(SafeTensors.Contents c, Backend backend) {
+        java.util.Objects.requireNonNull(c, "contents");
+        java.util.Objects.requireNonNull(backend, "backend");
         String layers = c.metadata().get("layers");
         if (layers == null || !"sequential".equals(c.metadata().get("op"))) {
             throw new IllegalArgumentException("not a layers4j model file: its metadata needs \"op\": \"sequential\" and"

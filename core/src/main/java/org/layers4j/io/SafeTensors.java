@@ -12,11 +12,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -91,12 +93,97 @@ public final class SafeTensors {
     private SafeTensors() {
     }
 
-    /** Reads a file; an IOException naming the path when it cannot be read or is not valid safetensors. */
+    /** The largest header accepted (the reference implementation's limit): 100 MB. */
+    static final long MAX_HEADER = 100_000_000;
+    /** Tensor data is read through a buffer of this many bytes, converted as it arrives. */
+    private static final int CHUNK = 1 << 20;
+
+    /**
+     * Reads a file; an IOException naming the path when it cannot be read or is not valid safetensors.
+     * The header is checked in full first; then each tensor is streamed from the file into its own array,
+     * so reading needs little more heap than the tensors themselves (never one array for the whole file).
+     */
     public static Contents read(Path path) throws IOException {
-        try {
-            return parse(Files.readAllBytes(path));
+        java.util.Objects.requireNonNull(path, "path");
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size < 8) {
+                throw new IllegalArgumentException("not a safetensors file: " + size + " bytes, less than the 8-byte header length");
+            }
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(ch, len, 0);
+            long headerLength = len.getLong(0);
+            checkHeaderLength(headerLength, size);
+            byte[] headerBytes = new byte[(int) headerLength];
+            readFully(ch, ByteBuffer.wrap(headerBytes), 8);
+            long dataStart = 8 + headerLength;
+            Map<String, String> metadata = new LinkedHashMap<>();
+            List<Entry> entries = entries(header(headerBytes, 0, (int) headerLength), size - dataStart, metadata);
+            long heapBytes = 0;
+            for (Entry e : entries) {
+                heapBytes += (long) e.count * (e.dtype.floating ? Float.BYTES : Long.BYTES);
+            }
+            long maxHeap = Runtime.getRuntime().maxMemory();
+            if (heapBytes > maxHeap) {
+                throw new IOException(path + ": its " + entries.size() + " tensors need " + heapBytes
+                        + " bytes of heap as float32 / int64, more than the JVM's maximum heap of " + maxHeap
+                        + " bytes (-Xmx)");
+            }
+            Map<String, HostTensor> tensors = new LinkedHashMap<>();
+            ByteBuffer chunk = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+            for (Entry e : entries) {
+                float[] f;
+                long[] l;
+                try {
+                    f = e.dtype.floating ? new float[e.count] : null;
+                    l = e.dtype.floating ? null : new long[e.count];
+                } catch (OutOfMemoryError oom) {
+                    tensors.clear();
+                    throw new IOException(path + ": not enough heap for tensor '" + e.name + "' ("
+                            + (long) e.count * (e.dtype.floating ? Float.BYTES : Long.BYTES) + " bytes) with the "
+                            + heapBytes + " bytes the file's tensors need in all; maximum heap " + maxHeap + " bytes");
+                }
+                long pos = dataStart + e.begin;
+                int at = 0;
+                while (at < e.count) {
+                    int n = (int) Math.min(e.count - at, CHUNK / e.dtype.bytes);
+                    chunk.clear().limit(n * e.dtype.bytes);
+                    readFully(ch, chunk, pos);
+                    chunk.flip();
+                    if (f != null) {
+                        decodeFloats(e, chunk, f, at, n);
+                    } else {
+                        decodeLongs(e, chunk, l, at, n);
+                    }
+                    pos += (long) n * e.dtype.bytes;
+                    at += n;
+                }
+                tensors.put(e.name, f != null ? new HostTensor(e.shape, f) : HostTensor.ofLongs(e.shape, l));
+            }
+            return new Contents(tensors, metadata);
         } catch (IllegalArgumentException e) {
             throw new IOException(path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer b, long position) throws IOException {
+        long pos = position;
+        while (b.hasRemaining()) {
+            int r = ch.read(b, pos);
+            if (r < 0) {
+                throw new java.io.EOFException("the file ended at byte " + pos + " while reading it (was it truncated?)");
+            }
+            pos += r;
+        }
+    }
+
+    private static void checkHeaderLength(long headerLength, long fileLength) {
+        if (headerLength < 2 || headerLength > fileLength - 8) {
+            throw new IllegalArgumentException("header length " + headerLength + " does not fit a file of " + fileLength + " bytes");
+        }
+        if (headerLength > MAX_HEADER) {
+            throw new IllegalArgumentException("header length " + headerLength + " is more than the " + MAX_HEADER
+                    + " bytes a safetensors header may have");
         }
     }
 
@@ -106,20 +193,36 @@ public final class SafeTensors {
 
     /** Parses a whole file's bytes; IllegalArgumentException when they are not valid safetensors. */
     public static Contents parse(byte[] bytes) {
+        java.util.Objects.requireNonNull(bytes, "bytes");
         if (bytes.length < 8) {
             throw new IllegalArgumentException("not a safetensors file: " + bytes.length + " bytes, less than the 8-byte header length");
         }
         ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         long headerLength = buf.getLong(0);
-        if (headerLength < 2 || headerLength > bytes.length - 8) {
-            throw new IllegalArgumentException("header length " + headerLength + " does not fit a file of " + bytes.length + " bytes");
-        }
+        checkHeaderLength(headerLength, bytes.length);
         int dataStart = 8 + (int) headerLength;
         long dataLength = bytes.length - dataStart;
-        JsonNode header = header(bytes, (int) headerLength);
-
-        List<Entry> entries = new ArrayList<>();
         Map<String, String> metadata = new LinkedHashMap<>();
+        List<Entry> entries = entries(header(bytes, 8, (int) headerLength), dataLength, metadata);
+        Map<String, HostTensor> tensors = new LinkedHashMap<>();
+        for (Entry e : entries) {
+            ByteBuffer data = buf.slice(dataStart + (int) e.begin, (int) (e.end - e.begin)).order(ByteOrder.LITTLE_ENDIAN);
+            if (e.dtype.floating) {
+                float[] f = new float[e.count];
+                decodeFloats(e, data, f, 0, e.count);
+                tensors.put(e.name, new HostTensor(e.shape, f));
+            } else {
+                long[] l = new long[e.count];
+                decodeLongs(e, data, l, 0, e.count);
+                tensors.put(e.name, HostTensor.ofLongs(e.shape, l));
+            }
+        }
+        return new Contents(tensors, metadata);
+    }
+
+    /** The header's entries, each validated, in file order, after checking they tile the data; fills metadata. */
+    private static List<Entry> entries(JsonNode header, long dataLength, Map<String, String> metadata) {
+        List<Entry> entries = new ArrayList<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             if (e.getKey().equals(METADATA)) {
@@ -129,22 +232,16 @@ public final class SafeTensors {
             }
         }
         checkCoverage(entries, dataLength);
-
-        Map<String, HostTensor> tensors = new LinkedHashMap<>();
-        for (Entry e : entries) {
-            ByteBuffer data = buf.slice(dataStart + (int) e.begin, (int) (e.end - e.begin)).order(ByteOrder.LITTLE_ENDIAN);
-            tensors.put(e.name, e.dtype.floating ? new HostTensor(e.shape, floats(e, data)) : HostTensor.ofLongs(e.shape, longs(e, data)));
-        }
-        return new Contents(tensors, metadata);
+        return entries;
     }
 
-    private static JsonNode header(byte[] bytes, int length) {
+    private static JsonNode header(byte[] bytes, int offset, int length) {
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes, 8, length))
+                    .decode(ByteBuffer.wrap(bytes, offset, length))
                     .toString();
         } catch (CharacterCodingException e) {
             throw new IllegalArgumentException("header is not valid UTF-8");
@@ -283,67 +380,65 @@ public final class SafeTensors {
         }
     }
 
-    private static float[] floats(Entry e, ByteBuffer b) {
-        float[] out = new float[e.count];
+    /** Converts the n elements at the start of b (absolute indices from 0) into out[at, at + n). */
+    private static void decodeFloats(Entry e, ByteBuffer b, float[] out, int at, int n) {
         switch (e.dtype) {
-            case F32 -> b.asFloatBuffer().get(out);
+            case F32 -> b.asFloatBuffer().get(out, at, n);
             case F64 -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = (float) b.getDouble(8 * i);
+                for (int i = 0; i < n; i++) {
+                    out[at + i] = (float) b.getDouble(8 * i);
                 }
             }
             case F16 -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = halfToFloat(b.getShort(2 * i));
+                for (int i = 0; i < n; i++) {
+                    out[at + i] = halfToFloat(b.getShort(2 * i));
                 }
             }
             case BF16 -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = bfloat16ToFloat(b.getShort(2 * i));
+                for (int i = 0; i < n; i++) {
+                    out[at + i] = bfloat16ToFloat(b.getShort(2 * i));
                 }
             }
             default -> throw new AssertionError(e.dtype);
         }
-        return out;
     }
 
-    private static long[] longs(Entry e, ByteBuffer b) {
-        long[] out = new long[e.count];
+    /** Converts the n elements at the start of b (absolute indices from 0) into out[at, at + n). */
+    private static void decodeLongs(Entry e, ByteBuffer b, long[] out, int at, int n) {
         switch (e.dtype) {
-            case I64 -> b.asLongBuffer().get(out);
+            case I64 -> b.asLongBuffer().get(out, at, n);
             case I32 -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = b.getInt(4 * i);
+                for (int i = 0; i < n; i++) {
+                    out[at + i] = b.getInt(4 * i);
                 }
             }
             case I16 -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = b.getShort(2 * i);
+                for (int i = 0; i < n; i++) {
+                    out[at + i] = b.getShort(2 * i);
                 }
             }
             case I8 -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = b.get(i);
+                for (int i = 0; i < n; i++) {
+                    out[at + i] = b.get(i);
                 }
             }
             case U8 -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = b.get(i) & 0xff;
+                for (int i = 0; i < n; i++) {
+                    out[at + i] = b.get(i) & 0xff;
                 }
             }
             case BOOL -> {
-                for (int i = 0; i < out.length; i++) {
+                for (int i = 0; i < n; i++) {
                     byte v = b.get(i);
                     if (v != 0 && v != 1) {
-                        throw new IllegalArgumentException("tensor '" + e.name + "' is BOOL but element " + i + " is the byte "
-                                + (v & 0xff) + "; a BOOL byte must be 0 or 1");
+                        throw new IllegalArgumentException("tensor '" + e.name + "' is BOOL but element " + (at + i)
+                                + " is the byte " + (v & 0xff) + "; a BOOL byte must be 0 or 1");
                     }
-                    out[i] = v;
+                    out[at + i] = v;
                 }
             }
             default -> throw new AssertionError(e.dtype);
         }
-        return out;
     }
 
     /**

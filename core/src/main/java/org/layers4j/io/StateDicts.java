@@ -22,6 +22,8 @@ public final class StateDicts {
 
     /** Loads a safetensors state_dict into {@code module}. */
     public static void load(Module module, Path path) throws IOException {
+        java.util.Objects.requireNonNull(module, "module");
+        java.util.Objects.requireNonNull(path, "path");
         load(module, SafeTensors.read(path).tensors());
     }
 
@@ -79,6 +81,8 @@ public final class StateDicts {
 
     /** Saves the module's state_dict as a safetensors file PyTorch can load. */
     public static void save(Module module, Path path) throws IOException {
+        java.util.Objects.requireNonNull(module, "module");
+        java.util.Objects.requireNonNull(path, "path");
         SafeTensors.write(path, of(module), Map.of("format", "pt"));
     }
 }

@@ -30,6 +30,7 @@ public abstract class Module implements AutoCloseable {
     private final Map<String, Module> children = new LinkedHashMap<>();
     private volatile Backend backend;
     private volatile boolean training = true;
+    private volatile boolean closed;
 
     protected Module(Backend backend) {
         this.backend = requireBackend(backend);
@@ -46,6 +47,7 @@ public abstract class Module implements AutoCloseable {
      */
     public Gradients backward(Tensor input, Tensor gradOutput) {
         String op = getClass().getSimpleName();
+        requireOpen(op);
         if (input == null) {
             throw new IllegalArgumentException(op + ": input must not be null");
         }
@@ -295,6 +297,7 @@ public abstract class Module implements AutoCloseable {
     /** Frees every parameter, buffer and gradient, recursively. */
     @Override
     public void close() {
+        closed = true;
         children.values().forEach(Module::close);
         allOwnSlots().forEach(Parameter::close);
     }
@@ -329,6 +332,19 @@ public abstract class Module implements AutoCloseable {
         return backend;
     }
 
+    /** Whether {@link #close()} ran: the parameters and buffers are freed. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** An IllegalStateException saying the module was closed, when it was. */
+    protected final void requireOpen(String op) {
+        if (closed) {
+            throw new IllegalStateException(op + ": this " + getClass().getSimpleName() + " was closed, which freed its"
+                    + " parameters and buffers; build or load the module again");
+        }
+    }
+
     /** The input's shape, after checking it is non-null, open, float32 and on this module's backend. */
     protected final Shape requireInput(String op, Tensor input) {
         Shape s = requireAnyInput(op, input);
@@ -341,6 +357,7 @@ public abstract class Module implements AutoCloseable {
 
     /** The input's shape, after checking it is non-null, open and on this module's backend (any dtype). */
     protected final Shape requireAnyInput(String op, Tensor input) {
+        requireOpen(op);
         if (input == null) {
             throw new IllegalArgumentException(op + ": input must not be null");
         }
@@ -362,10 +379,15 @@ public abstract class Module implements AutoCloseable {
     /**
      * A new tensor of {@code shape} that {@code op} fills on the backend, freed again if op fails. The
      * inputs stay reachable until op returns: backends work on the memory, not on the Tensor objects,
-     * and an unreachable tensor's memory may be released by its Cleaner.
+     * and an unreachable tensor's memory may be released by its Cleaner. An empty {@code shape} (a
+     * zero-size dimension, as an empty batch gives) runs no op: there is nothing to compute, and no
+     * backend is handed an empty tensor.
      */
     protected static Tensor compute(Backend backend, Shape shape, Consumer<Tensor> op, Tensor... inputs) {
         Tensor out = backend.allocate(shape);
+        if (shape.size() == 0) {
+            return out;
+        }
         try {
             op.accept(out);
             return out;

@@ -41,7 +41,9 @@ public final class Parameter {
             return;
         }
         try {
-            data.backend().elementwise().accumulate(grad, g);
+            if (g.shape().size() > 0) {
+                data.backend().elementwise().accumulate(grad, g);
+            }
         } finally {
             g.close();
         }

@@ -143,7 +143,8 @@ public final class Tape implements AutoCloseable {
                 }
                 Tensor[] r;
                 try {
-                    r = n.fn.apply(g, n.saved);
+                    // an empty output (an empty batch): every gradient is zeros, no backend call is made
+                    r = g.shape().size() == 0 ? zeroGradients(n) : n.fn.apply(g, n.saved);
                 } finally {
                     g.close();
                     closeAll(n.saved);
@@ -171,6 +172,19 @@ public final class Tape implements AutoCloseable {
         return leaves;
     }
 
+    private static Tensor[] zeroGradients(Node n) {
+        Tensor[] r = new Tensor[n.inputs.length + n.params.length];
+        for (int k = 0; k < n.inputs.length; k++) {
+            Tensor in = n.inputs[k];
+            r[k] = in.dtype() == org.layers4j.DType.FLOAT32 ? in.backend().allocate(in.shape()) : null;
+        }
+        for (int k = 0; k < n.params.length; k++) {
+            Tensor p = n.params[k].data();
+            r[n.inputs.length + k] = p.backend().allocate(p.shape());
+        }
+        return r;
+    }
+
     private static <K> void merge(Map<K, Tensor> grads, K key, Tensor g) {
         if (g == null) {
             return;
@@ -182,7 +196,9 @@ public final class Tape implements AutoCloseable {
         }
         Tensor sum = g.backend().allocate(g.shape());
         try {
-            g.backend().elementwise().add(old, g, sum);
+            if (sum.shape().size() > 0) {
+                g.backend().elementwise().add(old, g, sum);
+            }
         } catch (RuntimeException e) {
             sum.close();
             throw e;

@@ -19,9 +19,9 @@ public final class ReferenceConv {
         public static int[][] same(int[] kernel, int[] dilation) {
             int[][] p = new int[kernel.length][2];
             for (int d = 0; d < kernel.length; d++) {
-                int total = dilation[d] * (kernel[d] - 1);
-                p[d][0] = total / 2;
-                p[d][1] = total - total / 2;
+                long total = (long) dilation[d] * (kernel[d] - 1);
+                p[d][0] = (int) (total / 2);
+                p[d][1] = (int) (total - total / 2);
             }
             return p;
         }
@@ -30,8 +30,8 @@ public final class ReferenceConv {
         public int[] outSpatial(int[] inSpatial) {
             int[] o = new int[dims];
             for (int d = 0; d < dims; d++) {
-                int eff = inSpatial[d] + pad[d][0] + pad[d][1] - dilation[d] * (kernel[d] - 1) - 1;
-                o[d] = eff < 0 ? 0 : eff / stride[d] + 1;
+                long eff = (long) inSpatial[d] + pad[d][0] + pad[d][1] - (long) dilation[d] * (kernel[d] - 1) - 1;
+                o[d] = eff < 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, eff / stride[d] + 1);
             }
             return o;
         }
@@ -45,6 +45,17 @@ public final class ReferenceConv {
     }
 
     /** Input index along an axis that padded position {@code i} (relative to the unpadded start) reads, or -1. */
+    public static int source(long i, int n, String mode) {
+        if (i >= 0 && i < n) {
+            return (int) i;
+        }
+        if (mode.equals("zeros")) {
+            return -1;
+        }
+        return source((int) i, n, mode);
+    }
+
+    /** Input index along an axis that padded position {@code i} reads, or -1 (int positions). */
     public static int source(int i, int n, String mode) {
         if (i >= 0 && i < n) {
             return i;
@@ -99,9 +110,9 @@ public final class ReferenceConv {
                         for (int c = 0; c < cpg; c++) {
                             int ci = g * cpg + c;
                             for (int ky = 0; ky < kh; ky++) {
-                                int sy = source(oy * sh - ph + ky * dh, ih, a.mode);
+                                int sy = source((long) oy * sh - ph + (long) ky * dh, ih, a.mode);
                                 for (int kx = 0; kx < kw; kx++) {
-                                    int sx = source(ox * sw - pw + kx * dw, iw, a.mode);
+                                    int sx = source((long) ox * sw - pw + (long) kx * dw, iw, a.mode);
                                     if (sy < 0 || sx < 0) {
                                         continue;
                                     }

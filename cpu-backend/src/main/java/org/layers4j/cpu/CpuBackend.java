@@ -35,8 +35,13 @@ public final class CpuBackend implements Backend {
     private final ParallelRunner runner;
     private final Elementwise elementwise;
     private final AtomicBoolean closed = new AtomicBoolean();
-    /** Arrays of closed tensors for reuse: up to 32 Mi floats (128 MiB). */
-    private final ArrayPool pool = new ArrayPool(32L * 1024 * 1024);
+    /** Configuration key: the most bytes of closed tensors' arrays kept for reuse (see {@link ArrayPool}). */
+    public static final String POOL_BYTES_KEY = "layers4j.cpu.poolBytes";
+    /** The most threads a backend accepts: {@code max(256, 4 × available processors)}. */
+    public static final int MAX_THREADS = Math.max(256, 4 * Runtime.getRuntime().availableProcessors());
+
+    /** Arrays of closed tensors for reuse, bounded by {@link #POOL_BYTES_KEY}, released under memory pressure. */
+    private final ArrayPool pool;
     private final CpuConvolutionOps convolutionOps;
     private final CpuPoolingOps poolingOps;
     private final CpuNormalizationOps normalizationOps;
@@ -51,7 +56,18 @@ public final class CpuBackend implements Backend {
      * {@code layers4j.cpu.warmup}.
      */
     public CpuBackend(Config config) {
+        java.util.Objects.requireNonNull(config, "config");
         int threads = config.getInt(Config.CPU_THREADS, Runtime.getRuntime().availableProcessors());
+        if (threads < 1 || threads > MAX_THREADS) {
+            throw new IllegalArgumentException(Config.CPU_THREADS + " must be between 1 and " + MAX_THREADS
+                    + " (the larger of 256 and 4 x the " + Runtime.getRuntime().availableProcessors()
+                    + " available processors), but got " + threads);
+        }
+        long poolBytes = config.getLong(POOL_BYTES_KEY, defaultPoolBytes());
+        if (poolBytes < 0) {
+            throw new IllegalArgumentException(POOL_BYTES_KEY + " must be >= 0 (0: no pooling), but got " + poolBytes);
+        }
+        this.pool = new ArrayPool(poolBytes / Float.BYTES);
         this.kernels = Kernels.select(config.get(Kernels.KERNELS_KEY, "auto").value());
         this.runner = new ParallelRunner(threads);
         ConvEngine conv = new ConvEngine(kernels, runner);
@@ -70,6 +86,26 @@ public final class CpuBackend implements Backend {
             LOG.debug("JIT warm-up took {} ms", (System.nanoTime() - t0) / 1_000_000);
         }
         LOG.info("layers4j cpu backend: {} thread(s), kernels: {}", threads, kernels.description());
+    }
+
+    /** The default pool bound: an eighth of the maximum heap, at most 128 MiB. */
+    static long defaultPoolBytes() {
+        return Math.min(128L << 20, Runtime.getRuntime().maxMemory() / 8);
+    }
+
+    /** The pool bound in bytes, as configured. */
+    public long poolBytes() {
+        return pool.maxFloats() * Float.BYTES;
+    }
+
+    /** A new zeroed array; when the heap is full, the pooled arrays are dropped and it is tried once more. */
+    private float[] newArray(int size) {
+        try {
+            return new float[size];
+        } catch (OutOfMemoryError e) {
+            pool.clear();
+            return new float[size];
+        }
     }
 
     /** The kernel family in use, as logged at creation. */
@@ -94,26 +130,35 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor allocate(Shape shape, DType dtype) {
+        java.util.Objects.requireNonNull(shape, "shape");
+        java.util.Objects.requireNonNull(dtype, "dtype");
         if (dtype == DType.INT64) {
             return Tensors.wrap(this, shape, DType.INT64, new CpuLongStorage(new long[shape.size()]));
         }
         float[] a = pool.recycled(shape.size());
         if (a == null) {
-            return Tensors.wrap(this, shape, new CpuStorage(new float[shape.size()], pool, null));
+            return Tensors.wrap(this, shape, new CpuStorage(newArray(shape.size()), pool, null));
         }
         return Tensors.wrap(this, shape, new CpuStorage(a, pool, elementwise::zero));
     }
 
     @Override
     public Tensor upload(float[] data, Shape shape) {
+        java.util.Objects.requireNonNull(data, "data");
+        java.util.Objects.requireNonNull(shape, "shape");
         checkSize(data.length, shape);
-        float[] copy = pool.uninitialized(data.length);
+        float[] copy = pool.recycled(data.length);
+        if (copy == null) {
+            copy = newArray(data.length);
+        }
         System.arraycopy(data, 0, copy, 0, data.length);
         return Tensors.wrap(this, shape, new CpuStorage(copy, pool, null));
     }
 
     @Override
     public Tensor upload(long[] data, Shape shape) {
+        java.util.Objects.requireNonNull(data, "data");
+        java.util.Objects.requireNonNull(shape, "shape");
         checkSize(data.length, shape);
         return Tensors.wrap(this, shape, DType.INT64, new CpuLongStorage(data.clone()));
     }
@@ -127,11 +172,13 @@ public final class CpuBackend implements Backend {
 
     @Override
     public float[] download(Tensor tensor) {
+        java.util.Objects.requireNonNull(tensor, "tensor");
         return CpuStorage.of(tensor).clone();
     }
 
     @Override
     public long[] downloadLongs(Tensor tensor) {
+        java.util.Objects.requireNonNull(tensor, "tensor");
         return CpuLongStorage.of(tensor).clone();
     }
 

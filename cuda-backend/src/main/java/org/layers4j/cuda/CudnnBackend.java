@@ -98,6 +98,8 @@ public final class CudnnBackend implements Backend {
 
     @Override
     public Tensor allocate(Shape shape, DType dtype) {
+        java.util.Objects.requireNonNull(shape, "shape");
+        java.util.Objects.requireNonNull(dtype, "dtype");
         Tensor t = newTensor(shape, dtype);
         long bytes = (long) shape.size() * dtype.bytes();
         if (bytes > 0) {
@@ -111,6 +113,8 @@ public final class CudnnBackend implements Backend {
 
     @Override
     public Tensor upload(float[] data, Shape shape) {
+        java.util.Objects.requireNonNull(data, "data");
+        java.util.Objects.requireNonNull(shape, "shape");
         if (data.length != shape.size()) {
             throw new IllegalArgumentException("upload of " + data.length + " values into shape " + shape.dimsString()
                     + " (" + shape.size() + " values)");
@@ -130,6 +134,8 @@ public final class CudnnBackend implements Backend {
 
     @Override
     public Tensor upload(long[] data, Shape shape) {
+        java.util.Objects.requireNonNull(data, "data");
+        java.util.Objects.requireNonNull(shape, "shape");
         if (data.length != shape.size()) {
             throw new IllegalArgumentException("upload of " + data.length + " values into shape " + shape.dimsString()
                     + " (" + shape.size() + " values)");
@@ -146,6 +152,7 @@ public final class CudnnBackend implements Backend {
 
     @Override
     public float[] download(Tensor tensor) {
+        java.util.Objects.requireNonNull(tensor, "tensor");
         requireDType(tensor, DType.FLOAT32, "download");
         float[] out = new float[tensor.shape().size()];
         if (out.length > 0) {
@@ -159,6 +166,7 @@ public final class CudnnBackend implements Backend {
 
     @Override
     public long[] downloadLongs(Tensor tensor) {
+        java.util.Objects.requireNonNull(tensor, "tensor");
         requireDType(tensor, DType.INT64, "downloadLongs");
         long[] out = new long[tensor.shape().size()];
         if (out.length > 0) {

@@ -81,8 +81,8 @@ public final class ConvSpec {
         }
         int[] v = values.length == 1 ? filled(values[0], dims) : values.clone();
         if (v.length != dims) {
-            throw new IllegalArgumentException(op + ": " + name + " must have 1 or " + dims + " values, but got "
-                    + values.length + " " + Arrays.toString(values));
+            throw new IllegalArgumentException(op + ": " + name + (dims == 1 ? " must have 1 value"
+                    : " must have 1 or " + dims + " values") + ", but got " + values.length + " " + Arrays.toString(values));
         }
         for (int x : v) {
             if (x < min) {
@@ -167,13 +167,13 @@ public final class ConvSpec {
         return f;
     }
 
-    /** Padding before / after the input on each spatial dimension: [dim][0 = before, 1 = after]. */
-    int[][] padAmounts() {
-        int[][] p = new int[dims][2];
+    /** Padding before / after the input on each spatial dimension: [dim][0 = before, 1 = after], in 64 bits. */
+    long[][] padAmounts() {
+        long[][] p = new long[dims][2];
         for (int d = 0; d < dims; d++) {
             if (paddingKind == PaddingKind.SAME) {
                 // PyTorch: total = dilation*(kernel-1), left = total/2, the extra element on the right
-                int total = dilation[d] * (kernel[d] - 1);
+                long total = (long) dilation[d] * (kernel[d] - 1);
                 p[d][0] = total / 2;
                 p[d][1] = total - total / 2;
             } else {
@@ -184,8 +184,74 @@ public final class ConvSpec {
         return p;
     }
 
+    /** The largest padded extent or window reach that the backends' 32-bit index arithmetic is given. */
+    static final long MAX_EXTENT = Integer.MAX_VALUE - 1;
+    /** The largest zero-padded plane a backend may be asked to pad implicitly, when that is mostly padding. */
+    static final long MAX_PADDED_PLANE = 1L << 26;
+
     /**
-     * Validates an input shape and plans the convolution for it.
+     * One spatial axis of the plain convolution, all in 64 bits: {@code size} after the explicit pad
+     * ({@code before} / {@code after}), symmetric implicit zero padding {@code pad}, and the taps
+     * [{@code tapFrom}, {@code tapTo}) of the kernel that ever meet the (explicitly padded) input.
+     */
+    private record Axis(int in, long before, long after, long size, long pad, int kernel, int stride, int dilation,
+                        long out, long tapFrom, long tapTo) {
+        boolean dead() {
+            return tapFrom >= tapTo;
+        }
+
+        boolean trimmed() {
+            return tapFrom > 0 || tapTo < kernel;
+        }
+
+        int keptKernel() {
+            return (int) (tapTo - tapFrom);
+        }
+
+        int keptDilation() {
+            return keptKernel() == 1 ? 1 : dilation;
+        }
+
+        long keptPad() {
+            return pad - tapFrom * dilation;
+        }
+
+        /** Whether the kernels' int arithmetic holds every index of this axis, as given. */
+        static boolean fits(long size, long pad, long kernel, long dilation, long stride, long out) {
+            return size + 2 * pad <= MAX_EXTENT && (out - 1) * stride + (kernel - 1) * dilation + 1 <= MAX_EXTENT;
+        }
+    }
+
+    private Axis axis(int in, long[] pad, int k, int s, int d) {
+        boolean zeros = paddingMode == PaddingMode.ZEROS;
+        // zeros: PyTorch pads only the asymmetric excess explicitly (after the input) and leaves the
+        // symmetric part implicit, which a kernel skips; other modes pad everything explicitly
+        long before = zeros ? 0 : pad[0];
+        long after = zeros ? pad[1] - pad[0] : pad[1];
+        long implicit = zeros ? pad[0] : 0;
+        long size = in + before + after;
+        long reach = (long) d * (k - 1) + 1;
+        long num = size + 2 * implicit - reach;
+        long out = num < 0 ? 0 : num / s + 1;
+        if (out == 1 && s > size + 2 * implicit) {
+            // one window: a stride longer than the padded input never applies; keep it out of the kernels'
+            // index arithmetic (any stride of at least the padded extent gives the same single window)
+            s = (int) Math.max(1, Math.min(s, size + 2 * implicit));
+        }
+        long tapFrom = 0;
+        long tapTo = k;
+        if (out > 0) {
+            // tap t reads t*d - implicit + o*s for o in [0, out): it meets the input unless that range misses [0, size)
+            tapFrom = Math.max(0, -Math.floorDiv((out - 1) * s - implicit, (long) d));
+            tapTo = Math.min(k, Math.floorDiv(size - 1 + implicit, (long) d) + 1);
+        }
+        return new Axis(in, before, after, size, implicit, k, s, d, out, tapFrom, tapTo);
+    }
+
+    /**
+     * Validates an input shape and plans the convolution for it. All geometry is computed in 64 bits:
+     * what PyTorch computes is planned (kernel taps that only ever meet zero padding are dropped when the
+     * full kernel's reach would not fit 32-bit indices), what it cannot allocate is rejected naming the size.
      *
      * @throws IllegalArgumentException naming the shape and the rule it breaks
      */
@@ -210,66 +276,135 @@ public final class ConvSpec {
                     + " channels instead");
         }
         int[] spatial = Arrays.copyOfRange(in, rank - dims, rank);
-        if (input.size() == 0) {
-            throw new IllegalArgumentException(opName() + ": expected a non-empty input, but got input of size: "
-                    + input.dimsString());
-        }
-        int[][] pad = padAmounts();
+        long[][] pad = padAmounts();
         checkPaddingFitsInput(input, spatial, pad);
-        boolean symmetric = true;
-        for (int[] p : pad) {
-            symmetric &= p[0] == p[1];
-        }
-        boolean explicitPad = paddingMode != PaddingMode.ZEROS || !symmetric;
         // 2-D view: 1-D runs as height 1
-        int h = dims == 2 ? spatial[0] : 1;
-        int w = spatial[dims - 1];
-        int[] hp = dims == 2 ? pad[0] : new int[] {0, 0};
-        int[] wp = pad[dims - 1];
-        PaddingPlan plan = null;
-        int padH = hp[0];
-        int padW = wp[0];
-        if (explicitPad && (hp[0] + hp[1] + wp[0] + wp[1]) > 0) {
-            plan = new PaddingPlan(paddingMode, hp[0], hp[1], wp[0], wp[1]);
-            h += hp[0] + hp[1];
-            w += wp[0] + wp[1];
-            padH = 0;
-            padW = 0;
+        Axis ah = dims == 2 ? axis(spatial[0], pad[0], kernel[0], stride[0], dilation[0])
+                : axis(1, new long[] {0, 0}, 1, 1, 1);
+        Axis aw = axis(spatial[dims - 1], pad[dims - 1], kernel[dims - 1], stride[dims - 1], dilation[dims - 1]);
+        if (ah.out() < 1 || aw.out() < 1) {
+            // a zero-size spatial dimension ends here too, as in PyTorch
+            String eh = dims == 2 ? (ah.size() + 2 * ah.pad()) + " x " : "";
+            String kh = dims == 2 ? ((long) dilation[0] * (kernel[0] - 1) + 1) + " x " : "";
+            throw new IllegalArgumentException(opName() + ": calculated padded input size per channel: (" + eh
+                    + (aw.size() + 2 * aw.pad()) + "). Kernel size: (" + kh
+                    + ((long) dilation[dims - 1] * (kernel[dims - 1] - 1) + 1)
+                    + "). Kernel size (with dilation) can't be greater than actual input size");
         }
-        int kh = dims == 2 ? kernel[0] : 1;
-        int sh = dims == 2 ? stride[0] : 1;
-        int dh = dims == 2 ? dilation[0] : 1;
-        int kw = kernel[dims - 1];
-        int sw = stride[dims - 1];
-        int dw = dilation[dims - 1];
-        int outH = ConvGeometry.outSize(h, kh, sh, padH, dh);
-        int outW = ConvGeometry.outSize(w, kw, sw, padW, dw);
-        if (outH < 1 || outW < 1) {
-            int eh = h + 2 * padH;
-            int ew = w + 2 * padW;
-            throw new IllegalArgumentException(opName() + ": calculated padded input size per channel: ("
-                    + (dims == 2 ? eh + " x " : "") + ew + "). Kernel size: (" + (dims == 2 ? dh * (kh - 1) + 1 + " x " : "")
-                    + (dw * (kw - 1) + 1) + "). Kernel size (with dilation) can't be greater than actual input size");
+        for (int d = 0; d < dims; d++) {
+            if (spatial[d] == 0) {
+                throw new IllegalArgumentException(opName() + ": expected a non-empty input, but got input of size: "
+                        + input.dimsString());
+            }
         }
-        ConvGeometry g = new ConvGeometry(n, c, h, w, outChannels, kh, kw, sh, sw, padH, padW, dh, dw, groups);
-        int[] out = new int[rank];
+        long[] outDims = new long[rank];
         if (batched) {
-            out[0] = n;
+            outDims[0] = n;
         }
-        out[batched ? 1 : 0] = outChannels;
+        outDims[batched ? 1 : 0] = outChannels;
         if (dims == 2) {
-            out[rank - 2] = outH;
+            outDims[rank - 2] = ah.out();
         }
-        out[rank - 1] = outW;
+        outDims[rank - 1] = aw.out();
+        checkElements("output", outDims);
+        checkElements("explicitly padded input", new long[] {n, c, ah.size(), aw.size()});
+        boolean explicitPad = ah.before() + ah.after() + aw.before() + aw.after() > 0;
+        PaddingPlan plan = explicitPad ? new PaddingPlan(paddingMode, (int) ah.before(), (int) ah.after(),
+                (int) aw.before(), (int) aw.after()) : null;
+        int h = (int) ah.size();
+        int w = (int) aw.size();
+        int oh = (int) ah.out();
+        int ow = (int) aw.out();
         Shape input4d = Shape.of(n, c, dims == 2 ? spatial[0] : 1, spatial[dims - 1]);
-        return new ConvPlan(g, plan, input4d, Shape.of(out));
+        Shape output4d = Shape.of(n, outChannels, oh, ow);
+        int[] out = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            out[i] = (int) outDims[i];
+        }
+        if (ah.dead() || aw.dead()) {
+            // every tap meets only zero padding: the output is the bias (PyTorch computes 0 * w, skipped here)
+            ConvGeometry g = new ConvGeometry(n, c, 1, 1, outChannels, 1, 1, 1, 1, 0, 0, 1, 1, groups);
+            return new ConvPlan(g, null, input4d, Shape.of(out), output4d, null, true);
+        }
+        double explicitPlane = (double) ah.size() * aw.size();
+        if (explicitPad && explicitPlane > MAX_PADDED_PLANE && explicitPlane > 4.0 * ah.in() * aw.in()) {
+            throw new IllegalArgumentException(opName() + ": input " + input.dimsString() + " with " + this
+                    + " would need an explicitly padded plane of " + (long) explicitPlane + " elements, more than "
+                    + MAX_PADDED_PLANE + " and 4 times the input's plane; layers4j does not allocate that much padding");
+        }
+        boolean fits = Axis.fits(ah.size(), ah.pad(), ah.kernel(), ah.dilation(), ah.stride(), ah.out())
+                && Axis.fits(aw.size(), aw.pad(), aw.kernel(), aw.dilation(), aw.stride(), aw.out());
+        if (fits) {
+            checkPlane(input, ah.size(), ah.pad(), aw.size(), aw.pad());
+            ConvGeometry g = new ConvGeometry(n, c, h, w, outChannels, ah.kernel(), aw.kernel(), ah.stride(),
+                    aw.stride(), (int) ah.pad(), (int) aw.pad(), ah.dilation(), aw.dilation(), groups);
+            return new ConvPlan(g, plan, input4d, Shape.of(out), output4d, null, false);
+        }
+        // drop the taps that only ever meet padding; what remains must reproduce the output exactly
+        for (Axis a : new Axis[] {ah, aw}) {
+            long p2 = a.keptPad();
+            long reach = (long) a.keptDilation() * (a.keptKernel() - 1) + 1;
+            boolean exact = p2 >= 0 && (a.size() + 2 * p2 - reach) / a.stride() + 1 == a.out();
+            if (!exact || !Axis.fits(a.size(), p2, a.keptKernel(), a.keptDilation(), a.stride(), a.out())) {
+                throw new IllegalArgumentException(opName() + ": input " + input.dimsString() + " with " + this
+                        + " needs padded extents or window reaches beyond 2^31-2 elements per dimension ("
+                        + (a.size() + 2 * a.pad()) + " padded, " + ((a.out() - 1) * a.stride()
+                        + (long) a.dilation() * (a.kernel() - 1) + 1) + " reached); layers4j computes"
+                        + " convolution indices in 32 bits");
+            }
+        }
+        checkPlane(input, ah.size(), ah.keptPad(), aw.size(), aw.keptPad());
+        ConvGeometry g = new ConvGeometry(n, c, h, w, outChannels, ah.keptKernel(), aw.keptKernel(), ah.stride(),
+                aw.stride(), (int) ah.keptPad(), (int) aw.keptPad(), ah.keptDilation(), aw.keptDilation(), groups);
+        int[] taps = {(int) ah.tapFrom(), (int) ah.tapTo(), (int) aw.tapFrom(), (int) aw.tapTo()};
+        return new ConvPlan(g, plan, input4d, Shape.of(out), output4d, taps, false);
     }
 
-    private void checkPaddingFitsInput(Shape input, int[] spatial, int[][] pad) {
+    /** Implicit padding a backend may materialize per plane: refused when huge and mostly padding. */
+    private void checkPlane(Shape input, long h, long padH, long w, long padW) {
+        double plane = (double) (h + 2 * padH) * (w + 2 * padW);
+        if (plane > MAX_PADDED_PLANE && plane > 4.0 * h * w) {
+            throw new IllegalArgumentException(opName() + ": input " + input.dimsString() + " with " + this
+                    + " would need a zero-padded plane of " + (long) plane + " elements, more than " + MAX_PADDED_PLANE
+                    + " and 4 times the input's plane; layers4j does not allocate that much padding");
+        }
+    }
+
+    private void checkElements(String what, long[] dims) {
+        for (int i = 0; i < dims.length; i++) {
+            if (dims[i] > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(opName() + ": the " + what + " " + Arrays.toString(dims) + " would have "
+                        + dims[i] + " elements along dimension " + i + ", more than 2^31-1 (layers4j sizes are ints)");
+            }
+        }
+        long count = 1;
+        for (long d : dims) {
+            if (d == 0) {
+                return;
+            }
+        }
+        for (long d : dims) {
+            if (d > Integer.MAX_VALUE || count > Integer.MAX_VALUE / d) {
+                count = -1;
+                break;
+            }
+            count *= d;
+        }
+        if (count < 0 || count > Integer.MAX_VALUE) {
+            java.math.BigInteger total = java.math.BigInteger.ONE;
+            for (long d : dims) {
+                total = total.multiply(java.math.BigInteger.valueOf(d));
+            }
+            throw new IllegalArgumentException(opName() + ": the " + what + " " + Arrays.toString(dims) + " would have "
+                    + total + " elements, more than 2^31-1 (PyTorch cannot allocate it either)");
+        }
+    }
+
+    private void checkPaddingFitsInput(Shape input, int[] spatial, long[][] pad) {
         for (int d = 0; d < dims; d++) {
             int size = spatial[d];
             int dim = input.rank() - dims + d;
-            for (int p : pad[d]) {
+            for (long p : pad[d]) {
                 if (paddingMode == PaddingMode.REFLECT && p >= size) {
                     throw new IllegalArgumentException(opName() + ": reflect padding must be less than the input size of"
                             + " that dimension, but got padding " + p + " at dimension " + dim + " of input "

@@ -78,11 +78,14 @@ public abstract class Convolution extends Module {
         Tensor w = weight.data();
         Tensor b = bias == null ? null : bias.data();
         Tensor out = compute(be, plan.outputShape(), o -> {
-            try (Tensor x4 = input.reshape(plan.input4d());
-                 Tensor padded = padded(be, plan, x4);
-                 Tensor w4 = w.reshape(weight4dShape());
-                 Tensor y4 = o.reshape(plan.output4d())) {
-                be.convolution().forward(plan.geometry(), padded, w4, y4);
+            try (Tensor y4 = o.reshape(plan.output4d())) {
+                if (!plan.biasOnly()) {
+                    try (Tensor x4 = input.reshape(plan.input4d());
+                         Tensor padded = padded(be, plan, x4);
+                         Tensor w4 = kernelWeight(be, plan, w)) {
+                        be.convolution().forward(plan.geometry(), padded, w4, y4);
+                    }
+                }
                 if (b != null) {
                     be.convolution().biasAdd(y4, b);
                 }
@@ -98,23 +101,34 @@ public abstract class Convolution extends Module {
         Tensor gradInput = be.allocate(input.shape());
         Tensor gradWeight = be.allocate(spec.weightShape());
         Tensor gradBias = bias == null ? null : be.allocate(Shape.of(spec.outChannels()));
-        try (Tensor x4 = input.reshape(plan.input4d());
-             Tensor dy4 = gradOutput.reshape(plan.output4d());
-             Tensor dx4 = gradInput.reshape(plan.input4d());
-             Tensor dw4 = gradWeight.reshape(weight4dShape());
-             Tensor w4 = w.reshape(weight4dShape())) {
-            try (Tensor padded = padded(be, plan, x4)) {
-                be.convolution().backwardFilter(g, padded, dy4, dw4);
-            }
+        try (Tensor dy4 = gradOutput.reshape(plan.output4d())) {
             if (gradBias != null) {
                 be.convolution().biasGradient(dy4, gradBias);
             }
-            if (plan.padding() == null) {
-                be.convolution().backwardData(g, dy4, w4, dx4);
-            } else {
-                try (Tensor dPadded = be.allocate(plan.convInput4d())) {
-                    be.convolution().backwardData(g, dy4, w4, dPadded);
-                    be.layout().padBackward(plan.padding(), dPadded, dx4);
+            if (!plan.biasOnly()) {
+                try (Tensor x4 = input.reshape(plan.input4d());
+                     Tensor dx4 = gradInput.reshape(plan.input4d());
+                     Tensor w4 = kernelWeight(be, plan, w)) {
+                    if (plan.taps() == null) {
+                        try (Tensor padded = padded(be, plan, x4); Tensor dw4 = gradWeight.reshape(weight4dShape())) {
+                            be.convolution().backwardFilter(g, padded, dy4, dw4);
+                        }
+                    } else {
+                        try (Tensor padded = padded(be, plan, x4); Tensor dwKept = be.allocate(w4.shape())) {
+                            be.convolution().backwardFilter(g, padded, dy4, dwKept);
+                            Tensor full = be.upload(expandTaps(plan.taps(), dwKept.toArray()), spec.weightShape());
+                            gradWeight.close();
+                            gradWeight = full;
+                        }
+                    }
+                    if (plan.padding() == null) {
+                        be.convolution().backwardData(g, dy4, w4, dx4);
+                    } else {
+                        try (Tensor dPadded = be.allocate(plan.convInput4d())) {
+                            be.convolution().backwardData(g, dy4, w4, dPadded);
+                            be.layout().padBackward(plan.padding(), dPadded, dx4);
+                        }
+                    }
                 }
             }
         } catch (RuntimeException e) {
@@ -130,6 +144,45 @@ public abstract class Convolution extends Module {
             Reference.reachabilityFence(w);
         }
         return gradBias == null ? new Tensor[] {gradInput, gradWeight} : new Tensor[] {gradInput, gradWeight, gradBias};
+    }
+
+    /** The 4-D weight the plan's geometry runs with: a view of w, or (taps dropped) a new slice of it. */
+    private Tensor kernelWeight(Backend be, ConvPlan plan, Tensor w) {
+        if (plan.taps() == null) {
+            return w.reshape(weight4dShape());
+        }
+        int[] t = plan.taps();
+        Shape full = weight4dShape();
+        int kh = full.dim(2);
+        int kw = full.dim(3);
+        int nh = t[1] - t[0];
+        int nw = t[3] - t[2];
+        float[] src = w.toArray();
+        int planes = full.dim(0) * full.dim(1);
+        float[] dst = new float[planes * nh * nw];
+        for (int p = 0; p < planes; p++) {
+            for (int i = 0; i < nh; i++) {
+                System.arraycopy(src, (p * kh + t[0] + i) * kw + t[2], dst, (p * nh + i) * nw, nw);
+            }
+        }
+        return be.upload(dst, Shape.of(full.dim(0), full.dim(1), nh, nw));
+    }
+
+    /** The full weight gradient (zeros at the dropped taps, which only ever met zero padding) of a kept slice. */
+    private float[] expandTaps(int[] t, float[] kept) {
+        Shape full = weight4dShape();
+        int kh = full.dim(2);
+        int kw = full.dim(3);
+        int nh = t[1] - t[0];
+        int nw = t[3] - t[2];
+        int planes = full.dim(0) * full.dim(1);
+        float[] dst = new float[full.size()];
+        for (int p = 0; p < planes; p++) {
+            for (int i = 0; i < nh; i++) {
+                System.arraycopy(kept, (p * nh + i) * nw, dst, (p * kh + t[0] + i) * kw + t[2], nw);
+            }
+        }
+        return dst;
     }
 
     /** The input of the plain convolution: a view of x4, or a new padded tensor. */

@@ -105,9 +105,21 @@ public abstract class BatchNorm extends Module {
             return record(op, out, tensors(input), params(weight, bias), tensors(input, mean, var, w),
                     (dy, k) -> inferenceBackward(be, k[0], dy, k[1], k[2], k[3]));
         }
-        if (isTraining() && s.dim(0) * spatial <= 1) {
+        if (isTraining() && (long) s.dim(0) * spatial == 1) {
             throw new IllegalArgumentException("Expected more than 1 value per channel when training, got input size "
                     + s);
+        }
+        if (s.size() == 0) {
+            // PyTorch: an empty batch counts as a batch (num_batches_tracked += 1) but leaves the running
+            // statistics alone; the output is empty and every gradient zeros
+            if (isTraining() && runningMean != null) {
+                synchronized (statsLock) {
+                    incrementBatches();
+                }
+            }
+            return record(op, be.allocate(s), tensors(input), params(weight, bias), tensors(), (dy, k) -> {
+                throw new IllegalStateException("an empty batch has no backward to run");
+            });
         }
         Shape c = Shape.of(numFeatures);
         Tensor saveMean = be.allocate(c);

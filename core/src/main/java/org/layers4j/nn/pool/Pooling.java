@@ -101,6 +101,12 @@ public abstract class Pooling extends Module {
         return out;
     }
 
+    /** The taps t of a max window with t*d - pad < in: the others lie past the input for every output. */
+    private static int liveTaps(int in, int k, int pad, int d) {
+        long live = Math.floorDiv((long) in - 1 + pad, (long) d) + 1;
+        return (int) Math.max(1, Math.min(k, live));
+    }
+
     private String opName() {
         return getClass().getSimpleName();
     }
@@ -136,8 +142,28 @@ public abstract class Pooling extends Module {
             throw new IllegalArgumentException(opName() + ": Given input size: (" + c + "x" + (dims == 2 ? h + "x" : "") + w
                     + "). Calculated output size: (" + c + "x" + (dims == 2 ? oh + "x" : "") + ow + "). Output size is too small");
         }
-        PoolGeometry g = new PoolGeometry(n, c, h, w, kh, kernel[last], sh, stride[last], ph, padding[last], dh,
-                dilation[last], (int) oh, (int) ow, countIncludePad, divisorOverride == null ? 0 : divisorOverride);
+        // what the backend runs: a max window's taps past the input's end (for every output) never matter,
+        // nor does the stride of a single window; dropping them keeps huge dilations and strides exact
+        int kwl = kernel[last];
+        int dwl = dilation[last];
+        int swl = stride[last];
+        int pwl = padding[last];
+        int khE = max ? liveTaps(h, kh, ph, dh) : kh;
+        int kwE = max ? liveTaps(w, kwl, pwl, dwl) : kwl;
+        int dhE = khE == 1 ? 1 : dh;
+        int dwE = kwE == 1 ? 1 : dwl;
+        int shE = oh == 1 ? 1 : sh;
+        int swE = ow == 1 ? 1 : swl;
+        if (h + 2L * ph >= Integer.MAX_VALUE || w + 2L * pwl >= Integer.MAX_VALUE
+                || (oh - 1) * shE + (long) dhE * (khE - 1) + 1 >= Integer.MAX_VALUE
+                || (ow - 1) * swE + (long) dwE * (kwE - 1) + 1 >= Integer.MAX_VALUE
+                || (oh - 1) * shE + (long) khE >= Integer.MAX_VALUE || (ow - 1) * swE + (long) kwE >= Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(opName() + ": input " + s.dimsString() + " with " + extraRepr()
+                    + " needs padded extents or window reaches beyond 2^31-2 elements; layers4j computes pooling"
+                    + " indices in 32 bits");
+        }
+        PoolGeometry g = new PoolGeometry(n, c, h, w, khE, kwE, shE, swE, ph, pwl, dhE, dwE, (int) oh, (int) ow,
+                countIncludePad, divisorOverride == null ? 0 : divisorOverride);
         int[] od = s.dims();
         if (dims == 2) {
             od[rank - 2] = (int) oh;

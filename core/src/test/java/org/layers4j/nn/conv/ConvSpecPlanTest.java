@@ -21,8 +21,10 @@ class ConvSpecPlanTest {
     @Test
     void sameWithAnEvenKernelPadsTheExtraElementRightAndBottomExplicitly() {
         ConvPlan p = Conv2d.builder(1, 1, 4, 2).padding("same").spec().plan(Shape.of(1, 1, 6, 7));
-        assertEquals(new PaddingPlan(PaddingMode.ZEROS, 1, 2, 0, 1), p.padding());
-        assertEquals(0, p.geometry().padH());
+        // as PyTorch: only the excess is padded explicitly, the symmetric part stays implicit
+        assertEquals(new PaddingPlan(PaddingMode.ZEROS, 0, 1, 0, 1), p.padding());
+        assertEquals(1, p.geometry().padH());
+        assertEquals(0, p.geometry().padW());
         assertEquals(Shape.of(1, 1, 6, 7), p.outputShape());
     }
 

@@ -37,7 +37,7 @@ class ConvSpecValidationTest {
                 bad("stride >= 1", "stride must be >= 1, but got stride=[1, 0]", () -> Conv2d.builder(1, 1, 3).stride(1, 0).spec()),
                 bad("dilation >= 1", "dilation must be >= 1, but got dilation=[-2]", () -> Conv1d.builder(1, 1, 3).dilation(-2).spec()),
                 bad("padding >= 0", "padding must be non-negative, but got padding=[-1]", () -> Conv2d.builder(1, 1, 3).padding(-1).spec()),
-                bad("padding per dim", "padding must have 1 or 1 values, but got 2 [1, 1]", () -> Conv1d.builder(1, 1, 3).padding(1, 1).spec()),
+                bad("padding per dim", "padding must have 1 value, but got 2 [1, 1]", () -> Conv1d.builder(1, 1, 3).padding(1, 1).spec()),
                 bad("padding string", "Invalid padding string 'full', should be one of {'valid', 'same'}",
                         () -> Conv2d.builder(1, 1, 3).padding("full")),
                 bad("padding string is case-sensitive", "Invalid padding string 'SAME', should be one of {'valid', 'same'}",
@@ -68,8 +68,10 @@ class ConvSpecValidationTest {
                 bad("circular padding <= input size", "circular padding must be at most the input size of that dimension (it would wrap around more than once), but got padding 4 at dimension 1 of input [1, 3]",
                         plan(() -> Conv1d.builder(1, 1, 1).padding(4).paddingMode(PaddingMode.CIRCULAR), 1, 3)),
                 bad("null input shape", "input must not be null", () -> Conv2d.builder(1, 1, 1).spec().plan(null)),
-                bad("empty input", "expected a non-empty input, but got input of size: [1, 1, 0]",
+                bad("empty input", "calculated padded input size per channel: (0). Kernel size: (1)",
                         plan(() -> Conv1d.builder(1, 1, 1), 1, 1, 0)),
+                bad("empty padded input", "expected a non-empty input, but got input of size: [1, 1, 0]",
+                        plan(() -> Conv1d.builder(1, 1, 1).padding(1), 1, 1, 0)),
                 bad("negative shape", "shape dimension 1 is -2", () -> Shape.of(1, -2)));
     }
 
