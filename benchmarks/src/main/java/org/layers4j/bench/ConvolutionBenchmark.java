@@ -55,7 +55,7 @@ public class ConvolutionBenchmark {
     @Setup(Level.Trial)
     public void setup() throws IOException {
         String suite = System.getProperty("layers4j.suite", "../shared/bench/suite.json");
-        for (BenchmarkCase c : BenchmarkCase.of(new ObjectMapper().readTree(new File(suite)))) {
+        for (BenchmarkCase c : BenchmarkCase.parse(java.nio.file.Files.readString(new File(suite).toPath()))) {
             if (c.name().equals(name)) {
                 g = c.geometry();
             }

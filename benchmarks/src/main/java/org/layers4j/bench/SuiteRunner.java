@@ -58,7 +58,7 @@ public final class SuiteRunner {
             }
         }
         ObjectMapper mapper = new ObjectMapper();
-        List<BenchmarkCase> cases = BenchmarkCase.of(mapper.readTree(new File(suite)));
+        List<BenchmarkCase> cases = BenchmarkCase.parse(java.nio.file.Files.readString(new File(suite).toPath()));
         Config config = Config.load().with(Config.CPU_THREADS, Integer.toString(threads)).with("layers4j.cpu.kernels", kernels);
         ArrayNode results = mapper.createArrayNode();
         try (CpuBackend be = new CpuBackend(config)) {

@@ -117,7 +117,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         List<BenchmarkCase> cases;
         try {
-            cases = BenchmarkCase.of(readSuite());
+            cases = BenchmarkCase.parse(readSuite().toString());
         } catch (IllegalArgumentException | IOException e) {
             // a malformed, empty or unreadable suite: one line, exit 2 (as conformance with no case)
             String what = suite == null ? "the built-in suite" : suite.toString();

@@ -1,8 +1,9 @@
 package org.layers4j.conformance;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import org.layers4j.internal.Json;
 import org.layers4j.Shape;
 import org.layers4j.nn.conv.Conv1d;
 import org.layers4j.nn.conv.Conv2d;
@@ -17,80 +18,101 @@ import org.layers4j.spi.ConvGeometry;
  * read the suite through this one class.
  */
 public final class BenchmarkCase {
-    private final JsonNode node;
+    private final Map<?, ?> node;
 
-    private BenchmarkCase(JsonNode node) {
+    private BenchmarkCase(Map<?, ?> node) {
         this.node = node;
     }
 
+    /** The cases of a suite document given as JSON text; see {@link #of(Object)}. */
+    public static List<BenchmarkCase> parse(String suiteJson) {
+        Object suite;
+        try {
+            suite = Json.parse(suiteJson);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the benchmark suite is not valid JSON: " + e.getMessage(), e);
+        }
+        return of(suite);
+    }
+
     /**
-     * The cases of a suite document, in order, each checked: an object {@code {"cases": [...]}} with at
-     * least one case, each with a name, op {@code conv1d} or {@code conv2d}, integral n, cin, cout (and
-     * groups), size and kernel (and stride, padding, dilation) as an int or a list of one int per spatial
-     * dimension.
+     * The cases of a parsed suite document, in order, each checked: an object {@code {"cases": [...]}}
+     * with at least one case, each with a name, op {@code conv1d} or {@code conv2d}, integral n, cin, cout
+     * (and groups), size and kernel (and stride, padding, dilation) as an int or a list of one int per
+     * spatial dimension.
      *
      * @throws IllegalArgumentException naming the case and the field that breaks a rule
      */
-    public static List<BenchmarkCase> of(JsonNode suite) {
-        if (suite == null || !suite.isObject()) {
+    public static List<BenchmarkCase> of(Object suite) {
+        if (!(suite instanceof Map<?, ?> m)) {
             throw new IllegalArgumentException("a benchmark suite must be a JSON object {\"cases\": [...]}, but got "
-                    + (suite == null || suite.isMissingNode() ? "nothing" : suite.getNodeType().toString().toLowerCase()));
+                    + (suite == null ? "nothing" : kind(suite)));
         }
-        JsonNode list = suite.path("cases");
-        if (!list.isArray() || list.isEmpty()) {
+        Object list = m.get("cases");
+        if (!(list instanceof List<?> l) || l.isEmpty()) {
             throw new IllegalArgumentException("a benchmark suite needs a non-empty \"cases\" list, but got "
-                    + (list.isMissingNode() ? "none" : list.toString()));
+                    + (!m.containsKey("cases") ? "none" : Json.write(list)));
         }
         List<BenchmarkCase> cases = new ArrayList<>();
-        for (int i = 0; i < list.size(); i++) {
-            BenchmarkCase c = new BenchmarkCase(list.get(i));
-            c.validate(i);
-            cases.add(c);
+        for (int i = 0; i < l.size(); i++) {
+            Object o = l.get(i);
+            if (!(o instanceof Map<?, ?> c)) {
+                throw new IllegalArgumentException("benchmark case " + i + " must be a JSON object, but got " + Json.write(o));
+            }
+            BenchmarkCase bc = new BenchmarkCase(c);
+            bc.validate(i);
+            cases.add(bc);
         }
         return cases;
     }
 
+    private static String kind(Object v) {
+        return v instanceof List ? "array" : v instanceof String ? "string" : v instanceof Number ? "number"
+                : v instanceof Boolean ? "boolean" : "object";
+    }
+
+    private static boolean isInt(Object v) {
+        return v instanceof Long l && l >= Integer.MIN_VALUE && l <= Integer.MAX_VALUE;
+    }
+
     private void validate(int index) {
         String where = "benchmark case " + index;
-        if (!node.isObject()) {
-            throw new IllegalArgumentException(where + " must be a JSON object, but got " + node);
-        }
-        if (!node.path("name").isTextual() || node.path("name").asText().isEmpty()) {
+        if (!(node.get("name") instanceof String n) || n.isEmpty()) {
             throw new IllegalArgumentException(where + ": \"name\" must be a non-empty string, but got "
-                    + text(node.path("name")));
+                    + text("name"));
         }
         where += " (" + name() + ")";
-        String op = node.path("op").isTextual() ? node.path("op").asText() : null;
+        String op = node.get("op") instanceof String o ? o : null;
         if (!"conv1d".equals(op) && !"conv2d".equals(op)) {
             throw new IllegalArgumentException(where + ": \"op\" must be \"conv1d\" or \"conv2d\", but got "
-                    + text(node.path("op")));
+                    + text("op"));
         }
         int dims = op.equals("conv1d") ? 1 : 2;
         for (String key : new String[] {"n", "cin", "cout"}) {
-            integer(where, key, true);
+            integer(where, key);
         }
-        if (node.has("groups")) {
-            integer(where, "groups", false);
+        if (node.containsKey("groups")) {
+            integer(where, "groups");
         }
         for (String key : new String[] {"size", "kernel", "stride", "padding", "dilation"}) {
             boolean required = key.equals("size") || key.equals("kernel");
-            if (!required && !node.has(key)) {
+            if (!required && !node.containsKey(key)) {
                 continue;
             }
-            JsonNode a = node.path(key);
-            boolean ok = a.isIntegralNumber() && a.canConvertToInt() && dims >= 1 && !key.equals("size")
-                    || a.isArray() && (a.size() == dims || a.size() == 1 && !key.equals("size"));
-            if (ok && a.isArray()) {
-                for (JsonNode e : a) {
-                    ok &= e.isIntegralNumber() && e.canConvertToInt();
+            Object a = node.get(key);
+            boolean ok = isInt(a) && !key.equals("size")
+                    || a instanceof List<?> l && (l.size() == dims || l.size() == 1 && !key.equals("size"));
+            if (ok && a instanceof List<?> l) {
+                for (Object e : l) {
+                    ok &= isInt(e);
                 }
             }
-            if (key.equals("size") && a.isIntegralNumber() && a.canConvertToInt() && dims == 1) {
+            if (key.equals("size") && isInt(a) && dims == 1) {
                 ok = true;
             }
             if (!ok) {
                 throw new IllegalArgumentException(where + ": \"" + key + "\" must be " + (key.equals("size") ? "" : "an int or ")
-                        + "a list of " + dims + " int(s) for " + op + ", but got " + text(a));
+                        + "a list of " + dims + " int(s) for " + op + ", but got " + text(key));
             }
         }
         try {
@@ -100,46 +122,49 @@ public final class BenchmarkCase {
         }
     }
 
-    private void integer(String where, String key, boolean required) {
-        JsonNode v = node.path(key);
-        if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-            throw new IllegalArgumentException(where + ": \"" + key + "\" must be an int, but got " + text(v));
+    private void integer(String where, String key) {
+        if (!isInt(node.get(key))) {
+            throw new IllegalArgumentException(where + ": \"" + key + "\" must be an int, but got " + text(key));
         }
     }
 
-    private static String text(JsonNode v) {
-        return v.isMissingNode() ? "nothing" : v.toString();
+    private String text(String key) {
+        return node.containsKey(key) ? Json.write(node.get(key)) : "nothing";
+    }
+
+    private int integer(String key, int dflt) {
+        return node.containsKey(key) ? (int) (long) (Long) node.get(key) : dflt;
     }
 
     public String name() {
-        return node.path("name").asText();
+        return (String) node.get("name");
     }
 
     /** The layer's builder with the case's arguments (backend and seed left to the caller). */
     public ConvBuilder<? extends Convolution> builder() {
-        int cin = node.path("cin").asInt();
-        int cout = node.path("cout").asInt();
+        int cin = integer("cin", 0);
+        int cout = integer("cout", 0);
         int[] kernel = ints("kernel");
-        ConvBuilder<? extends Convolution> b = node.path("op").asText().equals("conv1d")
+        ConvBuilder<? extends Convolution> b = "conv1d".equals(node.get("op"))
                 ? Conv1d.builder(cin, cout, kernel) : Conv2d.builder(cin, cout, kernel);
-        if (node.has("stride")) {
+        if (node.containsKey("stride")) {
             b.stride(ints("stride"));
         }
-        if (node.has("padding")) {
+        if (node.containsKey("padding")) {
             b.padding(ints("padding"));
         }
-        if (node.has("dilation")) {
+        if (node.containsKey("dilation")) {
             b.dilation(ints("dilation"));
         }
-        return b.groups(node.path("groups").asInt(1));
+        return b.groups(integer("groups", 1));
     }
 
     /** [n, cin, *size]. */
     public Shape inputShape() {
         int[] size = ints("size");
         int[] in = new int[2 + size.length];
-        in[0] = node.path("n").asInt();
-        in[1] = node.path("cin").asInt();
+        in[0] = integer("n", 0);
+        in[1] = integer("cin", 0);
         System.arraycopy(size, 0, in, 2, size.length);
         return Shape.of(in);
     }
@@ -150,13 +175,14 @@ public final class BenchmarkCase {
     }
 
     private int[] ints(String key) {
-        JsonNode a = node.path(key);
-        if (a.isInt()) {
-            return new int[] {a.asInt()};
+        Object a = node.get(key);
+        if (a instanceof Long l) {
+            return new int[] {(int) (long) l};
         }
-        int[] v = new int[a.size()];
+        List<?> list = (List<?>) a;
+        int[] v = new int[list.size()];
         for (int i = 0; i < v.length; i++) {
-            v[i] = a.get(i).asInt();
+            v[i] = (int) (long) (Long) list.get(i);
         }
         return v;
     }

@@ -1,7 +1,5 @@
 package org.layers4j.conformance;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +10,6 @@ import java.util.stream.Stream;
 import org.layers4j.Tensor;
 import org.layers4j.io.HostTensor;
 import org.layers4j.io.SafeTensors;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.layers4j.DType;
 import org.layers4j.io.LayerSpecs;
 import org.layers4j.nn.Gradients;
@@ -28,7 +25,6 @@ import org.layers4j.spi.Backend;
 public final class ConformanceCase {
     /** The fixtures' relative tolerance. */
     public static final double TOLERANCE = 1e-4;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String name;
     private final SafeTensors.Contents contents;
@@ -81,13 +77,9 @@ public final class ConformanceCase {
 
     /** The case's module on {@code backend}, with the case's parameters and buffers, in the case's mode. */
     public Module buildModule(Backend backend) {
-        ObjectNode spec;
+        Map<String, Object> spec;
         if (op().equals("sequential")) {
-            try {
-                spec = (ObjectNode) JSON.readTree("{\"op\":\"sequential\",\"layers\":" + meta("layers") + "}");
-            } catch (IOException e) {
-                throw new IllegalArgumentException(name + ": metadata 'layers' is not JSON: " + e.getMessage(), e);
-            }
+            spec = sequentialSpec();
         } else {
             spec = LayerSpecs.fromMetadata(contents.metadata());
         }
@@ -157,14 +149,9 @@ public final class ConformanceCase {
     private Result runTraining(Backend backend) {
         List<Comparison> comparisons = new ArrayList<>();
         int steps = Integer.parseInt(meta("steps").trim());
-        JsonNode lossSpec = TrainingRun.parse("loss", meta("loss"));
-        JsonNode optSpec = TrainingRun.parse("optimizer", meta("optimizer"));
-        ObjectNode spec;
-        try {
-            spec = (ObjectNode) JSON.readTree("{\"op\":\"sequential\",\"layers\":" + meta("layers") + "}");
-        } catch (IOException e) {
-            throw new IllegalArgumentException(name + ": metadata 'layers' is not JSON: " + e.getMessage(), e);
-        }
+        Map<String, Object> lossSpec = TrainingRun.parse("loss", meta("loss"));
+        Map<String, Object> optSpec = TrainingRun.parse("optimizer", meta("optimizer"));
+        Map<String, Object> spec = sequentialSpec();
         float[] losses = new float[steps];
         try (Module model = LayerSpecs.build(spec, backend)) {
             model.stateDict().keySet().forEach(k -> model.set(k, contents.tensor(k)));
@@ -184,6 +171,17 @@ public final class ConformanceCase {
             model.stateDict().forEach((k, v) -> comparisons.add(compare("final." + k, v)));
         }
         return new Result(name, comparisons);
+    }
+
+    private Map<String, Object> sequentialSpec() {
+        Map<String, Object> spec = new java.util.LinkedHashMap<>();
+        spec.put("op", "sequential");
+        try {
+            spec.put("layers", org.layers4j.internal.Json.parse(meta("layers")));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + ": metadata 'layers' is not JSON: " + e.getMessage(), e);
+        }
+        return spec;
     }
 
     private static Tensor upload(Backend be, HostTensor t) {

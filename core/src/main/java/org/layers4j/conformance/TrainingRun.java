@@ -1,9 +1,10 @@
 package org.layers4j.conformance;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.layers4j.internal.Json;
 import org.layers4j.nn.Module;
 import org.layers4j.nn.loss.BCEWithLogitsLoss;
 import org.layers4j.nn.loss.CrossEntropyLoss;
@@ -22,37 +23,66 @@ import org.layers4j.optim.SGD;
  * "betas": [0.9, 0.99]}}) with PyTorch's argument names and defaults.
  */
 final class TrainingRun {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private TrainingRun() {
     }
 
-    static JsonNode parse(String what, String json) {
+    static Map<String, Object> parse(String what, String json) {
+        Map<String, Object> n;
         try {
-            JsonNode n = JSON.readTree(json);
-            if (n == null || !n.isObject() || !n.path("name").isTextual()) {
-                throw new IllegalArgumentException(what + " must be a JSON object with a \"name\", got " + json);
-            }
-            return n;
-        } catch (IOException e) {
-            throw new IllegalArgumentException(what + " is not valid JSON: " + json, e);
+            n = Json.parseObject(json);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(what + " is not a valid JSON object: " + json, e);
         }
+        if (!(n.get("name") instanceof String)) {
+            throw new IllegalArgumentException(what + " must be a JSON object with a \"name\", got " + json);
+        }
+        return n;
     }
 
-    private static float[] floats(JsonNode n) {
-        if (n == null || n.isNull()) {
+    private static float[] floats(Object n) {
+        if (n == null) {
             return null;
         }
-        float[] f = new float[n.size()];
+        List<?> l = list(n, "weight");
+        float[] f = new float[l.size()];
         for (int i = 0; i < f.length; i++) {
-            f[i] = (float) n.get(i).asDouble();
+            f[i] = (float) number(l.get(i), "weight");
         }
         return f;
     }
 
-    static Loss loss(JsonNode spec) {
-        Reduction r = Reduction.fromTorchName(spec.path("reduction").asText("mean"));
-        String name = spec.get("name").asText();
+    private static List<?> list(Object v, String what) {
+        if (!(v instanceof List<?> l)) {
+            throw new IllegalArgumentException("'" + what + "' must be a list, got " + Json.write(v));
+        }
+        return l;
+    }
+
+    private static double number(Object v, String what) {
+        if (!(v instanceof Number n)) {
+            throw new IllegalArgumentException("'" + what + "' must be a number, got " + Json.write(v));
+        }
+        return n.doubleValue();
+    }
+
+    private static double number(Map<String, Object> spec, String key, double dflt) {
+        return spec.containsKey(key) ? number(spec.get(key), key) : dflt;
+    }
+
+    private static boolean bool(Map<String, Object> spec, String key, boolean dflt) {
+        Object v = spec.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        if (!(v instanceof Boolean b)) {
+            throw new IllegalArgumentException("'" + key + "' must be true or false, got " + Json.write(v));
+        }
+        return b;
+    }
+
+    static Loss loss(Map<String, Object> spec) {
+        Reduction r = Reduction.fromTorchName(spec.containsKey("reduction") ? (String) spec.get("reduction") : "mean");
+        String name = (String) spec.get("name");
         checkKeys(spec, switch (name) {
             case "cross_entropy" -> new String[] {"weight", "ignore_index", "reduction", "label_smoothing"};
             case "nll" -> new String[] {"weight", "ignore_index", "reduction"};
@@ -61,38 +91,43 @@ final class TrainingRun {
             default -> throw new IllegalArgumentException("unknown loss '" + name
                     + "'; known: cross_entropy, nll, mse, bce_with_logits");
         });
+        long ignore = (long) number(spec, "ignore_index", -100);
         return switch (name) {
-            case "cross_entropy" -> new CrossEntropyLoss(floats(spec.get("weight")), spec.path("ignore_index").asLong(-100),
-                    r, spec.path("label_smoothing").asDouble(0));
-            case "nll" -> new NLLLoss(floats(spec.get("weight")), spec.path("ignore_index").asLong(-100), r);
+            case "cross_entropy" -> new CrossEntropyLoss(floats(spec.get("weight")), ignore, r,
+                    number(spec, "label_smoothing", 0));
+            case "nll" -> new NLLLoss(floats(spec.get("weight")), ignore, r);
             case "mse" -> new MSELoss(r);
             default -> new BCEWithLogitsLoss(floats(spec.get("weight")), r, floats(spec.get("pos_weight")));
         };
     }
 
-    static Optimizer optimizer(JsonNode spec, Module model) {
-        String name = spec.get("name").asText();
+    static Optimizer optimizer(Map<String, Object> spec, Module model) {
+        String name = (String) spec.get("name");
         switch (name) {
             case "sgd": {
                 checkKeys(spec, "lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize");
-                if (!spec.has("lr")) {
+                if (!spec.containsKey("lr")) {
                     throw new IllegalArgumentException("sgd needs an lr");
                 }
-                return new SGD(model, spec.get("lr").asDouble()).momentum(spec.path("momentum").asDouble(0))
-                        .dampening(spec.path("dampening").asDouble(0)).weightDecay(spec.path("weight_decay").asDouble(0))
-                        .nesterov(spec.path("nesterov").asBoolean(false)).maximize(spec.path("maximize").asBoolean(false));
+                return new SGD(model, number(spec, "lr", 0)).momentum(number(spec, "momentum", 0))
+                        .dampening(number(spec, "dampening", 0)).weightDecay(number(spec, "weight_decay", 0))
+                        .nesterov(bool(spec, "nesterov", false)).maximize(bool(spec, "maximize", false));
             }
             case "adam":
             case "adamw": {
                 checkKeys(spec, "lr", "betas", "eps", "weight_decay", "amsgrad", "maximize");
                 Adam a = name.equals("adam") ? new Adam(model) : new AdamW(model);
-                a.lr(spec.path("lr").asDouble(1e-3)).eps(spec.path("eps").asDouble(1e-8))
-                        .amsgrad(spec.path("amsgrad").asBoolean(false)).maximize(spec.path("maximize").asBoolean(false));
-                if (spec.has("betas")) {
-                    a.betas(spec.get("betas").get(0).asDouble(), spec.get("betas").get(1).asDouble());
+                a.lr(number(spec, "lr", 1e-3)).eps(number(spec, "eps", 1e-8))
+                        .amsgrad(bool(spec, "amsgrad", false)).maximize(bool(spec, "maximize", false));
+                if (spec.containsKey("betas")) {
+                    List<?> b = list(spec.get("betas"), "betas");
+                    if (b.size() != 2) {
+                        throw new IllegalArgumentException("'betas' must be two numbers, got " + Json.write(b));
+                    }
+                    a.betas(number(b.get(0), "betas"), number(b.get(1), "betas"));
                 }
-                if (spec.has("weight_decay")) {
-                    a.weightDecay(spec.get("weight_decay").asDouble());
+                if (spec.containsKey("weight_decay")) {
+                    a.weightDecay(number(spec, "weight_decay", 0));
                 }
                 return a;
             }
@@ -101,12 +136,12 @@ final class TrainingRun {
         }
     }
 
-    private static void checkKeys(JsonNode spec, String... allowed) {
-        java.util.Set<String> ok = new java.util.HashSet<>(java.util.List.of(allowed));
+    private static void checkKeys(Map<String, Object> spec, String... allowed) {
+        Set<String> ok = new HashSet<>(List.of(allowed));
         ok.add("name");
-        for (Map.Entry<String, JsonNode> e : (Iterable<Map.Entry<String, JsonNode>>) spec::fields) {
-            if (!ok.contains(e.getKey())) {
-                throw new IllegalArgumentException(spec.get("name").asText() + ": unknown argument '" + e.getKey() + "'");
+        for (String k : spec.keySet()) {
+            if (!ok.contains(k)) {
+                throw new IllegalArgumentException(spec.get("name") + ": unknown argument '" + k + "'");
             }
         }
     }

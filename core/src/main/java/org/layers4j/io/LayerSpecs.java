@@ -1,10 +1,7 @@
 package org.layers4j.io;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.layers4j.nn.Dropout;
@@ -38,6 +35,7 @@ import org.layers4j.nn.pool.MaxPool1d;
 import org.layers4j.nn.pool.MaxPool2d;
 import org.layers4j.nn.pool.PoolOptions;
 import org.layers4j.nn.pool.Pooling;
+import org.layers4j.internal.Json;
 import org.layers4j.spi.Backend;
 
 /**
@@ -47,15 +45,23 @@ import org.layers4j.spi.Backend;
  * {@code scripts/torch_models.py} write them; and back. Unknown ops and arguments are errors.
  */
 public final class LayerSpecs {
-    static final ObjectMapper JSON = new ObjectMapper();
-
     private LayerSpecs() {
     }
 
-    /** Builds the layer a spec describes, on {@code backend}, with default-initialized parameters. */
-    public static Module build(JsonNode spec, Backend backend) {
-        if (spec == null || !spec.isObject()) {
-            throw new IllegalArgumentException("a layer spec must be a JSON object, got " + spec);
+    /** Builds the layer a spec (JSON text of one object) describes, on {@code backend}. */
+    public static Module build(String specJson, Backend backend) {
+        return build(Json.parseObject(specJson), backend);
+    }
+
+    /**
+     * Builds the layer a spec describes, on {@code backend}, with default-initialized parameters. The
+     * spec is a parsed JSON object: String keys; values String, Long (integers), Double, Boolean, null,
+     * List or Map, as {@link #describe} returns them.
+     */
+    @SuppressWarnings("unchecked")
+    public static Module build(Map<String, Object> spec, Backend backend) {
+        if (spec == null) {
+            throw new IllegalArgumentException("a layer spec must be a JSON object, got null");
         }
         SpecArgs a = new SpecArgs(spec);
         String op = a.string("op");
@@ -88,15 +94,20 @@ public final class LayerSpecs {
     }
 
     private static Module sequential(SpecArgs a, Backend backend) {
-        JsonNode layers = a.node("layers");
-        if (!layers.isArray() || layers.isEmpty()) {
+        Object value = a.node("layers");
+        if (!(value instanceof List<?> layers) || layers.isEmpty()) {
             throw new IllegalArgumentException("sequential: 'layers' must be a non-empty JSON list");
         }
         List<Module> modules = new ArrayList<>();
         try {
             for (int i = 0; i < layers.size(); i++) {
                 try {
-                    modules.add(build(layers.get(i), backend));
+                    if (!(layers.get(i) instanceof Map<?, ?> layer)) {
+                        throw new IllegalArgumentException("a layer spec must be a JSON object, got " + Json.write(layers.get(i)));
+                    }
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> spec = (Map<String, Object>) layer;
+                    modules.add(build(spec, backend));
                 } catch (IllegalArgumentException e) {
                     throw new IllegalArgumentException("layer " + i + ": " + e.getMessage(), e);
                 }
@@ -117,9 +128,9 @@ public final class LayerSpecs {
             b.stride(a.ints("stride"));
         }
         if (a.has("padding")) {
-            JsonNode p = a.node("padding");
-            if (p.isTextual()) {
-                b.padding(p.asText());
+            Object p = a.node("padding");
+            if (p instanceof String ps) {
+                b.padding(ps);
             } else {
                 b.padding(a.ints("padding"));
             }
@@ -137,7 +148,7 @@ public final class LayerSpecs {
         double eps = a.number("eps", 1e-5);
         Double momentum = Double.valueOf(0.1);
         if (a.has("momentum")) {
-            momentum = a.node("momentum").isNull() ? null : Double.valueOf(a.number("momentum", 0.1));
+            momentum = a.isNull("momentum") ? null : Double.valueOf(a.number("momentum", 0.1));
         }
         boolean affine = a.bool("affine", true);
         boolean track = a.bool("track_running_stats", true);
@@ -147,7 +158,7 @@ public final class LayerSpecs {
 
     private static Module pool(String op, SpecArgs a, Backend backend) {
         PoolOptions o = PoolOptions.of(a.ints("kernel_size")).backend(backend);
-        if (a.has("stride") && !a.node("stride").isNull()) {
+        if (a.has("stride") && !a.isNull("stride")) {
             o.stride(a.ints("stride"));
         }
         o.padding(a.has("padding") ? a.ints("padding") : new int[] {0}).ceilMode(a.bool("ceil_mode", false));
@@ -171,12 +182,17 @@ public final class LayerSpecs {
     // ---- module -> spec --------------------------------------------------------------------------
 
     /** The spec of a module built from this library's layers (IllegalArgumentException for other modules). */
-    public static ObjectNode describe(Module m) {
-        ObjectNode o = JSON.createObjectNode();
+    public static Map<String, Object> describe(Module m) {
+        return Json.parseObject(Json.write(describeRaw(m))); // the types a parsed spec has (Long integers, ...)
+    }
+
+    private static Map<String, Object> describeRaw(Module m) {
+        Map<String, Object> o = new LinkedHashMap<>();
         if (m instanceof Sequential s) {
             o.put("op", "sequential");
-            ArrayNode layers = o.putArray("layers");
-            s.modules().forEach(c -> layers.add(describe(c)));
+            List<Object> layers = new ArrayList<>();
+            s.modules().forEach(c -> layers.add(describeRaw(c)));
+            o.put("layers", layers);
         } else if (m instanceof Convolution c) {
             ConvSpec sp = c.spec();
             o.put("op", "conv" + sp.dims() + "d");
@@ -218,7 +234,7 @@ public final class LayerSpecs {
             o.put("num_embeddings", e.numEmbeddings());
             o.put("embedding_dim", e.embeddingDim());
             if (e.paddingIdx() == null) {
-                o.putNull("padding_idx");
+                o.put("padding_idx", null);
             } else {
                 o.put("padding_idx", e.paddingIdx());
             }
@@ -227,7 +243,7 @@ public final class LayerSpecs {
             o.put("num_features", b.numFeatures());
             o.put("eps", b.eps());
             if (b.momentum() == null) {
-                o.putNull("momentum");
+                o.put("momentum", null);
             } else {
                 o.put("momentum", b.momentum());
             }
@@ -247,7 +263,7 @@ public final class LayerSpecs {
                 o.put("count_include_pad", p.countIncludePad());
                 if (op.equals("avgpool2d")) {
                     if (p.divisorOverride() == null) {
-                        o.putNull("divisor_override");
+                        o.put("divisor_override", null);
                     } else {
                         o.put("divisor_override", p.divisorOverride());
                     }
@@ -259,14 +275,7 @@ public final class LayerSpecs {
             if (s.length == 1) {
                 o.put("output_size", s[0]);
             } else {
-                ArrayNode arr = o.putArray("output_size");
-                for (Integer v : s) {
-                    if (v == null) {
-                        arr.addNull();
-                    } else {
-                        arr.add(v);
-                    }
-                }
+                o.put("output_size", java.util.Arrays.asList(s));
             }
         } else {
             throw new IllegalArgumentException("cannot describe a " + m.getClass().getName() + " as a layer spec; model"
@@ -275,11 +284,8 @@ public final class LayerSpecs {
         return o;
     }
 
-    private static void ints(ObjectNode o, String key, int[] v) {
-        ArrayNode a = o.putArray(key);
-        for (int x : v) {
-            a.add(x);
-        }
+    private static void ints(Map<String, Object> o, String key, int[] v) {
+        o.put(key, v.clone());
     }
 
     /**
@@ -287,18 +293,19 @@ public final class LayerSpecs {
      * "kernel_size": "[3, 3]", "padding": "same", ...}}): each value parsed as JSON where it is JSON,
      * else kept as a string; {@code training} and {@code reference} are not constructor arguments.
      */
-    public static ObjectNode fromMetadata(Map<String, String> metadata) {
-        ObjectNode o = JSON.createObjectNode();
+    public static Map<String, Object> fromMetadata(Map<String, String> metadata) {
+        Map<String, Object> o = new LinkedHashMap<>();
         metadata.forEach((k, v) -> {
             if (k.equals("training") || k.equals("reference") || k.equals("format")) {
                 return;
             }
+            Object parsed;
             try {
-                JsonNode n = JSON.readTree(v);
-                o.set(k, n == null || n.isMissingNode() ? JSON.getNodeFactory().textNode(v) : n);
-            } catch (java.io.IOException e) {
-                o.put(k, v);
+                parsed = Json.parse(v);
+            } catch (IllegalArgumentException e) {
+                parsed = v; // not JSON: a plain string such as 'same' or 'zeros'
             }
+            o.put(k, parsed);
         });
         return o;
     }

@@ -1,10 +1,10 @@
 package org.layers4j.io;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.layers4j.internal.Json;
 import org.layers4j.nn.Module;
 import org.layers4j.spi.Backend;
 
@@ -23,15 +23,15 @@ public final class Models {
         if (model == null || path == null) {
             throw new IllegalArgumentException("model and path must not be null");
         }
-        JsonNode spec = LayerSpecs.describe(model);
-        if (!spec.path("op").asText().equals("sequential")) {
+        Map<String, Object> spec = LayerSpecs.describe(model);
+        if (!"sequential".equals(spec.get("op"))) {
             throw new IllegalArgumentException("a model file holds a Sequential; wrap the " + model.getClass().getSimpleName()
                     + " in one");
         }
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");
         meta.put("op", "sequential");
-        meta.put("layers", spec.get("layers").toString());
+        meta.put("layers", Json.write(spec.get("layers")));
         SafeTensors.write(path, StateDicts.of(model), meta);
     }
 
@@ -56,10 +56,11 @@ public final class Models {
             throw new IllegalArgumentException("not a layers4j model file: its metadata needs \"op\": \"sequential\" and"
                     + " \"layers\" (a state_dict alone loads with StateDicts.load into a model you build)");
         }
-        JsonNode spec;
+        Map<String, Object> spec = new LinkedHashMap<>();
+        spec.put("op", "sequential");
         try {
-            spec = LayerSpecs.JSON.readTree("{\"op\":\"sequential\",\"layers\":" + layers + "}");
-        } catch (IOException e) {
+            spec.put("layers", Json.parse(layers));
+        } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("metadata 'layers' is not valid JSON: " + e.getMessage(), e);
         }
         Module m = LayerSpecs.build(spec, backend);

@@ -1,14 +1,7 @@
 package org.layers4j.io;
 
 import com.fasterxml.jackson.core.JsonParseException;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonStreamContext;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -23,12 +16,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.layers4j.DType;
 import org.layers4j.Shape;
+import org.layers4j.internal.Json;
 
 /**
  * Reads and writes the safetensors format: an 8-byte little-endian header length, a JSON header
@@ -42,9 +35,6 @@ import org.layers4j.Shape;
  * each tensor by its dtype, as F32 or I64.
  */
 public final class SafeTensors {
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final String METADATA = "__metadata__";
 
     /** The dtypes {@link #parse} accepts, with their sizes in bytes. */
@@ -221,10 +211,9 @@ public final class SafeTensors {
     }
 
     /** The header's entries, each validated, in file order, after checking they tile the data; fills metadata. */
-    private static List<Entry> entries(JsonNode header, long dataLength, Map<String, String> metadata) {
+    private static List<Entry> entries(Map<String, Object> header, long dataLength, Map<String, String> metadata) {
         List<Entry> entries = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, Object> e : header.entrySet()) {
             if (e.getKey().equals(METADATA)) {
                 metadata(e.getValue(), metadata);
             } else {
@@ -235,7 +224,8 @@ public final class SafeTensors {
         return entries;
     }
 
-    private static JsonNode header(byte[] bytes, int offset, int length) {
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> header(byte[] bytes, int offset, int length) {
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder()
@@ -246,22 +236,23 @@ public final class SafeTensors {
         } catch (CharacterCodingException e) {
             throw new IllegalArgumentException("header is not valid UTF-8");
         }
-        JsonNode header;
+        Object header;
         try {
-            header = JSON.readTree(text);
-        } catch (JsonParseException e) {
-            String msg = e.getOriginalMessage();
-            if (msg != null && msg.startsWith("Duplicate field")) {
-                throw new IllegalArgumentException(duplicateMessage(e));
+            header = Json.parse(text);
+        } catch (IllegalArgumentException e) {
+            if (e.getCause() instanceof JsonParseException p) {
+                String msg = p.getOriginalMessage();
+                if (msg != null && msg.startsWith("Duplicate field")) {
+                    throw new IllegalArgumentException(duplicateMessage(p));
+                }
+                throw new IllegalArgumentException("header is not valid JSON: " + msg);
             }
-            throw new IllegalArgumentException("header is not valid JSON: " + msg);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("header is not valid JSON: " + e.getOriginalMessage());
+            throw new IllegalArgumentException("header is not valid JSON: " + e.getMessage());
         }
-        if (header == null || !header.isObject()) {
+        if (!(header instanceof Map)) {
             throw new IllegalArgumentException("header is not a JSON object");
         }
-        return header;
+        return (Map<String, Object>) header;
     }
 
     /** "duplicate tensor 'x' in the header", or, for a key repeated inside an entry, names the entry. */
@@ -280,62 +271,64 @@ public final class SafeTensors {
         return "the header has a duplicate key: " + e.getOriginalMessage();
     }
 
-    private static void metadata(JsonNode node, Map<String, String> out) {
-        if (node.isNull()) {
+    private static void metadata(Object node, Map<String, String> out) {
+        if (node == null) {
             return;
         }
-        if (!node.isObject()) {
-            throw new IllegalArgumentException(METADATA + " is " + node + "; it must be a JSON object of strings");
+        if (!(node instanceof Map<?, ?> m)) {
+            throw new IllegalArgumentException(METADATA + " is " + Json.write(node) + "; it must be a JSON object of strings");
         }
-        node.fields().forEachRemaining(m -> {
-            if (!m.getValue().isTextual()) {
-                throw new IllegalArgumentException(METADATA + " value '" + m.getKey() + "' is " + m.getValue()
+        m.forEach((k, v) -> {
+            if (!(v instanceof String str)) {
+                throw new IllegalArgumentException(METADATA + " value '" + k + "' is " + Json.write(v)
                         + "; metadata values must be JSON strings");
             }
-            out.put(m.getKey(), m.getValue().textValue());
+            out.put((String) k, str);
         });
     }
 
-    private static Entry entry(String name, JsonNode info, long dataLength) {
+    private static Entry entry(String name, Object infoValue, long dataLength) {
         String what = "tensor '" + name + "'";
-        if (!info.isObject()) {
-            throw new IllegalArgumentException(what + " is " + info + " in the header; it must be an object with dtype, shape and data_offsets");
+        if (!(infoValue instanceof Map<?, ?> info)) {
+            throw new IllegalArgumentException(what + " is " + Json.write(infoValue) + " in the header; it must be an object with dtype, shape and data_offsets");
         }
         for (String key : new String[] {"dtype", "shape", "data_offsets"}) {
-            if (!info.has(key)) {
+            if (!info.containsKey(key)) {
                 throw new IllegalArgumentException(what + " has no '" + key + "'; every tensor needs dtype, shape and data_offsets");
             }
         }
-        JsonNode dtypeNode = info.get("dtype");
-        FileDType dtype = dtypeNode.isTextual() ? FileDType.of(dtypeNode.textValue()) : null;
+        Object dtypeNode = info.get("dtype");
+        FileDType dtype = dtypeNode instanceof String ds ? FileDType.of(ds) : null;
         if (dtype == null) {
-            throw new IllegalArgumentException(what + " has dtype " + (dtypeNode.isTextual() ? dtypeNode.textValue() : dtypeNode.toString())
+            throw new IllegalArgumentException(what + " has dtype " + (dtypeNode instanceof String ds ? ds : Json.write(dtypeNode))
                     + ", which is not supported; supported: " + SUPPORTED);
         }
-        JsonNode shapeNode = info.get("shape");
-        if (!shapeNode.isArray()) {
+        Object shapeValue = info.get("shape");
+        String shapeNode = Json.write(shapeValue);
+        if (!(shapeValue instanceof List<?> shapeList)) {
             throw new IllegalArgumentException(what + " has shape " + shapeNode + "; a shape must be a JSON list of non-negative integers");
         }
-        int[] dims = new int[shapeNode.size()];
+        int[] dims = new int[shapeList.size()];
         long count = 1;
         for (int i = 0; i < dims.length; i++) {
-            JsonNode d = shapeNode.get(i);
-            if (!d.isIntegralNumber() || !d.canConvertToInt() || d.intValue() < 0) {
-                throw new IllegalArgumentException(what + " has shape " + shapeNode + ": entry " + i + " (" + d
+            Object d = shapeList.get(i);
+            if (!(d instanceof Long dl) || dl < 0 || dl > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(what + " has shape " + shapeNode + ": entry " + i + " (" + Json.write(d)
                         + ") is not a non-negative integer that fits an int");
             }
-            dims[i] = d.intValue();
+            dims[i] = (int) (long) dl;
             count *= dims[i]; // stays below 2^62: checked against 2^31-1 after each factor
             if (count > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException(what + " has shape " + shapeNode + ", more than 2^31-1 elements");
             }
         }
-        JsonNode offsets = info.get("data_offsets");
-        if (!offsets.isArray() || offsets.size() != 2 || !offset(offsets.get(0)) || !offset(offsets.get(1))) {
+        Object offsetsValue = info.get("data_offsets");
+        String offsets = Json.write(offsetsValue);
+        if (!(offsetsValue instanceof List<?> ol) || ol.size() != 2 || !offset(ol.get(0)) || !offset(ol.get(1))) {
             throw new IllegalArgumentException(what + " has data_offsets " + offsets + "; they must be two non-negative integers [begin, end]");
         }
-        long begin = offsets.get(0).longValue();
-        long end = offsets.get(1).longValue();
+        long begin = (Long) ol.get(0);
+        long end = (Long) ol.get(1);
         if (end < begin) {
             throw new IllegalArgumentException(what + " has data_offsets " + offsets + " out of order: end before begin");
         }
@@ -351,8 +344,8 @@ public final class SafeTensors {
         return new Entry(name, dtype, Shape.of(dims), (int) count, begin, end);
     }
 
-    private static boolean offset(JsonNode n) {
-        return n != null && n.isIntegralNumber() && n.canConvertToLong() && n.longValue() >= 0;
+    private static boolean offset(Object n) {
+        return n instanceof Long l && l >= 0;
     }
 
     /** The tensors' byte ranges, sorted by offset, must tile [0, dataLength) with no overlap and no hole. */
@@ -476,28 +469,25 @@ public final class SafeTensors {
 
     /** The bytes of a safetensors file holding {@code tensors} in map order, F32 or I64 by their dtype. */
     public static byte[] serialize(Map<String, HostTensor> tensors, Map<String, String> metadata) {
-        ObjectNode header = JSON.createObjectNode();
+        Map<String, Object> header = new LinkedHashMap<>();
         long offset = 0;
         for (Map.Entry<String, HostTensor> e : tensors.entrySet()) {
             if (e.getKey().equals(METADATA)) {
                 throw new IllegalArgumentException("a tensor must not be named " + METADATA);
             }
             HostTensor t = e.getValue();
-            ObjectNode info = header.putObject(e.getKey());
+            Map<String, Object> info = new LinkedHashMap<>();
             info.put("dtype", t.dtype() == DType.INT64 ? "I64" : "F32");
-            ArrayNode shape = info.putArray("shape");
-            for (int d : t.shape().dims()) {
-                shape.add(d);
-            }
+            info.put("shape", t.shape().dims());
             long size = (long) t.dtype().bytes() * t.shape().size();
-            info.putArray("data_offsets").add(offset).add(offset + size);
+            info.put("data_offsets", List.of(offset, offset + size));
+            header.put(e.getKey(), info);
             offset += size;
         }
         if (metadata != null && !metadata.isEmpty()) {
-            ObjectNode meta = header.putObject(METADATA);
-            metadata.forEach(meta::put);
+            header.put(METADATA, new LinkedHashMap<>(metadata));
         }
-        byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] json = Json.write(header).getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8; // align the data to 8 bytes, padding with spaces
         if (8L + padded + offset > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("the tensors need " + offset + " bytes, more than one byte array holds");

@@ -1,56 +1,69 @@
 package org.layers4j.io;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import org.layers4j.internal.Json;
 
-/** Typed access to a spec's arguments that remembers which were read, to reject unknown ones. */
+/**
+ * Typed access to a layer spec's arguments (a parsed JSON object, see {@link Json}) that remembers which
+ * were read, to reject unknown ones.
+ */
 final class SpecArgs {
-    private final JsonNode spec;
+    private final Map<String, Object> spec;
     private final Set<String> used = new HashSet<>();
 
-    SpecArgs(JsonNode spec) {
+    SpecArgs(Map<String, Object> spec) {
         this.spec = spec;
     }
 
     boolean has(String k) {
         used.add(k);
-        return spec.has(k);
+        return spec.containsKey(k);
     }
 
-    JsonNode node(String k) {
+    /** The raw value (null for JSON null); IllegalArgumentException when the argument is missing. */
+    Object node(String k) {
         used.add(k);
-        JsonNode n = spec.get(k);
-        if (n == null) {
+        if (!spec.containsKey(k)) {
             throw new IllegalArgumentException(op() + ": missing argument '" + k + "'");
         }
-        return n;
+        return spec.get(k);
+    }
+
+    boolean isNull(String k) {
+        return node(k) == null;
     }
 
     private String op() {
-        return spec.path("op").asText("?");
+        Object op = spec.get("op");
+        return op instanceof String s ? s : "?";
     }
 
     String string(String k) {
-        JsonNode n = node(k);
-        if (!n.isTextual()) {
-            throw new IllegalArgumentException(op() + ": '" + k + "' must be a string, got " + n);
+        Object n = node(k);
+        if (!(n instanceof String s)) {
+            throw new IllegalArgumentException(op() + ": '" + k + "' must be a string, got " + Json.write(n));
         }
-        return n.asText();
+        return s;
     }
 
     String string(String k, String dflt) {
         return has(k) ? string(k) : dflt;
     }
 
+    private static boolean isInt(Object n) {
+        return n instanceof Long l && l >= Integer.MIN_VALUE && l <= Integer.MAX_VALUE;
+    }
+
     int integer(String k) {
-        JsonNode n = node(k);
-        if (!n.canConvertToInt() || !n.isIntegralNumber()) {
-            throw new IllegalArgumentException(op() + ": '" + k + "' must be an integer, got " + n);
+        Object n = node(k);
+        if (!isInt(n)) {
+            throw new IllegalArgumentException(op() + ": '" + k + "' must be an integer, got " + Json.write(n));
         }
-        return n.asInt();
+        return (int) (long) (Long) n;
     }
 
     int integer(String k, int dflt) {
@@ -58,40 +71,40 @@ final class SpecArgs {
     }
 
     Integer optionalInteger(String k) {
-        return !has(k) || spec.get(k).isNull() ? null : integer(k);
+        return !has(k) || spec.get(k) == null ? null : integer(k);
     }
 
     double number(String k, double dflt) {
         if (!has(k)) {
             return dflt;
         }
-        JsonNode n = node(k);
-        if (!n.isNumber()) {
-            throw new IllegalArgumentException(op() + ": '" + k + "' must be a number, got " + n);
+        Object n = node(k);
+        if (!(n instanceof Number num)) {
+            throw new IllegalArgumentException(op() + ": '" + k + "' must be a number, got " + Json.write(n));
         }
-        return n.asDouble();
+        return num.doubleValue();
     }
 
     boolean bool(String k, boolean dflt) {
         if (!has(k)) {
             return dflt;
         }
-        JsonNode n = node(k);
-        if (!n.isBoolean()) {
-            throw new IllegalArgumentException(op() + ": '" + k + "' must be true or false, got " + n);
+        Object n = node(k);
+        if (!(n instanceof Boolean b)) {
+            throw new IllegalArgumentException(op() + ": '" + k + "' must be true or false, got " + Json.write(n));
         }
-        return n.asBoolean();
+        return b;
     }
 
     int[] ints(String k) {
-        JsonNode n = node(k);
-        if (n.isArray()) {
-            int[] v = new int[n.size()];
+        Object n = node(k);
+        if (n instanceof List<?> l) {
+            int[] v = new int[l.size()];
             for (int i = 0; i < v.length; i++) {
-                if (!n.get(i).isIntegralNumber() || !n.get(i).canConvertToInt()) {
-                    throw new IllegalArgumentException(op() + ": '" + k + "' must hold integers, got " + n);
+                if (!isInt(l.get(i))) {
+                    throw new IllegalArgumentException(op() + ": '" + k + "' must hold integers, got " + Json.write(n));
                 }
-                v[i] = n.get(i).asInt();
+                v[i] = (int) (long) (Long) l.get(i);
             }
             return v;
         }
@@ -99,15 +112,15 @@ final class SpecArgs {
     }
 
     Integer[] optionalInts(String k) {
-        JsonNode n = node(k);
-        if (n.isArray()) {
-            Integer[] v = new Integer[n.size()];
+        Object n = node(k);
+        if (n instanceof List<?> l) {
+            Integer[] v = new Integer[l.size()];
             for (int i = 0; i < v.length; i++) {
-                JsonNode e = n.get(i);
-                if (!e.isNull() && (!e.isIntegralNumber() || !e.canConvertToInt())) {
-                    throw new IllegalArgumentException(op() + ": '" + k + "' must hold integers or null, got " + n);
+                Object e = l.get(i);
+                if (e != null && !isInt(e)) {
+                    throw new IllegalArgumentException(op() + ": '" + k + "' must hold integers or null, got " + Json.write(n));
                 }
-                v[i] = e.isNull() ? null : e.asInt();
+                v[i] = e == null ? null : (int) (long) (Long) e;
             }
             return v;
         }
@@ -116,11 +129,11 @@ final class SpecArgs {
 
     void checkAllUsed() {
         List<String> unknown = new ArrayList<>();
-        spec.fieldNames().forEachRemaining(f -> {
+        for (String f : spec.keySet()) {
             if (!used.contains(f)) {
                 unknown.add(f);
             }
-        });
+        }
         if (!unknown.isEmpty()) {
             throw new IllegalArgumentException(op() + ": unknown argument(s) " + unknown);
         }

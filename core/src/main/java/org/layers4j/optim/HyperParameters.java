@@ -1,48 +1,47 @@
 package org.layers4j.optim;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import org.layers4j.internal.Json;
 
 /** Reads the first group of a saved param_groups JSON list. */
 final class HyperParameters {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private final JsonNode group;
+    private final Map<?, ?> group;
 
     HyperParameters(String paramGroupsJson) {
-        JsonNode n;
+        Object n;
         try {
-            n = paramGroupsJson == null ? null : JSON.readTree(paramGroupsJson);
-        } catch (IOException e) {
+            n = paramGroupsJson == null ? null : Json.parse(paramGroupsJson);
+        } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("param_groups is not valid JSON: " + e.getMessage(), e);
         }
-        if (n == null || !n.isArray() || n.size() != 1 || !n.get(0).isObject()) {
+        if (!(n instanceof List<?> l) || l.size() != 1 || !(l.get(0) instanceof Map<?, ?> g)) {
             throw new IllegalArgumentException("param_groups must be a JSON list of one group, got " + paramGroupsJson);
         }
-        this.group = n.get(0);
+        this.group = g;
     }
 
     double number(String key) {
-        JsonNode v = group.get(key);
-        if (v == null || !v.isNumber()) {
-            throw new IllegalArgumentException("param_groups[0]." + key + " must be a number, got " + v);
+        Object v = group.get(key);
+        if (!(v instanceof Number n)) {
+            throw new IllegalArgumentException("param_groups[0]." + key + " must be a number, got " + Json.write(v));
         }
-        return v.asDouble();
+        return n.doubleValue();
     }
 
     boolean bool(String key) {
-        JsonNode v = group.get(key);
-        if (v == null || !v.isBoolean()) {
-            throw new IllegalArgumentException("param_groups[0]." + key + " must be true or false, got " + v);
+        Object v = group.get(key);
+        if (!(v instanceof Boolean b)) {
+            throw new IllegalArgumentException("param_groups[0]." + key + " must be true or false, got " + Json.write(v));
         }
-        return v.asBoolean();
+        return b;
     }
 
     double[] pair(String key) {
-        JsonNode v = group.get(key);
-        if (v == null || !v.isArray() || v.size() != 2 || !v.get(0).isNumber() || !v.get(1).isNumber()) {
-            throw new IllegalArgumentException("param_groups[0]." + key + " must be a list of two numbers, got " + v);
+        Object v = group.get(key);
+        if (!(v instanceof List<?> l) || l.size() != 2 || !(l.get(0) instanceof Number a) || !(l.get(1) instanceof Number b)) {
+            throw new IllegalArgumentException("param_groups[0]." + key + " must be a list of two numbers, got " + Json.write(v));
         }
-        return new double[] {v.get(0).asDouble(), v.get(1).asDouble()};
+        return new double[] {a.doubleValue(), b.doubleValue()};
     }
 }

@@ -10,6 +10,7 @@ import org.layers4j.DType;
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
 import org.layers4j.io.HostTensor;
+import org.layers4j.internal.Json;
 import org.layers4j.io.SafeTensors;
 import org.layers4j.nn.Module;
 import org.layers4j.nn.Parameter;
@@ -108,8 +109,8 @@ public abstract class Optimizer implements AutoCloseable {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");
         meta.put("optimizer", kind());
-        meta.put("param_groups", "[" + json(hyperParameters()) + "]");
-        meta.put("param_names", "[" + String.join(",", names.stream().map(n -> '"' + n + '"').toList()) + "]");
+        meta.put("param_groups", Json.write(List.of(hyperParameters())));
+        meta.put("param_names", Json.write(names));
         SafeTensors.write(path, stateDict(), meta);
     }
 
@@ -120,8 +121,15 @@ public abstract class Optimizer implements AutoCloseable {
         if (!kind().equals(kind)) {
             throw new IllegalArgumentException(path + " holds the state of optimizer '" + kind + "', not '" + kind() + "'");
         }
-        String expectedNames = "[" + String.join(",", names.stream().map(n -> '"' + n + '"').toList()) + "]";
-        if (!expectedNames.equals(c.metadata().get("param_names"))) {
+        String expectedNames = Json.write(names);
+        String saved = c.metadata().get("param_names");
+        Object savedNames;
+        try {
+            savedNames = saved == null ? null : Json.parse(saved);
+        } catch (IllegalArgumentException e) {
+            savedNames = saved;
+        }
+        if (!names.equals(savedNames)) {
             throw new IllegalArgumentException(path + " was saved for parameters " + c.metadata().get("param_names")
                     + ", this optimizer has " + expectedNames);
         }
@@ -164,26 +172,6 @@ public abstract class Optimizer implements AutoCloseable {
 
     /** Sets hyper-parameters from PyTorch's param_groups JSON (the first group). */
     protected abstract void loadHyperParameters(String paramGroupsJson);
-
-    private static String json(Map<String, Object> m) {
-        StringBuilder s = new StringBuilder("{");
-        m.forEach((k, v) -> {
-            if (s.length() > 1) {
-                s.append(',');
-            }
-            s.append('"').append(k).append("\":");
-            if (v instanceof double[] a) {
-                s.append('[');
-                for (int i = 0; i < a.length; i++) {
-                    s.append(i > 0 ? "," : "").append(a[i]);
-                }
-                s.append(']');
-            } else {
-                s.append(v);
-            }
-        });
-        return s.append('}').toString();
-    }
 
     /** Frees the state tensors (the parameters belong to the model). */
     @Override
