@@ -12,7 +12,7 @@ public interface ActivationOps {
     void relu(Tensor x, Tensor y);
 
     /**
-     * dx = dy where x is not <= 0 (positive or NaN), else 0: PyTorch's threshold_backward, so the
+     * dx = dy where x is not {@code <= 0} (positive or NaN), else 0: PyTorch's threshold_backward, so the
      * gradient at exactly 0 is 0 and NaN passes dy through.
      */
     void reluBackward(Tensor x, Tensor dy, Tensor dx);
