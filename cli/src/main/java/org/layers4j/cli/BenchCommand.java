@@ -32,7 +32,10 @@ import picocli.CommandLine.Parameters;
  * Times convolutions of a benchmark suite through the public layer API: warm-up runs, then the
  * median of timed runs, reported as milliseconds and GFLOP/s (2 × multiply-adds, as suite.json defines).
  */
-@Command(name = "bench", description = "Time the benchmark suite (default: the suite shipped with layers4j, a copy of"
+@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        exitCodeListHeading = ExitCodes.HEADING,
+        exitCodeList = {ExitCodes.L_OK, ExitCodes.L_USAGE, ExitCodes.L_CANNOT_RUN, ExitCodes.L_INTERNAL_ERROR},
+        description = "Time the benchmark suite (default: the suite shipped with layers4j, a copy of"
         + " shared/bench/suite.json): median ms and GFLOP/s per case.")
 final class BenchCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -85,7 +88,7 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (reps < 1 || warmup < 0 || !(warmupSeconds >= 0)) {
-            throw new IllegalArgumentException("--reps must be >= 1, --warmup >= 0 and --warmup-seconds >= 0, got "
+            throw new CommandLine.ParameterException(spec.commandLine(), "--reps must be >= 1, --warmup >= 0 and --warmup-seconds >= 0, got "
                     + reps + ", " + warmup + " and " + warmupSeconds);
         }
         PrintWriter out = spec.commandLine().getOut();
@@ -93,7 +96,7 @@ final class BenchCommand implements Callable<Integer> {
         Config config = Config.load();
         if (threads != null) {
             if (threads < 1) {
-                throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+                throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be >= 1, got " + threads);
             }
             config = config.with(Config.CPU_THREADS, threads.toString());
         }
@@ -103,7 +106,12 @@ final class BenchCommand implements Callable<Integer> {
         Backend be = Backends.get(config);
         int threadCount = config.getInt(Config.CPU_THREADS, Runtime.getRuntime().availableProcessors());
         if (model != null) {
-            Shape shape = ModelBench.parseShape(inputShape);
+            Shape shape;
+            try {
+                shape = ModelBench.parseShape(inputShape);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+            }
             try (org.layers4j.nn.Module m = ModelBench.load(model, be)) {
                 String mode = train ? "training step (forward, cross-entropy, backward, SGD update)"
                         : backward ? "forward + backward of sum(output)" : "eval forward";
@@ -119,30 +127,32 @@ final class BenchCommand implements Callable<Integer> {
         try {
             cases = BenchmarkCase.parse(readSuite().toString());
         } catch (IllegalArgumentException | IOException e) {
-            // a malformed, empty or unreadable suite: one line, exit 2 (as conformance with no case)
+            // a malformed, empty or unreadable suite: one line, exit 3 (cannot run: the command line was well
+            // formed, the file it names is not a suite)
             String what = suite == null ? "the built-in suite" : suite.toString();
             String msg = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? "not valid JSON: "
                     + j.getOriginalMessage() : e instanceof java.nio.file.NoSuchFileException ? "no such file"
                     : e.getMessage();
             err.println("error: " + what + ": " + msg.lines().findFirst().orElse(""));
-            return 2;
+            return ExitCodes.CANNOT_RUN;
         }
         if (only != null) {
             for (String name : only) {
                 if (cases.stream().noneMatch(c -> c.name().equals(name))) {
-                    throw new IllegalArgumentException("--case " + name + ": the suite has no such case");
+                throw new CommandLine.ParameterException(spec.commandLine(), "--case " + name
+                        + ": the suite has no such case (it has " + cases.stream().map(BenchmarkCase::name).toList() + ")");
                 }
             }
         }
         out.printf("backend: %s, threads: %d, %s, warm-up >= %d runs and >= %.1f s, median of %d timed runs%n",
                 be.name(), threadCount, backward ? "backward" : "forward", warmup, warmupSeconds, reps);
         ArrayNode results = JSON.createArrayNode();
-        for (BenchmarkCase c : cases) {
+        List<BenchmarkCase> selected = cases.stream().filter(c -> only == null || only.contains(c.name())).toList();
+        long start = System.nanoTime();
+        for (int i = 0; i < selected.size(); i++) {
+            BenchmarkCase c = selected.get(i);
             String name = c.name();
-            if (only != null && !only.contains(name)) {
-                continue;
-            }
-            err.printf("bench %s ...%n", name);
+            err.println(progress(i + 1, selected.size(), name, System.nanoTime() - start));
             err.flush();
             double[] r = runCase(be, c);
             out.printf("%-14s %10.3f ms %9.1f GFLOP/s%n", name, r[0], r[1]);
@@ -161,6 +171,23 @@ final class BenchCommand implements Callable<Integer> {
             JSON.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), root);
         }
         return 0;
+    }
+
+    /**
+     * The progress line on stderr before case {@code index} (1-based) of {@code total}: the count, the case and,
+     * from the second case on, the time left estimated from the mean time of the cases done so far, e.g.
+     * {@code bench 3/9 resnet3x3 ... about 12 s left}.
+     */
+    static String progress(int index, int total, String name, long elapsedNanos) {
+        String line = "bench " + index + "/" + total + " " + name + " ...";
+        int done = index - 1;
+        if (done == 0) {
+            return line;
+        }
+        double left = elapsedNanos / 1e9 / done * (total - done);
+        long s = (long) Math.ceil(left);
+        String when = s < 120 ? s + " s" : s < 7200 ? Math.round(s / 60.0) + " min" : Math.round(s / 3600.0) + " h";
+        return line + " about " + when + " left";
     }
 
     private JsonNode readSuite() throws IOException {

@@ -12,8 +12,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /** Runs golden PyTorch cases through the public layer API and reports one line per case. */
-@Command(name = "conformance", description = "Run every .safetensors case in the directories (forward, and backward"
-        + " when the case has gradients). Exit 0 when all pass, 1 when any fails, 2 when no case was found.")
+@Command(name = "conformance", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        exitCodeListHeading = ExitCodes.HEADING,
+        exitCodeList = {ExitCodes.L_OK, ExitCodes.L_CHECK_FAILED, ExitCodes.L_USAGE, ExitCodes.L_CANNOT_RUN,
+                ExitCodes.L_NOTHING_TO_DO, ExitCodes.L_INTERNAL_ERROR},
+        description = "Run every .safetensors case in the directories (forward, and backward"
+        + " when the case has gradients). Exit 0 when all pass, 1 when any fails, 3 when a directory is missing or"
+        + " unreadable, 4 when no case was found.")
 final class ConformanceCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -31,13 +36,15 @@ final class ConformanceCommand implements Callable<Integer> {
         try {
             files = ConformanceCase.find(dirs);
         } catch (IOException e) {
+            // a missing or unreadable directory: the command cannot run (exit 3), before touching the backend
             spec.commandLine().getErr().println("error: " + e.getMessage());
-            files = List.of();
+            out.println("0 passed, 0 failed");
+            return ExitCodes.CANNOT_RUN;
         }
         if (files.isEmpty()) {
             out.println("no .safetensors case found in " + dirs);
             out.println("0 passed, 0 failed");
-            return 2;
+            return ExitCodes.NOTHING_TO_DO;
         }
         Backend be = backend.resolve();
         out.println("backend: " + be.name());
@@ -66,6 +73,6 @@ final class ConformanceCommand implements Callable<Integer> {
         }
         out.println(passed + " passed, " + failed + " failed");
         out.flush();
-        return failed > 0 ? 1 : 0;
+        return failed > 0 ? ExitCodes.CHECK_FAILED : ExitCodes.OK;
     }
 }

@@ -7,7 +7,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** Walks through the original notebook's examples, printing shapes and tensors as PyTorch does. */
-@Command(name = "demo", description = "Walk through the notebook's examples: Conv1d on sentences, ReLU, Conv2d on"
+@Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        exitCodeListHeading = ExitCodes.HEADING,
+        exitCodeList = {ExitCodes.L_OK, ExitCodes.L_USAGE, ExitCodes.L_CANNOT_RUN, ExitCodes.L_INTERNAL_ERROR},
+        description = "Walk through the notebook's examples: Conv1d on sentences, ReLU, Conv2d on"
         + " arange(98), the four padding modes, groups.")
 final class DemoCommand implements Callable<Integer> {
     @CommandLine.Spec

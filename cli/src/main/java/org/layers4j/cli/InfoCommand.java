@@ -12,7 +12,11 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** Every backend, available or not and why; the configuration in force and where each value came from. */
-@Command(name = "info", description = "Show the backends (available or not, and why) and the configuration in force.")
+@Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        exitCodeListHeading = ExitCodes.HEADING,
+        exitCodeList = {ExitCodes.L_OK, ExitCodes.L_USAGE, ExitCodes.L_CANNOT_RUN, ExitCodes.L_INTERNAL_ERROR},
+        description = "Show the backends (available or not, and why) and the configuration in force. Exit 3 when no"
+        + " backend is available.")
 final class InfoCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -20,7 +24,7 @@ final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("layers4j %s on Java %s (%s %s)%n", version(), System.getProperty("java.version"),
+        out.printf("layers4j %s on Java %s (%s %s)%n", Main.version(), System.getProperty("java.version"),
                 System.getProperty("os.name"), System.getProperty("os.arch"));
         out.println("backends (highest priority first):");
         String firstAvailable = null;
@@ -53,16 +57,11 @@ final class InfoCommand implements Callable<Integer> {
             selected = "none — " + e.getMessage();
         }
         out.printf("selected backend: %s%n", selected);
-        return firstAvailable == null ? 1 : 0;
+        return firstAvailable == null ? ExitCodes.CANNOT_RUN : ExitCodes.OK;
     }
 
     private static void print(PrintWriter out, Config.Value v) {
         out.printf("  %s = %s (%s%s)%n", v.key(), v.value(), v.source().description(),
                 v.source() == Config.Source.DEFAULT || v.source() == Config.Source.API ? "" : ": " + v.origin());
-    }
-
-    private static String version() {
-        String v = InfoCommand.class.getPackage().getImplementationVersion();
-        return v == null ? "(development build)" : v;
     }
 }

@@ -1,6 +1,10 @@
 package org.layers4j.cli;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -8,10 +12,13 @@ import picocli.CommandLine.Command;
 @Command(name = "layers4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "PyTorch-exact neural-network layers and models for the JVM, on cuDNN or the CPU.",
         subcommands = {DemoCommand.class, InfoCommand.class, ConformanceCommand.class, BenchCommand.class, RunCommand.class, TrainTextCnnCommand.class,
-                CommandLine.HelpCommand.class})
+                CommandLine.HelpCommand.class},
+        exitCodeListHeading = ExitCodes.HEADING,
+        exitCodeList = {ExitCodes.L_OK, ExitCodes.L_CHECK_FAILED, ExitCodes.L_USAGE, ExitCodes.L_CANNOT_RUN,
+                ExitCodes.L_NOTHING_TO_DO, ExitCodes.L_INTERNAL_ERROR})
 public final class Main implements Runnable {
     /** Exit code when the command could not run at all (e.g. the backend asked for is unavailable). */
-    static final int CANNOT_RUN = 3;
+    static final int CANNOT_RUN = ExitCodes.CANNOT_RUN;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -26,11 +33,17 @@ public final class Main implements Runnable {
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
-            if (e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
-                line.getErr().println("error: " + e.getMessage());
-                return CANNOT_RUN;
+            if (e instanceof IllegalArgumentException || e instanceof IllegalStateException
+                    || e instanceof IOException || e instanceof UncheckedIOException) {
+                // the backend, a file or its contents: one line, no stack trace
+                String msg = e instanceof java.nio.file.NoSuchFileException n ? n.getFile() + ": no such file"
+                        : String.valueOf(e.getMessage());
+                line.getErr().println("error: " + msg.lines().findFirst().orElse(""));
+                return ExitCodes.CANNOT_RUN;
             }
-            throw e;
+            e.printStackTrace(line.getErr());
+            line.getErr().println("layers4j: internal error (exit " + ExitCodes.INTERNAL_ERROR + "), please report it");
+            return ExitCodes.INTERNAL_ERROR;
         });
         return cl.execute(args);
     }
@@ -40,12 +53,33 @@ public final class Main implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    /** Version from the jar manifest. */
+    /** The version written at build time (build.properties, filtered by Maven), else the jar manifest's. */
+    static String version() {
+        String v = null;
+        try (InputStream in = Main.class.getResourceAsStream("build.properties")) {
+            if (in != null) {
+                Properties p = new Properties();
+                p.load(in);
+                v = p.getProperty("version");
+                if (v != null && v.startsWith("${")) {
+                    v = null; // not filtered: an IDE build
+                }
+            }
+        } catch (IOException e) {
+            v = null;
+        }
+        if (v == null) {
+            v = Main.class.getPackage().getImplementationVersion();
+        }
+        return v == null ? "(development build)" : v;
+    }
+
+    /** {@code layers4j VERSION}, for {@code -V} / {@code --version} on every command. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"layers4j " + (v == null ? "(development build)" : v)};
+            return new String[] {"layers4j " + version(),
+                    "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")"};
         }
     }
 }

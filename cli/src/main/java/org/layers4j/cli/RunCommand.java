@@ -18,7 +18,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** Runs a model file on an input file and prints the output as PyTorch prints a tensor. */
-@Command(name = "run", mixinStandardHelpOptions = true, description = "Run a model file (a Sequential saved by"
+@Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        exitCodeListHeading = ExitCodes.HEADING,
+        exitCodeList = {ExitCodes.L_OK, ExitCodes.L_USAGE, ExitCodes.L_CANNOT_RUN, ExitCodes.L_INTERNAL_ERROR},
+        description = "Run a model file (a Sequential saved by"
         + " Models.save or scripts/torch_models.py) in eval mode on the tensor 'input' of a safetensors file (or its"
         + " only tensor) and print the output as PyTorch would.")
 final class RunCommand implements Callable<Integer> {

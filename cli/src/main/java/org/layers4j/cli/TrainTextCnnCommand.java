@@ -29,7 +29,10 @@ import picocli.CommandLine.Option;
  * (Adam, cross-entropy), from the same initial weights and batches as PyTorch
  * ({@code scripts/gen_textcnn_training.py}); prints both loss curves side by side.
  */
-@Command(name = "train-textcnn", mixinStandardHelpOptions = true, description = "Train the TextCNN example on its"
+@Command(name = "train-textcnn", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        exitCodeListHeading = ExitCodes.HEADING,
+        exitCodeList = {ExitCodes.L_OK, ExitCodes.L_USAGE, ExitCodes.L_CANNOT_RUN, ExitCodes.L_INTERNAL_ERROR},
+        description = "Train the TextCNN example on its"
         + " synthetic task (the data and PyTorch's loss curve ship in the jar) and print layers4j's loss per step"
         + " next to PyTorch's.")
 final class TrainTextCnnCommand implements Callable<Integer> {

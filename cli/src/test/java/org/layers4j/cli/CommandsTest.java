@@ -24,16 +24,17 @@ class CommandsTest {
     }
 
     @Test
-    void conformanceExitsTwoWhenNoCaseIsFound(@TempDir Path empty) {
+    void conformanceExitsFourNothingToDoWhenNoCaseIsFound(@TempDir Path empty) {
         CliTestSupport.Run r = CliTestSupport.run("conformance", "--backend", "cpu", empty.toString());
-        assertEquals(2, r.exitCode());
+        assertEquals(ExitCodes.NOTHING_TO_DO, r.exitCode());
         assertTrue(r.out().endsWith("0 passed, 0 failed\n"), r.out());
     }
 
     @Test
-    void conformanceExitsTwoForAMissingDirectoryBeforeTouchingTheBackend(@TempDir Path dir) {
-        CliTestSupport.Run r = CliTestSupport.run("conformance", "--backend", "cpu", dir.resolve("nope").toString());
-        assertEquals(2, r.exitCode());
+    void conformanceExitsThreeCannotRunForAMissingDirectoryBeforeTouchingTheBackend(@TempDir Path dir) {
+        // the backend named does not exist: the directory is checked first
+        CliTestSupport.Run r = CliTestSupport.run("conformance", "--backend", "tpu", dir.resolve("nope").toString());
+        assertEquals(ExitCodes.CANNOT_RUN, r.exitCode());
         assertTrue(r.err().contains("not a directory"), r.err());
         assertTrue(r.out().endsWith("0 passed, 0 failed\n"), r.out());
     }
@@ -83,6 +84,6 @@ class CommandsTest {
         assertEquals("tiny", root.path("results").get(0).path("name").asText());
         assertTrue(root.path("results").get(0).path("median_ms").asDouble() > 0);
         assertTrue(root.path("results").get(0).path("gflops").asDouble() > 0);
-        assertTrue(r.err().contains("bench tiny"), "progress on stderr");
+        assertTrue(r.err().contains("bench 1/1 tiny ..."), "progress on stderr: " + r.err());
     }
 }

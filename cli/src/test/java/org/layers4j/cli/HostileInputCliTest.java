@@ -21,7 +21,7 @@ class HostileInputCliTest {
     }
 
     private static void rejected(CliTestSupport.Run r, String... parts) {
-        assertEquals(2, r.exitCode(), r.out() + r.err());
+        assertEquals(ExitCodes.CANNOT_RUN, r.exitCode(), r.out() + r.err());
         assertEquals(1, r.err().lines().count(), r.err());
         assertFalse(r.err().contains("\tat "), r.err());
         for (String p : parts) {
@@ -30,7 +30,7 @@ class HostileInputCliTest {
     }
 
     @Test
-    void benchRejectsAMalformedOrEmptySuiteWithOneLineAndExitTwo(@TempDir Path dir) throws Exception {
+    void benchRejectsAMalformedOrEmptySuiteWithOneLineAndExitThreeCannotRun(@TempDir Path dir) throws Exception {
         rejected(bench(dir, "{\"cases\": [ {\"name\": "), "not valid JSON");
         rejected(bench(dir, "{}"), "non-empty \"cases\"");
         rejected(bench(dir, "{\"cases\": []}"), "non-empty \"cases\"");
