@@ -18,7 +18,7 @@ report="${GPU_BUNDLE_REPORT:-$here/report-$stamp.txt}"
 java="$here/jre/bin/java"
 cp="$here/app/layers4j-cli.jar:$here/app/lib/*"
 # --enable-native-access: JCuda loads its JNI libraries with System.loadLibrary, a restricted method that
-# Java 24+ warns about otherwise (the jlinked JRE accepts the flag from Java 22 on; older ones do not know it)
+# Java 24+ warns about otherwise (every JRE from 17 on knows the flag; the probe only guards an odd one)
 native_access=()
 "$java" --enable-native-access=ALL-UNNAMED -version > /dev/null 2>&1 && native_access=(--enable-native-access=ALL-UNNAMED)
 jvm=(--add-modules jdk.incubator.vector ${native_access[@]+"${native_access[@]}"} -cp "$cp")
