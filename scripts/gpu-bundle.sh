@@ -2,7 +2,7 @@
 # Builds target/gpu-bundle/: everything needed to run layers4j's CUDA checks on a Linux x86-64 host
 # that has an NVIDIA driver but no Java or Maven — a jlinked JRE, the CLI with its dependencies
 # (including layers4j-cuda and the JCuda / JCublas natives), the conformance and layer fixtures, the benchmark suite,
-# cuda-backend's compiled JUnit tests with JUnit's console launcher, and run.sh. cuDNN and cuBLAS themselves are not bundled (hundreds of MB); run.sh finds them on the host.
+# cuda-backend's compiled JUnit tests (and the GpuChecks program among them) with JUnit's console launcher, and run.sh. cuDNN and cuBLAS themselves are not bundled (hundreds of MB); run.sh finds them on the host.
 # Usage: scripts/gpu-bundle.sh [--skip-build]     The bundle must stay under 64 MiB.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,6 +43,9 @@ unzip -p "$cli" org/layers4j/cli/suite.json > "$out/suite.json"
 # cuda-backend's JUnit tests, run on the GPU host by run.sh (core's test-jar holds the shared suites)
 mkdir -p "$out/tests"
 cp -r "$root/cuda-backend/target/test-classes" "$out/tests/classes"
+# run.sh launches the GPU checks from there: GpuChecks is test code and not in the layers4j-cuda jar
+[ -f "$out/tests/classes/org/layers4j/cuda/tools/GpuChecks.class" ] || {
+  echo "gpu-bundle: cuda-backend/target/test-classes has no org/layers4j/cuda/tools/GpuChecks.class (run mvn test-compile)" >&2; exit 1; }
 cp "$root/core/target/layers4j-core-0.1.0-SNAPSHOT-tests.jar" "$out/tests/"
 # JUnit Platform 1.14.1 goes with the build's JUnit Jupiter 5.14.1
 (cd "$root" && mvn -q -B dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.14.1 \

@@ -17,7 +17,13 @@ stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 report="${GPU_BUNDLE_REPORT:-$here/report-$stamp.txt}"
 java="$here/jre/bin/java"
 cp="$here/app/layers4j-cli.jar:$here/app/lib/*"
-jvm=(--add-modules jdk.incubator.vector -cp "$cp")
+# --enable-native-access: JCuda loads its JNI libraries with System.loadLibrary, a restricted method that
+# Java 24+ warns about otherwise (every JRE from 17 on knows the flag; the probe only guards an odd one)
+native_access=()
+"$java" --enable-native-access=ALL-UNNAMED -version > /dev/null 2>&1 && native_access=(--enable-native-access=ALL-UNNAMED)
+jvm=(--add-modules jdk.incubator.vector ${native_access[@]+"${native_access[@]}"} -cp "$cp")
+# GpuChecks is test code: it lives in cuda-backend's test classes (tests/classes), not in the layers4j-cuda jar
+checks_jvm=(--add-modules jdk.incubator.vector ${native_access[@]+"${native_access[@]}"} -cp "$here/tests/classes:$cp")
 failed=()
 # the JIT needs a few hundred calls before the Java side of a layer call is compiled; PyTorch gets the same runs
 bench_runs=(--warmup "${BENCH_WARMUP:-200}" --reps "${BENCH_REPS:-50}")
@@ -81,7 +87,7 @@ else
 fi
 
 step "layers4j info" "$java" "${jvm[@]}" org.layers4j.cli.Main info || true
-if ! step "CUDA availability" "$java" "${jvm[@]}" org.layers4j.cuda.tools.GpuChecks info; then
+if ! step "CUDA availability" "$java" "${checks_jvm[@]}" org.layers4j.cuda.tools.GpuChecks info; then
   log ""
   log "RESULT: CUDA unavailable — nothing ran on a GPU. Report: $report"
   exit 2
@@ -89,7 +95,7 @@ fi
 
 if [ -d "$here/tests" ]; then
   tcp="$here/tests/classes:$(ls "$here"/tests/*.jar "$here"/app/lib/*.jar | tr '\n' ':')"
-  if step "cuda-backend JUnit tests on this GPU" "$java" --add-modules jdk.incubator.vector \
+  if step "cuda-backend JUnit tests on this GPU" "$java" --add-modules jdk.incubator.vector ${native_access[@]+"${native_access[@]}"} \
        -Dlayers4j.repo.root="$here" -cp "$tcp" org.junit.platform.console.ConsoleLauncher execute \
        --select-package org.layers4j.cuda --details=summary --disable-banner \
        --reports-dir "$here/junit-$stamp"; then :; else failed+=(junit); fi
@@ -99,7 +105,7 @@ fi
 if step "conformance --backend cuda" "$java" "${jvm[@]}" org.layers4j.cli.Main conformance --backend cuda \
      "$here/fixtures/conformance" "$here/fixtures/layers"; then :; else failed+=(conformance); fi
 for check in leak concurrency oom determinism benchmark; do
-  step "GPU check: $check" "$java" "${jvm[@]}" org.layers4j.cuda.tools.GpuChecks "$check" || failed+=("$check")
+  step "GPU check: $check" "$java" "${checks_jvm[@]}" org.layers4j.cuda.tools.GpuChecks "$check" || failed+=("$check")
 done
 if [ "${SKIP_BENCH:-0}" = 1 ]; then
   log ""

@@ -2,6 +2,9 @@ package org.layers4j.cuda;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs the first algorithm of a ranking that fits in memory: an attempt that fails for lack of
@@ -10,6 +13,7 @@ import java.util.List;
  * every algorithm tried and why — the backend never switches to the CPU behind the caller's back.
  */
 final class AlgoRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(AlgoRunner.class);
 
     /** One try of one algorithm; throws {@link CudaFailure} when it fails. */
     interface Attempt {
@@ -21,6 +25,12 @@ final class AlgoRunner {
 
     /** The choice that ran. */
     static AlgoChoice runFirstFitting(String what, List<AlgoChoice> ranked, long workspaceLimitBytes, Attempt attempt) {
+        return runFirstFitting(what, ranked, workspaceLimitBytes, attempt, algo -> "algorithm " + algo);
+    }
+
+    /** The choice that ran; {@code algoName} names an algorithm in the DEBUG line of each fallback. */
+    static AlgoChoice runFirstFitting(String what, List<AlgoChoice> ranked, long workspaceLimitBytes, Attempt attempt,
+                                      IntFunction<String> algoName) {
         if (ranked.isEmpty()) {
             throw new IllegalStateException("no cuDNN algorithm for " + what + " is usable within "
                     + CudaSettings.WORKSPACE_LIMIT + "=" + workspaceLimitBytes
@@ -36,6 +46,8 @@ final class AlgoRunner {
                     throw e;
                 }
                 tried.add("algorithm " + c.algo() + " (workspace " + c.memory() + " bytes): " + e.getMessage());
+                LOG.debug("{}: {} does not fit ({}); trying the next algorithm", what, algoName.apply(c.algo()),
+                        e.getMessage());
             }
         }
         throw new IllegalStateException("out of device memory for " + what + ": every usable cuDNN algorithm failed"

@@ -13,6 +13,8 @@ import jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf;
 import jcuda.runtime.JCuda;
 import org.layers4j.cuda.AlgoKey.Direction;
 import org.layers4j.spi.ConvGeometry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The three convolution passes on cuDNN: picks the algorithm ranking (heuristics
@@ -21,6 +23,7 @@ import org.layers4j.spi.ConvGeometry;
  * limit, and runs the first algorithm that fits in memory.
  */
 final class Convolutions {
+    private static final Logger LOG = LoggerFactory.getLogger(Convolutions.class);
     private static final Pointer ONE = Pointer.to(new float[] {1f});
     private static final Pointer ZERO = Pointer.to(new float[] {0f});
     /** cudnnDeterminism_t CUDNN_DETERMINISTIC. */
@@ -33,6 +36,8 @@ final class Convolutions {
     private final Map<AlgoKey, List<AlgoChoice>> rankings = new ConcurrentHashMap<>();
     /** Workspace bytes per key and algorithm: cuDNN 9's query costs 20-150 us, measured on an H200. */
     private final Map<WorkspaceKey, Long> workspaceSizes = new ConcurrentHashMap<>();
+    /** The algorithm that last ran per key, kept only while DEBUG is on: a change is logged. */
+    private final Map<AlgoKey, Integer> lastRun = new ConcurrentHashMap<>();
 
     private record WorkspaceKey(AlgoKey key, int algo) {
     }
@@ -53,14 +58,29 @@ final class Convolutions {
         AlgoKey key = new AlgoKey(device, dir, g, settings.mathType(), settings.deterministic(),
                 settings.workspaceLimitBytes(), settings.benchmark());
         List<AlgoChoice> ranked = rankings.get(key);
+        String what = dir.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + " convolution of " + g;
         if (ranked == null) {
             List<AlgoChoice> all = settings.benchmark() ? find(ctx, dir, d, a, b, out) : heuristics(ctx, dir, d);
             ranked = AlgoChoice.usable(all, settings.deterministic(), settings.tf32(), settings.workspaceLimitBytes());
-            rankings.putIfAbsent(key, ranked);
+            if (rankings.putIfAbsent(key, ranked) == null && LOG.isDebugEnabled()) {
+                LOG.debug("cuda:{} {}: cuDNN's {} ranking {}; usable ({}workspace <= {} B, {}) {}", device, what,
+                        settings.benchmark() ? "timed (cudnnFind...AlgorithmEx)" : "heuristic (cudnnGet...Algorithm_v7)",
+                        AlgoNames.describe(dir, all), settings.deterministic() ? "deterministic, " : "",
+                        settings.workspaceLimitBytes(), settings.tf32() ? "tensor-op math allowed" : "no tensor-op math",
+                        AlgoNames.describe(dir, ranked));
+            }
         }
-        String what = dir.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + " convolution of " + g;
-        return AlgoRunner.runFirstFitting(what, ranked, settings.workspaceLimitBytes(),
-                c -> execute(ctx, key, d, c.algo(), a, b, out, what));
+        AlgoChoice ran = AlgoRunner.runFirstFitting(what, ranked, settings.workspaceLimitBytes(),
+                c -> execute(ctx, key, d, c.algo(), a, b, out, what), algo -> AlgoNames.algorithm(dir, algo));
+        if (LOG.isDebugEnabled()) {
+            Integer before = lastRun.put(key, ran.algo());
+            if (before == null || before != ran.algo()) {
+                LOG.debug("cuda:{} {}: runs {} with {} B of workspace{}", device, what, AlgoNames.algorithm(dir, ran.algo()),
+                        workspaceSizes.get(new WorkspaceKey(key, ran.algo())),
+                        before == null ? "" : " (before: " + AlgoNames.algorithm(dir, before) + ")");
+            }
+        }
+        return ran;
     }
 
     /** How many rankings are cached. */
@@ -71,7 +91,11 @@ final class Convolutions {
     private void execute(StreamContext ctx, AlgoKey key, Descriptors.Conv d, int algo, Pointer a, Pointer b,
                          Pointer out, String what) {
         Direction dir = key.direction();
-        long[] size = {workspaceSizes.computeIfAbsent(new WorkspaceKey(key, algo), k -> workspaceSize(ctx, dir, d, algo))};
+        long[] size = {workspaceSizes.computeIfAbsent(new WorkspaceKey(key, algo), k -> {
+            long bytes = workspaceSize(ctx, dir, d, algo);
+            LOG.debug("cuda:{} {}: {} needs {} B of workspace", device, what, AlgoNames.algorithm(dir, algo), bytes);
+            return bytes;
+        })};
         int s;
         if (size[0] > settings.workspaceLimitBytes()) {
             throw CudaFailure.overWorkspaceLimit(what + " with algorithm " + algo, size[0], settings.workspaceLimitBytes());

@@ -1,5 +1,7 @@
 package org.layers4j.cuda;
 
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import jcuda.Pointer;
@@ -21,6 +23,8 @@ import org.layers4j.spi.NormalizationOps;
 import org.layers4j.spi.PoolingOps;
 import org.layers4j.spi.TensorStorage;
 import org.layers4j.spi.Tensors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@link Backend} on one CUDA device through cuDNN's descriptor API. Tensors live in device
@@ -34,6 +38,9 @@ import org.layers4j.spi.Tensors;
 public final class CudnnBackend implements Backend {
     static final Pointer ONE = Pointer.to(new float[] {1f});
     static final Pointer ZERO = Pointer.to(new float[] {0f});
+    private static final Logger LOG = LoggerFactory.getLogger(CudnnBackend.class);
+    /** The cuBLAS fallback is a property of the JVM (the library loads once): warned about once. */
+    private static final AtomicBoolean CUBLAS_WARNED = new AtomicBoolean();
 
     private final int device;
     private final String name;
@@ -81,6 +88,30 @@ public final class CudnnBackend implements Backend {
         this.optimizerOps = new CudaOptimizerOps(this);
         // fail now, not at the first layer, if this device cannot run cuDNN
         contexts.run(ctx -> null);
+        logChoices();
+    }
+
+    /** One INFO line per backend: the device, cuDNN, cuBLAS, math type and workspace limit; WARN once without cuBLAS. */
+    private void logChoices() {
+        String cublasProblem = CublasLibrary.problem();
+        if (LOG.isInfoEnabled()) {
+            Map<String, String> details = CudaProbe.result().details();
+            LOG.info("cuda backend {}: {}; cuDNN {}; cuBLAS {}; math {} ({}); workspace limit {} B per convolution;"
+                    + " algorithms from {}{}", name, details.getOrDefault(name, "device " + device),
+                    details.getOrDefault("cudnn", "version unknown"),
+                    cublasProblem == null ? CublasLibrary.version() + " (Linear's GEMM: cublasSgemm)"
+                            : "unavailable (" + cublasProblem + ")",
+                    AlgoNames.mathType(settings.mathType()), settings.tf32() ? "TF32 allowed, " + CudaSettings.TF32
+                            + "=true" : "strict FP32", settings.workspaceLimitBytes(),
+                    settings.benchmark() ? "timing (cudnnFind...AlgorithmEx, " + CudaSettings.BENCHMARK + "=true)"
+                            : "cuDNN's heuristics (cudnnGet...Algorithm_v7)",
+                    settings.deterministic() ? ", deterministic ones only" : "");
+        }
+        if (cublasProblem != null && CUBLAS_WARNED.compareAndSet(false, true)) {
+            LOG.warn("cuBLAS is unavailable ({}): Linear's GEMM runs on cuDNN as a 1x1 convolution instead (same"
+                    + " result, usually slower). For cublasSgemm put libcublas.so.12 and libcublasLt.so.12 on the"
+                    + " loader path (e.g. pip install nvidia-cublas-cu12, then LD_LIBRARY_PATH)", cublasProblem);
+        }
     }
 
     @Override

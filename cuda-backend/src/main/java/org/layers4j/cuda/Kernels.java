@@ -11,6 +11,8 @@ import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The backend's own CUDA kernels ({@code src/main/cuda/kernels.cu}, committed as PTX in
@@ -20,6 +22,7 @@ import jcuda.driver.JCudaDriver;
  * so it needs a driver for CUDA 13: an older driver fails here with its own error, never silently.
  */
 final class Kernels {
+    private static final Logger LOG = LoggerFactory.getLogger(Kernels.class);
     static final String RESOURCE = "kernels.ptx";
     private static final int BLOCK = 256;
     private static final long MAX_BLOCKS = 1L << 20;
@@ -69,11 +72,17 @@ final class Kernels {
                     CUcontext current = new CUcontext();
                     CudaFailure.driver(JCudaDriver.cuCtxGetCurrent(current), "cuCtxGetCurrent");
                     m = new CUmodule();
-                    int r = JCudaDriver.cuModuleLoadData(m, ptx());
+                    byte[] ptx = ptx();
+                    long t0 = System.nanoTime();
+                    int r = JCudaDriver.cuModuleLoadData(m, ptx);
                     if (r != 0) {
+                        LOG.debug("cuda:{}: cuModuleLoadData({}) failed with {}", device, RESOURCE, r);
                         CudaFailure.driver(r, "cuModuleLoadData(" + RESOURCE + ", PTX ISA 9.0 from nvcc 13; the driver"
                                 + " must support CUDA 13) on cuda:" + device);
                     }
+                    LOG.debug("cuda:{}: loaded the PTX module {} ({} bytes, ISA 9.0) into the primary context,"
+                            + " JIT-compiled by the driver in {} ms", device, RESOURCE, ptx.length - 1,
+                            (System.nanoTime() - t0) / 1_000_000);
                     module = m;
                 }
             }
