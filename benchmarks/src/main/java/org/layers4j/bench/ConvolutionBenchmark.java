@@ -1,6 +1,5 @@
 package org.layers4j.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.File;
 import java.io.IOException;
 import java.util.Random;

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
-import org.layers4j.DType;
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
 import org.layers4j.nn.Flatten;

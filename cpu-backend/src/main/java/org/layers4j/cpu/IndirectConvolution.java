@@ -1,6 +1,5 @@
 package org.layers4j.cpu;
 
-import java.util.Arrays;
 import org.layers4j.spi.ConvGeometry;
 
 /**

@@ -85,6 +85,7 @@ class NonFiniteTest {
             case INPUT -> placeInfinities(x, g.n(), g.c(), g.h(), g.w());
             case WEIGHT -> placeInfinities(w, g.k(), g.cPerGroup(), g.kh(), g.kw());
             case GRAD_OUTPUT -> placeInfinities(dy, g.n(), g.k(), g.outH(), g.outW());
+            default -> throw new AssertionError(where);
         }
         ReferenceConv.Args args = new ReferenceConv.Args(2, g.c(), g.k(), new int[] {g.kh(), g.kw()},
                 new int[] {g.strideH(), g.strideW()}, new int[][] {{g.padH(), g.padH()}, {g.padW(), g.padW()}},

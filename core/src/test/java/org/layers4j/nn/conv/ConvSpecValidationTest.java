@@ -65,7 +65,8 @@ class ConvSpecValidationTest {
                         plan(() -> Conv2d.builder(1, 1, 1).padding(3).paddingMode(PaddingMode.REFLECT), 1, 1, 5, 3)),
                 bad("reflect 'same' padding < input size", "reflect padding must be less than the input size of that dimension, but got padding 2 at dimension 2",
                         plan(() -> Conv1d.builder(1, 1, 5).padding("same").paddingMode(PaddingMode.REFLECT), 1, 1, 2)),
-                bad("circular padding <= input size", "circular padding must be at most the input size of that dimension (it would wrap around more than once), but got padding 4 at dimension 1 of input [1, 3]",
+                bad("circular padding <= input size", "circular padding must be at most the input size of that dimension (it would wrap around more than once),"
+                        + " but got padding 4 at dimension 1 of input [1, 3]",
                         plan(() -> Conv1d.builder(1, 1, 1).padding(4).paddingMode(PaddingMode.CIRCULAR), 1, 3)),
                 bad("null input shape", "input must not be null", () -> Conv2d.builder(1, 1, 1).spec().plan(null)),
                 bad("empty input", "calculated padded input size per channel: (0). Kernel size: (1)",
