@@ -16,6 +16,11 @@ import org.layers4j.spi.BackendProvider;
 public final class CpuBackendProvider implements BackendProvider {
 
     @Override
+    public java.util.Set<String> configurationKeys() {
+        return java.util.Set.of(Config.CPU_THREADS, Kernels.KERNELS_KEY, CpuBackend.WARMUP_KEY, "layers4j.cpu.poolBytes");
+    }
+
+    @Override
     public String name() {
         return "cpu";
     }

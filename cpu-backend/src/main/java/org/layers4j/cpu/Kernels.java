@@ -88,7 +88,14 @@ interface Kernels {
                 }
                 return loadVector();
             case "auto":
-                return vectorModulePresent() ? loadVector() : new ScalarKernels();
+                if (vectorModulePresent()) {
+                    return loadVector();
+                }
+                org.slf4j.LoggerFactory.getLogger(Kernels.class).warn("layers4j cpu backend: the Vector API is not"
+                        + " available, so the scalar kernels run (about 25x slower). Fix: start the JVM with"
+                        + " --add-modules jdk.incubator.vector (or set {}=scalar to choose them and silence this)",
+                        KERNELS_KEY);
+                return new ScalarKernels();
             default:
                 throw new IllegalArgumentException(KERNELS_KEY + " must be auto, vector or scalar, but got '" + setting + "'");
         }
