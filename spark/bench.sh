@@ -13,6 +13,6 @@ for p in java.lang java.lang.invoke java.lang.reflect java.io java.net java.nio 
 done
 MODEL="${1:-fixtures/models/vgg_bn_model.safetensors}"
 shift || true
-exec java "${FLAGS[@]}" -Djdk.reflect.useDirectMethodHandle=false -Xmx4g -Dlayers4j.repo.root="$PWD" \
+exec java "${FLAGS[@]}" -Djdk.reflect.useDirectMethodHandle=false -Xmx4g -Dlayers4jRepoRoot="$PWD" \
   -cp "spark/target/test-classes:spark/target/classes:$(cat spark/target/bench.classpath)" \
   org.layers4j.spark.TransformerBench "$MODEL" "$@"

@@ -96,7 +96,7 @@ fi
 if [ -d "$here/tests" ]; then
   tcp="$here/tests/classes:$(ls "$here"/tests/*.jar "$here"/app/lib/*.jar | tr '\n' ':')"
   if step "cuda-backend JUnit tests on this GPU" "$java" --add-modules jdk.incubator.vector ${native_access[@]+"${native_access[@]}"} \
-       -Dlayers4j.repo.root="$here" -cp "$tcp" org.junit.platform.console.ConsoleLauncher execute \
+       -Dlayers4jRepoRoot="$here" -cp "$tcp" org.junit.platform.console.ConsoleLauncher execute \
        --select-package org.layers4j.cuda --details=summary --disable-banner \
        --reports-dir "$here/junit-$stamp"; then :; else failed+=(junit); fi
 fi

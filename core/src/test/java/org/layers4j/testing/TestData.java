@@ -10,14 +10,14 @@ public final class TestData {
     private TestData() {
     }
 
-    /** The repository's {@code fixtures/conformance}: from -Dlayers4j.repo.root, else searched upwards. */
+    /** The repository's {@code fixtures/conformance}: from -Dlayers4jRepoRoot, else searched upwards. */
     /** fixtures/layers: the layer and small-model cases. */
     public static Path layerFixtureDir() {
         return fixtureDir().resolveSibling("layers");
     }
 
     public static Path fixtureDir() {
-        String root = System.getProperty("layers4j.repo.root");
+        String root = System.getProperty("layers4jRepoRoot");
         if (root != null && Files.isDirectory(Paths.get(root, "fixtures", "conformance"))) {
             return Paths.get(root, "fixtures", "conformance");
         }

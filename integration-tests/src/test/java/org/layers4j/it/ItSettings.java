@@ -35,7 +35,7 @@ final class ItSettings {
 
     /** The repository root: the Docker build context is assembled from paths below it. */
     static Path repoRoot() {
-        Path root = setting("layers4j.repo.root", "LAYERS4J_REPO_ROOT")
+        Path root = setting("layers4jRepoRoot", "LAYERS4J_REPO_ROOT")
                 .map(Path::of)
                 .orElseGet(() -> Path.of("").toAbsolutePath().getParent());
         if (!Files.isRegularFile(root.resolve("docker/Dockerfile"))) {

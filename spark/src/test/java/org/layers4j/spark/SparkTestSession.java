@@ -22,9 +22,9 @@ final class SparkTestSession {
                 .getOrCreate();
     }
 
-    /** fixtures/models of the repository (-Dlayers4j.repo.root, else searched upwards). */
+    /** fixtures/models of the repository (-Dlayers4jRepoRoot, else searched upwards). */
     static Path models() {
-        String root = System.getProperty("layers4j.repo.root");
+        String root = System.getProperty("layers4jRepoRoot");
         if (root != null && Files.isDirectory(Paths.get(root, "fixtures", "models"))) {
             return Paths.get(root, "fixtures", "models");
         }
