@@ -10,8 +10,8 @@ import org.layers4j.spi.BackendProvider;
 /**
  * Service-loader entry of the pure-Java CPU backend: always available, lowest priority among the
  * shipped backends (10) so that {@code layers4j.backend=auto} prefers an accelerator when one works.
- * The details it reports say which kernel family and how many threads a backend created from the
- * process configuration would use.
+ * The details it reports say which kernel family (with its vector width, register count and tiles, derived
+ * once from the machine) and how many threads a backend created from the process configuration would use.
  */
 public final class CpuBackendProvider implements BackendProvider {
 
@@ -29,7 +29,9 @@ public final class CpuBackendProvider implements BackendProvider {
     public Availability availability() {
         Map<String, String> details = new LinkedHashMap<>();
         details.put("cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
-        details.put("kernels", Kernels.vectorModulePresent() ? "Vector API available" : "scalar (jdk.incubator.vector not enabled)");
+        // the tiles follow the machine (vector length, vector registers): show what a backend here would use
+        details.put("kernels", Kernels.vectorModulePresent() ? Kernels.select("vector").description()
+                : "scalar (jdk.incubator.vector not enabled)");
         details.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         return Availability.available(details);
     }
