@@ -11,7 +11,7 @@ package org.layers4j.cpu;
 final class Gemm {
     /** Depth block: kc x nr floats of B (32 KiB at nr = 32) is the L1-resident micro-panel. */
     static final int KC = 256;
-    /** Row block: mc x kc floats of packed A (128 KiB) stay in L2 while the B panels stream by. */
+    /** Row block: mc x kc floats of packed A (128 KiB) stay in L2 while the B panels stream by; rounded down to mr. */
     static final int MC = 128;
 
     /** Packs rows [i0, i0 + mr) of A, depth [k0, k0 + kc), as {@code dst[off + kk*mr + i]}; rows past m are 0. */
@@ -40,7 +40,9 @@ final class Gemm {
         int nr = kn.nr();
         int panels = (n + nr - 1) / nr;
         int kcMax = Math.min(k, KC);
-        int mcMax = Math.min(roundUp(m, mr), MC);
+        // a row block must be whole tiles (6-row tiles: 126), or a block's last tile would overlap the next block
+        int mcBlock = MC / mr * mr;
+        int mcMax = Math.min(roundUp(m, mr), mcBlock);
         float[] bp = ws.floats(Workspace.Slot.PACK_B, panels * nr * kcMax);
         float[] ap = ws.floats(Workspace.Slot.PACK_A, mcMax * kcMax);
         float[] edge = ws.floats(Workspace.Slot.EDGE, mr * nr);
@@ -48,8 +50,8 @@ final class Gemm {
             int kc = Math.min(KC, k - pc);
             boolean acc = accumulate || pc > 0;
             b.pack(0, n, pc, kc, nr, bp, 0);
-            for (int ic = 0; ic < m; ic += MC) {
-                int mc = Math.min(MC, m - ic);
+            for (int ic = 0; ic < m; ic += mcBlock) {
+                int mc = Math.min(mcBlock, m - ic);
                 int blocks = (mc + mr - 1) / mr;
                 for (int ib = 0; ib < blocks; ib++) {
                     a.pack(ic + ib * mr, pc, kc, mr, ap, ib * mr * kc);

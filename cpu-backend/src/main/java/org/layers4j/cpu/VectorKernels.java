@@ -1,21 +1,67 @@
 package org.layers4j.cpu;
 
+import java.lang.management.ManagementFactory;
+import java.util.Locale;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector API kernels on the platform's preferred float species (16 lanes with AVX-512, 8 with AVX2).
- * The GEMM micro-tile is 8 rows x 2 vectors: sixteen FMA accumulators plus two B vectors and a broadcast
- * fit the 32 AVX-512 registers, and each step issues 16 FMAs for 2 vector loads and 8 scalar broadcasts
- * (8 x 32 ran at 113 GFLOP/s on one Zen 4 core against 90 for 4 x 32, MicroKernelBenchmark). Loaded only by
- * reflection from {@link Kernels#select}, so nothing references it when the module is absent.
+ * Vector API kernels on the platform's preferred float species, with the register tiles chosen once per
+ * JVM from the vector length and the number of vector registers ({@link #REGISTERS}), as BLIS and
+ * OpenBLAS choose a kernel per micro-architecture:
+ * <ul>
+ * <li>32 registers (x86 with AVX-512, aarch64): GEMM tile 8 rows x 2 vectors — 16 accumulators + 2 B vectors
+ * + 1 broadcast = 19 live registers, 16 FMAs per 2 vector loads and 8 broadcasts (8 x 32 ran at 113 GFLOP/s on
+ * one Zen 4 core against 90 for 4 x 32); weight-gradient dot block 4 x 4 (16 accumulators + 4 + 1).</li>
+ * <li>16 registers (x86 with AVX2 or less): GEMM tile 6 rows x 2 vectors — 12 accumulators + 2 B + 1
+ * broadcast = 15 registers; the 8 x 2 tile needs 19 and spills (51 against 80 GFLOP/s on one Zen 3 core,
+ * the FMA peak there being 73-79). The 4 x 4 dot block (21 live vectors) is computed as two 2 x 4 halves
+ * (8 accumulators + 4 + 1) over L1-sized chunks of the reduction.</li>
+ * </ul>
+ * {@code -Dlayers4j.cpu.tile=8x2|6x2|8x3} (rows x vectors) overrides the GEMM tile, for measurements.
+ * Loaded only by reflection from {@link Kernels#select}, so nothing references it when the module is absent.
  */
 final class VectorKernels implements Kernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    private static final int MR = 8;
-    private static final int NR = 2 * L;
+    /** Vector registers the JIT can allocate: 32 with AVX-512 (UseAVX >= 3) and on aarch64, else 16. */
+    static final int REGISTERS = vectorRegisters();
+    /** GEMM tile: rows x vectors. */
+    private static final int TILE_ROWS;
+    private static final int TILE_VECTORS;
+
+    static {
+        String forced = System.getProperty("layers4j.cpu.tile", "").trim().toLowerCase(Locale.ROOT);
+        switch (forced) {
+            case "8x2":
+                TILE_ROWS = 8;
+                TILE_VECTORS = 2;
+                break;
+            case "6x2":
+                TILE_ROWS = 6;
+                TILE_VECTORS = 2;
+                break;
+            case "8x3":
+                TILE_ROWS = 8;
+                TILE_VECTORS = 3;
+                break;
+            case "":
+                TILE_ROWS = REGISTERS >= 32 ? 8 : 6;
+                TILE_VECTORS = 2;
+                break;
+            default:
+                throw new IllegalArgumentException("layers4j.cpu.tile must be 8x2, 6x2 or 8x3, but got '" + forced + "'");
+        }
+    }
+
+    private static final int MR = TILE_ROWS;
+    private static final int NR = TILE_VECTORS * L;
+    /** Whether the 4 x 4 dot block fits the registers in one pass (21 live vectors). */
+    private static final boolean DOT_ONE_PASS = Boolean.parseBoolean(
+            System.getProperty("layers4j.cpu.dotOnePass", String.valueOf(REGISTERS >= 32)));
+    /** Reduction chunk of the two-pass dot block: 4 B rows + 2 A rows of it (24 KiB) stay in a 32 KiB L1. */
+    private static final int DOT_CHUNK = Math.max(L, Integer.getInteger("layers4j.cpu.dotChunk", 1024) / L * L);
 
     private final PointwiseKernels pointwise = new VectorPointwise();
 
@@ -26,7 +72,9 @@ final class VectorKernels implements Kernels {
 
     @Override
     public String description() {
-        return "Vector API " + S.vectorBitSize() + "-bit (" + L + " floats), micro-tile " + MR + "x" + NR;
+        return "Vector API " + S.vectorBitSize() + "-bit (" + L + " floats), " + REGISTERS + " vector registers ("
+                + isaName() + "), micro-tile " + MR + "x" + NR + " (" + TILE_ROWS + " rows x " + TILE_VECTORS
+                + " vectors), dot block 4x4" + (DOT_ONE_PASS ? "" : " as 2 x (2x4)");
     }
 
     @Override
@@ -41,6 +89,28 @@ final class VectorKernels implements Kernels {
 
     @Override
     public void tile(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc, boolean accumulate) {
+        // TILE_* are static finals: C2 folds this to one call
+        if (TILE_VECTORS == 3) {
+            tile8x3(kc, a, aOff, b, bOff, c, cOff, ldc, accumulate);
+        } else if (TILE_ROWS == 6) {
+            tile6x2(kc, a, aOff, b, bOff, c, cOff, ldc, accumulate);
+        } else {
+            tile8x2(kc, a, aOff, b, bOff, c, cOff, ldc, accumulate);
+        }
+    }
+
+    @Override
+    public void tileRows(int kc, float[] a, int aOff, float[] x, int[] rowOff, int rOff, int xOff, float[] c, int cOff, int ldc, boolean accumulate) {
+        if (TILE_VECTORS == 3) {
+            tileRows8x3(kc, a, aOff, x, rowOff, rOff, xOff, c, cOff, ldc, accumulate);
+        } else if (TILE_ROWS == 6) {
+            tileRows6x2(kc, a, aOff, x, rowOff, rOff, xOff, c, cOff, ldc, accumulate);
+        } else {
+            tileRows8x2(kc, a, aOff, x, rowOff, rOff, xOff, c, cOff, ldc, accumulate);
+        }
+    }
+
+    private static void tile8x2(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc, boolean accumulate) {
         FloatVector r00;
         FloatVector r01;
         FloatVector r10;
@@ -94,7 +164,7 @@ final class VectorKernels implements Kernels {
         }
         int ao = aOff;
         int bo = bOff;
-        for (int k = 0; k < kc; k++, ao += MR, bo += NR) {
+        for (int k = 0; k < kc; k++, ao += 8, bo += 2 * L) {
             FloatVector b0 = FloatVector.fromArray(S, b, bo);
             FloatVector b1 = FloatVector.fromArray(S, b, bo + L);
             FloatVector a0 = FloatVector.broadcast(S, a[ao + 0]);
@@ -140,8 +210,7 @@ final class VectorKernels implements Kernels {
         r71.intoArray(c, cOff + 7 * ldc + L);
     }
 
-    @Override
-    public void tileRows(int kc, float[] a, int aOff, float[] x, int[] rowOff, int rOff, int xOff, float[] c, int cOff, int ldc, boolean accumulate) {
+    private static void tileRows8x2(int kc, float[] a, int aOff, float[] x, int[] rowOff, int rOff, int xOff, float[] c, int cOff, int ldc, boolean accumulate) {
         FloatVector r00;
         FloatVector r01;
         FloatVector r10;
@@ -194,7 +263,7 @@ final class VectorKernels implements Kernels {
             r71 = r00;
         }
         int ao = aOff;
-        for (int k = 0; k < kc; k++, ao += MR) {
+        for (int k = 0; k < kc; k++, ao += 8) {
             int bo = rowOff[rOff + k] + xOff;
             FloatVector b0 = FloatVector.fromArray(S, x, bo);
             FloatVector b1 = FloatVector.fromArray(S, x, bo + L);
@@ -241,6 +310,444 @@ final class VectorKernels implements Kernels {
         r71.intoArray(c, cOff + 7 * ldc + L);
     }
 
+    private static void tile6x2(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc, boolean accumulate) {
+        FloatVector r00;
+        FloatVector r01;
+        FloatVector r10;
+        FloatVector r11;
+        FloatVector r20;
+        FloatVector r21;
+        FloatVector r30;
+        FloatVector r31;
+        FloatVector r40;
+        FloatVector r41;
+        FloatVector r50;
+        FloatVector r51;
+        if (accumulate) {
+            r00 = FloatVector.fromArray(S, c, cOff + 0 * ldc);
+            r01 = FloatVector.fromArray(S, c, cOff + 0 * ldc + L);
+            r10 = FloatVector.fromArray(S, c, cOff + 1 * ldc);
+            r11 = FloatVector.fromArray(S, c, cOff + 1 * ldc + L);
+            r20 = FloatVector.fromArray(S, c, cOff + 2 * ldc);
+            r21 = FloatVector.fromArray(S, c, cOff + 2 * ldc + L);
+            r30 = FloatVector.fromArray(S, c, cOff + 3 * ldc);
+            r31 = FloatVector.fromArray(S, c, cOff + 3 * ldc + L);
+            r40 = FloatVector.fromArray(S, c, cOff + 4 * ldc);
+            r41 = FloatVector.fromArray(S, c, cOff + 4 * ldc + L);
+            r50 = FloatVector.fromArray(S, c, cOff + 5 * ldc);
+            r51 = FloatVector.fromArray(S, c, cOff + 5 * ldc + L);
+        } else {
+            r00 = FloatVector.zero(S);
+            r01 = r00;
+            r10 = r00;
+            r11 = r00;
+            r20 = r00;
+            r21 = r00;
+            r30 = r00;
+            r31 = r00;
+            r40 = r00;
+            r41 = r00;
+            r50 = r00;
+            r51 = r00;
+        }
+        int ao = aOff;
+        int bo = bOff;
+        for (int k = 0; k < kc; k++, ao += 6, bo += 2 * L) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bo);
+            FloatVector b1 = FloatVector.fromArray(S, b, bo + L);
+            FloatVector a0 = FloatVector.broadcast(S, a[ao + 0]);
+            r00 = a0.fma(b0, r00);
+            r01 = a0.fma(b1, r01);
+            FloatVector a1 = FloatVector.broadcast(S, a[ao + 1]);
+            r10 = a1.fma(b0, r10);
+            r11 = a1.fma(b1, r11);
+            FloatVector a2 = FloatVector.broadcast(S, a[ao + 2]);
+            r20 = a2.fma(b0, r20);
+            r21 = a2.fma(b1, r21);
+            FloatVector a3 = FloatVector.broadcast(S, a[ao + 3]);
+            r30 = a3.fma(b0, r30);
+            r31 = a3.fma(b1, r31);
+            FloatVector a4 = FloatVector.broadcast(S, a[ao + 4]);
+            r40 = a4.fma(b0, r40);
+            r41 = a4.fma(b1, r41);
+            FloatVector a5 = FloatVector.broadcast(S, a[ao + 5]);
+            r50 = a5.fma(b0, r50);
+            r51 = a5.fma(b1, r51);
+        }
+        r00.intoArray(c, cOff + 0 * ldc);
+        r01.intoArray(c, cOff + 0 * ldc + L);
+        r10.intoArray(c, cOff + 1 * ldc);
+        r11.intoArray(c, cOff + 1 * ldc + L);
+        r20.intoArray(c, cOff + 2 * ldc);
+        r21.intoArray(c, cOff + 2 * ldc + L);
+        r30.intoArray(c, cOff + 3 * ldc);
+        r31.intoArray(c, cOff + 3 * ldc + L);
+        r40.intoArray(c, cOff + 4 * ldc);
+        r41.intoArray(c, cOff + 4 * ldc + L);
+        r50.intoArray(c, cOff + 5 * ldc);
+        r51.intoArray(c, cOff + 5 * ldc + L);
+    }
+
+    private static void tileRows6x2(int kc, float[] a, int aOff, float[] x, int[] rowOff, int rOff, int xOff, float[] c, int cOff, int ldc, boolean accumulate) {
+        FloatVector r00;
+        FloatVector r01;
+        FloatVector r10;
+        FloatVector r11;
+        FloatVector r20;
+        FloatVector r21;
+        FloatVector r30;
+        FloatVector r31;
+        FloatVector r40;
+        FloatVector r41;
+        FloatVector r50;
+        FloatVector r51;
+        if (accumulate) {
+            r00 = FloatVector.fromArray(S, c, cOff + 0 * ldc);
+            r01 = FloatVector.fromArray(S, c, cOff + 0 * ldc + L);
+            r10 = FloatVector.fromArray(S, c, cOff + 1 * ldc);
+            r11 = FloatVector.fromArray(S, c, cOff + 1 * ldc + L);
+            r20 = FloatVector.fromArray(S, c, cOff + 2 * ldc);
+            r21 = FloatVector.fromArray(S, c, cOff + 2 * ldc + L);
+            r30 = FloatVector.fromArray(S, c, cOff + 3 * ldc);
+            r31 = FloatVector.fromArray(S, c, cOff + 3 * ldc + L);
+            r40 = FloatVector.fromArray(S, c, cOff + 4 * ldc);
+            r41 = FloatVector.fromArray(S, c, cOff + 4 * ldc + L);
+            r50 = FloatVector.fromArray(S, c, cOff + 5 * ldc);
+            r51 = FloatVector.fromArray(S, c, cOff + 5 * ldc + L);
+        } else {
+            r00 = FloatVector.zero(S);
+            r01 = r00;
+            r10 = r00;
+            r11 = r00;
+            r20 = r00;
+            r21 = r00;
+            r30 = r00;
+            r31 = r00;
+            r40 = r00;
+            r41 = r00;
+            r50 = r00;
+            r51 = r00;
+        }
+        int ao = aOff;
+        for (int k = 0; k < kc; k++, ao += 6) {
+            int bo = rowOff[rOff + k] + xOff;
+            FloatVector b0 = FloatVector.fromArray(S, x, bo);
+            FloatVector b1 = FloatVector.fromArray(S, x, bo + L);
+            FloatVector a0 = FloatVector.broadcast(S, a[ao + 0]);
+            r00 = a0.fma(b0, r00);
+            r01 = a0.fma(b1, r01);
+            FloatVector a1 = FloatVector.broadcast(S, a[ao + 1]);
+            r10 = a1.fma(b0, r10);
+            r11 = a1.fma(b1, r11);
+            FloatVector a2 = FloatVector.broadcast(S, a[ao + 2]);
+            r20 = a2.fma(b0, r20);
+            r21 = a2.fma(b1, r21);
+            FloatVector a3 = FloatVector.broadcast(S, a[ao + 3]);
+            r30 = a3.fma(b0, r30);
+            r31 = a3.fma(b1, r31);
+            FloatVector a4 = FloatVector.broadcast(S, a[ao + 4]);
+            r40 = a4.fma(b0, r40);
+            r41 = a4.fma(b1, r41);
+            FloatVector a5 = FloatVector.broadcast(S, a[ao + 5]);
+            r50 = a5.fma(b0, r50);
+            r51 = a5.fma(b1, r51);
+        }
+        r00.intoArray(c, cOff + 0 * ldc);
+        r01.intoArray(c, cOff + 0 * ldc + L);
+        r10.intoArray(c, cOff + 1 * ldc);
+        r11.intoArray(c, cOff + 1 * ldc + L);
+        r20.intoArray(c, cOff + 2 * ldc);
+        r21.intoArray(c, cOff + 2 * ldc + L);
+        r30.intoArray(c, cOff + 3 * ldc);
+        r31.intoArray(c, cOff + 3 * ldc + L);
+        r40.intoArray(c, cOff + 4 * ldc);
+        r41.intoArray(c, cOff + 4 * ldc + L);
+        r50.intoArray(c, cOff + 5 * ldc);
+        r51.intoArray(c, cOff + 5 * ldc + L);
+    }
+
+    private static void tile8x3(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc, boolean accumulate) {
+        FloatVector r00;
+        FloatVector r01;
+        FloatVector r02;
+        FloatVector r10;
+        FloatVector r11;
+        FloatVector r12;
+        FloatVector r20;
+        FloatVector r21;
+        FloatVector r22;
+        FloatVector r30;
+        FloatVector r31;
+        FloatVector r32;
+        FloatVector r40;
+        FloatVector r41;
+        FloatVector r42;
+        FloatVector r50;
+        FloatVector r51;
+        FloatVector r52;
+        FloatVector r60;
+        FloatVector r61;
+        FloatVector r62;
+        FloatVector r70;
+        FloatVector r71;
+        FloatVector r72;
+        if (accumulate) {
+            r00 = FloatVector.fromArray(S, c, cOff + 0 * ldc);
+            r01 = FloatVector.fromArray(S, c, cOff + 0 * ldc + L);
+            r02 = FloatVector.fromArray(S, c, cOff + 0 * ldc + 2 * L);
+            r10 = FloatVector.fromArray(S, c, cOff + 1 * ldc);
+            r11 = FloatVector.fromArray(S, c, cOff + 1 * ldc + L);
+            r12 = FloatVector.fromArray(S, c, cOff + 1 * ldc + 2 * L);
+            r20 = FloatVector.fromArray(S, c, cOff + 2 * ldc);
+            r21 = FloatVector.fromArray(S, c, cOff + 2 * ldc + L);
+            r22 = FloatVector.fromArray(S, c, cOff + 2 * ldc + 2 * L);
+            r30 = FloatVector.fromArray(S, c, cOff + 3 * ldc);
+            r31 = FloatVector.fromArray(S, c, cOff + 3 * ldc + L);
+            r32 = FloatVector.fromArray(S, c, cOff + 3 * ldc + 2 * L);
+            r40 = FloatVector.fromArray(S, c, cOff + 4 * ldc);
+            r41 = FloatVector.fromArray(S, c, cOff + 4 * ldc + L);
+            r42 = FloatVector.fromArray(S, c, cOff + 4 * ldc + 2 * L);
+            r50 = FloatVector.fromArray(S, c, cOff + 5 * ldc);
+            r51 = FloatVector.fromArray(S, c, cOff + 5 * ldc + L);
+            r52 = FloatVector.fromArray(S, c, cOff + 5 * ldc + 2 * L);
+            r60 = FloatVector.fromArray(S, c, cOff + 6 * ldc);
+            r61 = FloatVector.fromArray(S, c, cOff + 6 * ldc + L);
+            r62 = FloatVector.fromArray(S, c, cOff + 6 * ldc + 2 * L);
+            r70 = FloatVector.fromArray(S, c, cOff + 7 * ldc);
+            r71 = FloatVector.fromArray(S, c, cOff + 7 * ldc + L);
+            r72 = FloatVector.fromArray(S, c, cOff + 7 * ldc + 2 * L);
+        } else {
+            r00 = FloatVector.zero(S);
+            r01 = r00;
+            r02 = r00;
+            r10 = r00;
+            r11 = r00;
+            r12 = r00;
+            r20 = r00;
+            r21 = r00;
+            r22 = r00;
+            r30 = r00;
+            r31 = r00;
+            r32 = r00;
+            r40 = r00;
+            r41 = r00;
+            r42 = r00;
+            r50 = r00;
+            r51 = r00;
+            r52 = r00;
+            r60 = r00;
+            r61 = r00;
+            r62 = r00;
+            r70 = r00;
+            r71 = r00;
+            r72 = r00;
+        }
+        int ao = aOff;
+        int bo = bOff;
+        for (int k = 0; k < kc; k++, ao += 8, bo += 3 * L) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bo);
+            FloatVector b1 = FloatVector.fromArray(S, b, bo + L);
+            FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * L);
+            FloatVector a0 = FloatVector.broadcast(S, a[ao + 0]);
+            r00 = a0.fma(b0, r00);
+            r01 = a0.fma(b1, r01);
+            r02 = a0.fma(b2, r02);
+            FloatVector a1 = FloatVector.broadcast(S, a[ao + 1]);
+            r10 = a1.fma(b0, r10);
+            r11 = a1.fma(b1, r11);
+            r12 = a1.fma(b2, r12);
+            FloatVector a2 = FloatVector.broadcast(S, a[ao + 2]);
+            r20 = a2.fma(b0, r20);
+            r21 = a2.fma(b1, r21);
+            r22 = a2.fma(b2, r22);
+            FloatVector a3 = FloatVector.broadcast(S, a[ao + 3]);
+            r30 = a3.fma(b0, r30);
+            r31 = a3.fma(b1, r31);
+            r32 = a3.fma(b2, r32);
+            FloatVector a4 = FloatVector.broadcast(S, a[ao + 4]);
+            r40 = a4.fma(b0, r40);
+            r41 = a4.fma(b1, r41);
+            r42 = a4.fma(b2, r42);
+            FloatVector a5 = FloatVector.broadcast(S, a[ao + 5]);
+            r50 = a5.fma(b0, r50);
+            r51 = a5.fma(b1, r51);
+            r52 = a5.fma(b2, r52);
+            FloatVector a6 = FloatVector.broadcast(S, a[ao + 6]);
+            r60 = a6.fma(b0, r60);
+            r61 = a6.fma(b1, r61);
+            r62 = a6.fma(b2, r62);
+            FloatVector a7 = FloatVector.broadcast(S, a[ao + 7]);
+            r70 = a7.fma(b0, r70);
+            r71 = a7.fma(b1, r71);
+            r72 = a7.fma(b2, r72);
+        }
+        r00.intoArray(c, cOff + 0 * ldc);
+        r01.intoArray(c, cOff + 0 * ldc + L);
+        r02.intoArray(c, cOff + 0 * ldc + 2 * L);
+        r10.intoArray(c, cOff + 1 * ldc);
+        r11.intoArray(c, cOff + 1 * ldc + L);
+        r12.intoArray(c, cOff + 1 * ldc + 2 * L);
+        r20.intoArray(c, cOff + 2 * ldc);
+        r21.intoArray(c, cOff + 2 * ldc + L);
+        r22.intoArray(c, cOff + 2 * ldc + 2 * L);
+        r30.intoArray(c, cOff + 3 * ldc);
+        r31.intoArray(c, cOff + 3 * ldc + L);
+        r32.intoArray(c, cOff + 3 * ldc + 2 * L);
+        r40.intoArray(c, cOff + 4 * ldc);
+        r41.intoArray(c, cOff + 4 * ldc + L);
+        r42.intoArray(c, cOff + 4 * ldc + 2 * L);
+        r50.intoArray(c, cOff + 5 * ldc);
+        r51.intoArray(c, cOff + 5 * ldc + L);
+        r52.intoArray(c, cOff + 5 * ldc + 2 * L);
+        r60.intoArray(c, cOff + 6 * ldc);
+        r61.intoArray(c, cOff + 6 * ldc + L);
+        r62.intoArray(c, cOff + 6 * ldc + 2 * L);
+        r70.intoArray(c, cOff + 7 * ldc);
+        r71.intoArray(c, cOff + 7 * ldc + L);
+        r72.intoArray(c, cOff + 7 * ldc + 2 * L);
+    }
+
+    private static void tileRows8x3(int kc, float[] a, int aOff, float[] x, int[] rowOff, int rOff, int xOff, float[] c, int cOff, int ldc, boolean accumulate) {
+        FloatVector r00;
+        FloatVector r01;
+        FloatVector r02;
+        FloatVector r10;
+        FloatVector r11;
+        FloatVector r12;
+        FloatVector r20;
+        FloatVector r21;
+        FloatVector r22;
+        FloatVector r30;
+        FloatVector r31;
+        FloatVector r32;
+        FloatVector r40;
+        FloatVector r41;
+        FloatVector r42;
+        FloatVector r50;
+        FloatVector r51;
+        FloatVector r52;
+        FloatVector r60;
+        FloatVector r61;
+        FloatVector r62;
+        FloatVector r70;
+        FloatVector r71;
+        FloatVector r72;
+        if (accumulate) {
+            r00 = FloatVector.fromArray(S, c, cOff + 0 * ldc);
+            r01 = FloatVector.fromArray(S, c, cOff + 0 * ldc + L);
+            r02 = FloatVector.fromArray(S, c, cOff + 0 * ldc + 2 * L);
+            r10 = FloatVector.fromArray(S, c, cOff + 1 * ldc);
+            r11 = FloatVector.fromArray(S, c, cOff + 1 * ldc + L);
+            r12 = FloatVector.fromArray(S, c, cOff + 1 * ldc + 2 * L);
+            r20 = FloatVector.fromArray(S, c, cOff + 2 * ldc);
+            r21 = FloatVector.fromArray(S, c, cOff + 2 * ldc + L);
+            r22 = FloatVector.fromArray(S, c, cOff + 2 * ldc + 2 * L);
+            r30 = FloatVector.fromArray(S, c, cOff + 3 * ldc);
+            r31 = FloatVector.fromArray(S, c, cOff + 3 * ldc + L);
+            r32 = FloatVector.fromArray(S, c, cOff + 3 * ldc + 2 * L);
+            r40 = FloatVector.fromArray(S, c, cOff + 4 * ldc);
+            r41 = FloatVector.fromArray(S, c, cOff + 4 * ldc + L);
+            r42 = FloatVector.fromArray(S, c, cOff + 4 * ldc + 2 * L);
+            r50 = FloatVector.fromArray(S, c, cOff + 5 * ldc);
+            r51 = FloatVector.fromArray(S, c, cOff + 5 * ldc + L);
+            r52 = FloatVector.fromArray(S, c, cOff + 5 * ldc + 2 * L);
+            r60 = FloatVector.fromArray(S, c, cOff + 6 * ldc);
+            r61 = FloatVector.fromArray(S, c, cOff + 6 * ldc + L);
+            r62 = FloatVector.fromArray(S, c, cOff + 6 * ldc + 2 * L);
+            r70 = FloatVector.fromArray(S, c, cOff + 7 * ldc);
+            r71 = FloatVector.fromArray(S, c, cOff + 7 * ldc + L);
+            r72 = FloatVector.fromArray(S, c, cOff + 7 * ldc + 2 * L);
+        } else {
+            r00 = FloatVector.zero(S);
+            r01 = r00;
+            r02 = r00;
+            r10 = r00;
+            r11 = r00;
+            r12 = r00;
+            r20 = r00;
+            r21 = r00;
+            r22 = r00;
+            r30 = r00;
+            r31 = r00;
+            r32 = r00;
+            r40 = r00;
+            r41 = r00;
+            r42 = r00;
+            r50 = r00;
+            r51 = r00;
+            r52 = r00;
+            r60 = r00;
+            r61 = r00;
+            r62 = r00;
+            r70 = r00;
+            r71 = r00;
+            r72 = r00;
+        }
+        int ao = aOff;
+        for (int k = 0; k < kc; k++, ao += 8) {
+            int bo = rowOff[rOff + k] + xOff;
+            FloatVector b0 = FloatVector.fromArray(S, x, bo);
+            FloatVector b1 = FloatVector.fromArray(S, x, bo + L);
+            FloatVector b2 = FloatVector.fromArray(S, x, bo + 2 * L);
+            FloatVector a0 = FloatVector.broadcast(S, a[ao + 0]);
+            r00 = a0.fma(b0, r00);
+            r01 = a0.fma(b1, r01);
+            r02 = a0.fma(b2, r02);
+            FloatVector a1 = FloatVector.broadcast(S, a[ao + 1]);
+            r10 = a1.fma(b0, r10);
+            r11 = a1.fma(b1, r11);
+            r12 = a1.fma(b2, r12);
+            FloatVector a2 = FloatVector.broadcast(S, a[ao + 2]);
+            r20 = a2.fma(b0, r20);
+            r21 = a2.fma(b1, r21);
+            r22 = a2.fma(b2, r22);
+            FloatVector a3 = FloatVector.broadcast(S, a[ao + 3]);
+            r30 = a3.fma(b0, r30);
+            r31 = a3.fma(b1, r31);
+            r32 = a3.fma(b2, r32);
+            FloatVector a4 = FloatVector.broadcast(S, a[ao + 4]);
+            r40 = a4.fma(b0, r40);
+            r41 = a4.fma(b1, r41);
+            r42 = a4.fma(b2, r42);
+            FloatVector a5 = FloatVector.broadcast(S, a[ao + 5]);
+            r50 = a5.fma(b0, r50);
+            r51 = a5.fma(b1, r51);
+            r52 = a5.fma(b2, r52);
+            FloatVector a6 = FloatVector.broadcast(S, a[ao + 6]);
+            r60 = a6.fma(b0, r60);
+            r61 = a6.fma(b1, r61);
+            r62 = a6.fma(b2, r62);
+            FloatVector a7 = FloatVector.broadcast(S, a[ao + 7]);
+            r70 = a7.fma(b0, r70);
+            r71 = a7.fma(b1, r71);
+            r72 = a7.fma(b2, r72);
+        }
+        r00.intoArray(c, cOff + 0 * ldc);
+        r01.intoArray(c, cOff + 0 * ldc + L);
+        r02.intoArray(c, cOff + 0 * ldc + 2 * L);
+        r10.intoArray(c, cOff + 1 * ldc);
+        r11.intoArray(c, cOff + 1 * ldc + L);
+        r12.intoArray(c, cOff + 1 * ldc + 2 * L);
+        r20.intoArray(c, cOff + 2 * ldc);
+        r21.intoArray(c, cOff + 2 * ldc + L);
+        r22.intoArray(c, cOff + 2 * ldc + 2 * L);
+        r30.intoArray(c, cOff + 3 * ldc);
+        r31.intoArray(c, cOff + 3 * ldc + L);
+        r32.intoArray(c, cOff + 3 * ldc + 2 * L);
+        r40.intoArray(c, cOff + 4 * ldc);
+        r41.intoArray(c, cOff + 4 * ldc + L);
+        r42.intoArray(c, cOff + 4 * ldc + 2 * L);
+        r50.intoArray(c, cOff + 5 * ldc);
+        r51.intoArray(c, cOff + 5 * ldc + L);
+        r52.intoArray(c, cOff + 5 * ldc + 2 * L);
+        r60.intoArray(c, cOff + 6 * ldc);
+        r61.intoArray(c, cOff + 6 * ldc + L);
+        r62.intoArray(c, cOff + 6 * ldc + 2 * L);
+        r70.intoArray(c, cOff + 7 * ldc);
+        r71.intoArray(c, cOff + 7 * ldc + L);
+        r72.intoArray(c, cOff + 7 * ldc + 2 * L);
+    }
+
     @Override
     public void taps(int len, float[] x, int xBase, int[] tapOff, float[] w, int wOff, int nTaps, float[] out, int outOff) {
         int t = 0;
@@ -282,6 +789,62 @@ final class VectorKernels implements Kernels {
     @Override
     public void dotTile(int len, float[] a, int aOff, int lda, float[] b, int[] bOff, int bIdx, float[] out, int outOff,
                         int ldo) {
+        if (DOT_ONE_PASS) {
+            dotTile4x4(len, a, aOff, lda, b, bOff, bIdx, out, outOff, ldo);
+            return;
+        }
+        int b0 = bOff[bIdx + 0];
+        int b1 = bOff[bIdx + 1];
+        int b2 = bOff[bIdx + 2];
+        int b3 = bOff[bIdx + 3];
+        for (int t0 = 0; t0 < len; t0 += DOT_CHUNK) {
+            int t1 = Math.min(len, t0 + DOT_CHUNK);
+            dotTile2x4(t0, t1, a, aOff, lda, b, b0, b1, b2, b3, out, outOff, ldo);
+            dotTile2x4(t0, t1, a, aOff + 2 * lda, lda, b, b0, b1, b2, b3, out, outOff + 2 * ldo, ldo);
+        }
+    }
+
+    /** Rows 0-1 of a dot block over [t0, t1): 8 accumulators, 4 B and 1 A vector (13 of 16 registers). */
+    private static void dotTile2x4(int t0, int t1, float[] a, int aOff, int lda, float[] b, int b0, int b1, int b2,
+                                   int b3, float[] out, int outOff, int ldo) {
+        int a0 = aOff;
+        int a1 = aOff + lda;
+        FloatVector s00 = FloatVector.zero(S);
+        FloatVector s01 = s00;
+        FloatVector s02 = s00;
+        FloatVector s03 = s00;
+        FloatVector s10 = s00;
+        FloatVector s11 = s00;
+        FloatVector s12 = s00;
+        FloatVector s13 = s00;
+        for (int t = t0; t < t1; t += L) {
+            FloatVector v0 = FloatVector.fromArray(S, b, b0 + t);
+            FloatVector v1 = FloatVector.fromArray(S, b, b1 + t);
+            FloatVector v2 = FloatVector.fromArray(S, b, b2 + t);
+            FloatVector v3 = FloatVector.fromArray(S, b, b3 + t);
+            FloatVector u0 = FloatVector.fromArray(S, a, a0 + t);
+            s00 = u0.fma(v0, s00);
+            s01 = u0.fma(v1, s01);
+            s02 = u0.fma(v2, s02);
+            s03 = u0.fma(v3, s03);
+            FloatVector u1 = FloatVector.fromArray(S, a, a1 + t);
+            s10 = u1.fma(v0, s10);
+            s11 = u1.fma(v1, s11);
+            s12 = u1.fma(v2, s12);
+            s13 = u1.fma(v3, s13);
+        }
+        out[outOff + 0] += s00.reduceLanes(VectorOperators.ADD);
+        out[outOff + 1] += s01.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2] += s02.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3] += s03.reduceLanes(VectorOperators.ADD);
+        out[outOff + ldo + 0] += s10.reduceLanes(VectorOperators.ADD);
+        out[outOff + ldo + 1] += s11.reduceLanes(VectorOperators.ADD);
+        out[outOff + ldo + 2] += s12.reduceLanes(VectorOperators.ADD);
+        out[outOff + ldo + 3] += s13.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static void dotTile4x4(int len, float[] a, int aOff, int lda, float[] b, int[] bOff, int bIdx, float[] out,
+                                   int outOff, int ldo) {
         int a0 = aOff + 0 * lda;
         int a1 = aOff + 1 * lda;
         int a2 = aOff + 2 * lda;
@@ -404,5 +967,53 @@ final class VectorKernels implements Kernels {
             s += x[xOff + t] * y[yOff + t];
         }
         return s;
+    }
+
+    private static String isaName() {
+        String arch = System.getProperty("os.arch", "");
+        if (arch.equals("aarch64")) {
+            return S.vectorBitSize() == 128 ? "aarch64 NEON" : "aarch64 SVE";
+        }
+        int avx = useAvx();
+        if (avx >= 3 && S.vectorBitSize() == 512) {
+            return "AVX-512";
+        }
+        if (avx >= 3) {
+            return "AVX-512VL at " + S.vectorBitSize() + " bits";
+        }
+        if (avx >= 2 && S.vectorBitSize() == 256) {
+            return "AVX2";
+        }
+        return (avx > 0 ? "AVX" + (avx == 1 ? "" : avx) : "SSE") + " at " + S.vectorBitSize() + " bits";
+    }
+
+    /**
+     * The vector registers C2 allocates on this machine: on x86-64 32 (zmm/ymm/xmm0-31) with AVX-512
+     * (the JVM's UseAVX flag, which it lowers to what the CPU supports, is 3), else 16; 32 on aarch64.
+     * {@code -Dlayers4j.cpu.vectorRegisters=16|32} overrides it.
+     */
+    private static int vectorRegisters() {
+        String forced = System.getProperty("layers4j.cpu.vectorRegisters");
+        if (forced != null) {
+            return Integer.parseInt(forced.trim());
+        }
+        String arch = System.getProperty("os.arch", "");
+        if (arch.equals("aarch64")) {
+            return 32;
+        }
+        if (arch.equals("amd64") || arch.equals("x86_64")) {
+            return useAvx() >= 3 ? 32 : 16;
+        }
+        return 16;
+    }
+
+    /** HotSpot's UseAVX (0-3), or -1 when it cannot be read (another VM, jdk.management absent). */
+    private static int useAvx() {
+        try {
+            return Integer.parseInt(ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)
+                    .getVMOption("UseAVX").getValue());
+        } catch (RuntimeException | LinkageError e) {
+            return -1;
+        }
     }
 }
