@@ -23,7 +23,7 @@ def main():
         series.append((label, {c["name"]: c["ratio"] for c in d["cases"]}, d.get("geomean")))
     names = list(series[0][1])
     top = max(2.0, max(max(v.values()) for _, v, _ in series) * 1.1)
-    W, H, L, B, T = 80 + 70 * len(names), 380, 50, 70, 40
+    W, H, L, B, T = max(760, 80 + 70 * len(names)), 380, 50, 70, 40
     bw = 56 / len(series)
     y = lambda v: T + (H - T - B) * (1 - v / top)
     out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="11">' % (W, H),
