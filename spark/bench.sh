@@ -2,6 +2,7 @@
 # Rows/s of LayersTransformer on local[2] against one JVM without Spark and against batchSize 1.
 # Usage (from the repository root; Spark resolved once with `mvn -pl spark -am install -DskipTests`):
 #   spark/bench.sh [MODEL_FILE] [ROWS] [BATCH_SIZES] [REPS]     e.g. spark/bench.sh "" 4096 1,16,64,256 5
+# BENCH_JAVA_OPTS adds JVM options, e.g. BENCH_JAVA_OPTS=-Dlayers4j.cpu.threads=1 (one compute thread per task)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # -am: layers4j-core and layers4j-cpu from this checkout (target/classes), not from ~/.m2
@@ -13,6 +14,6 @@ for p in java.lang java.lang.invoke java.lang.reflect java.io java.net java.nio 
 done
 MODEL="${1:-fixtures/models/vgg_bn_model.safetensors}"
 shift || true
-exec java "${FLAGS[@]}" -Djdk.reflect.useDirectMethodHandle=false -Xmx4g -Dlayers4jRepoRoot="$PWD" \
+exec java "${FLAGS[@]}" -Djdk.reflect.useDirectMethodHandle=false -Xmx4g ${BENCH_JAVA_OPTS:-} -Dlayers4jRepoRoot="$PWD" \
   -cp "spark/target/test-classes:spark/target/classes:$(cat spark/target/bench.classpath)" \
   org.layers4j.spark.TransformerBench "$MODEL" "$@"
