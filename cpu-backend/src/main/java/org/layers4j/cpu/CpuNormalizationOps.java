@@ -123,7 +123,15 @@ final class CpuNormalizationOps implements NormalizationOps {
             double alpha = invStd * w;
             double beta = -invStd * invStd * invStd * w * sumDyXc / m;
             double gamma = -invStd * w * sumDy / m;
-            ZeroSumRounding.write(d, g, xv, n, c, ch, s, alpha, beta, mean, gamma);
+            if (m <= ZeroSumRounding.MAX_VALUES) {
+                ZeroSumRounding.write(d, g, xv, n, c, ch, s, alpha, beta, mean, gamma);
+            } else {
+                // large channels: the vector kernel (a model's big early layers; see ZeroSumRounding)
+                for (int img = 0; img < n; img++) {
+                    int off = (img * c + ch) * s;
+                    pk.combine(s, (float) alpha, g, off, (float) beta, xv, off, mean, (float) gamma, d, off);
+                }
+            }
             if (dw != null) {
                 dw[ch] = (float) (invStd * sumDyXc);
             }
