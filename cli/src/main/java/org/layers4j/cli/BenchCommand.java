@@ -9,7 +9,6 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
@@ -204,23 +203,11 @@ final class BenchCommand implements Callable<Integer> {
         ConvBuilder<? extends Convolution> b = c.builder().backend(be).seed(1);
         Shape inShape = c.inputShape();
         SplittableRandom rng = new SplittableRandom(1);
-        try (Convolution conv = b.build(); Tensor x = be.upload(random(rng, inShape.size()), inShape)) {
+        try (Convolution conv = b.build(); Tensor x = be.upload(Timing.random(rng, inShape.size()), inShape)) {
             ConvPlan plan = conv.spec().plan(x.shape());
             double flops = plan.geometry().flops() * (backward ? 2 : 1);
-            try (Tensor dy = backward ? be.upload(random(rng, plan.outputShape().size()), plan.outputShape()) : null) {
-                long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
-                for (int i = 0; i < warmup || System.nanoTime() < warmEnd; i++) {
-                    once(conv, x, dy);
-                }
-                List<Double> times = new ArrayList<>();
-                for (int i = 0; i < reps; i++) {
-                    long t0 = System.nanoTime();
-                    once(conv, x, dy);
-                    times.add((System.nanoTime() - t0) / 1e6);
-                }
-                double[] sorted = times.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-                double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
-                        : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+            try (Tensor dy = backward ? be.upload(Timing.random(rng, plan.outputShape().size()), plan.outputShape()) : null) {
+                double median = Timing.medianMs(warmup, warmupSeconds, reps, () -> once(conv, x, dy));
                 return new double[] {median, flops / (median / 1e3) / 1e9};
             }
         }
@@ -239,11 +226,4 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private static float[] random(SplittableRandom rng, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) (rng.nextDouble() * 2 - 1);
-        }
-        return v;
-    }
 }

@@ -3,8 +3,6 @@ package org.layers4j.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.SplittableRandom;
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
@@ -55,26 +53,10 @@ final class ModelBench {
     /** The median milliseconds of one forward (or forward + backward) over {@code reps} timed runs. */
     static double time(Module m, Shape inShape, boolean backward, int warmup, double warmupSeconds, int reps) {
         Backend be = m.backend();
-        SplittableRandom rng = new SplittableRandom(1);
-        float[] data = new float[inShape.size()];
-        for (int i = 0; i < data.length; i++) {
-            data[i] = (float) (rng.nextDouble() * 2 - 1);
-        }
+        float[] data = Timing.random(new SplittableRandom(1), inShape.size());
         m.train(backward);
         try (Tensor x = be.upload(data, inShape)) {
-            long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
-            for (int i = 0; i < warmup || System.nanoTime() < warmEnd; i++) {
-                once(m, x, backward);
-            }
-            List<Double> times = new ArrayList<>();
-            for (int i = 0; i < reps; i++) {
-                long t0 = System.nanoTime();
-                once(m, x, backward);
-                times.add((System.nanoTime() - t0) / 1e6);
-            }
-            double[] sorted = times.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-            return sorted.length % 2 == 1 ? sorted[sorted.length / 2]
-                    : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+            return Timing.medianMs(warmup, warmupSeconds, reps, () -> once(m, x, backward));
         }
     }
 
@@ -82,10 +64,7 @@ final class ModelBench {
     static double timeTraining(Module m, Shape inShape, int warmup, double warmupSeconds, int reps) {
         Backend be = m.backend();
         SplittableRandom rng = new SplittableRandom(1);
-        float[] data = new float[inShape.size()];
-        for (int i = 0; i < data.length; i++) {
-            data[i] = (float) (rng.nextDouble() * 2 - 1);
-        }
+        float[] data = Timing.random(rng, inShape.size());
         int classes;
         m.eval();
         try (Tensor x = be.upload(data, inShape); Tensor y = m.forward(x)) {
@@ -98,21 +77,10 @@ final class ModelBench {
         org.layers4j.nn.loss.CrossEntropyLoss loss = new org.layers4j.nn.loss.CrossEntropyLoss();
         try (Tensor x = be.upload(data, inShape); Tensor t = be.upload(targets, Shape.of(targets.length));
              org.layers4j.optim.SGD opt = new org.layers4j.optim.SGD(m, 0.01).momentum(0.9)) {
-            long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
-            for (int i = 0; i < warmup || System.nanoTime() < warmEnd; i++) {
+            return Timing.medianMs(warmup, warmupSeconds, reps, () -> {
                 org.layers4j.optim.Training.step(m, loss, opt, x, t);
                 be.synchronize();
-            }
-            List<Double> times = new ArrayList<>();
-            for (int i = 0; i < reps; i++) {
-                long t0 = System.nanoTime();
-                org.layers4j.optim.Training.step(m, loss, opt, x, t);
-                be.synchronize();
-                times.add((System.nanoTime() - t0) / 1e6);
-            }
-            double[] sorted = times.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-            return sorted.length % 2 == 1 ? sorted[sorted.length / 2]
-                    : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+            });
         }
     }
 

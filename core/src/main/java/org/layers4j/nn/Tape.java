@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import org.layers4j.Shape;
 import org.layers4j.Tensor;
 
 /**
@@ -238,18 +237,5 @@ public final class Tape implements AutoCloseable {
                 CURRENT.set(previous);
             }
         }
-    }
-
-    /** Shapes of a recorded operation's inputs, for messages. */
-    static String shapes(Tensor[] ts) {
-        List<String> s = new ArrayList<>();
-        for (Tensor t : ts) {
-            s.add(t == null ? "null" : t.shape().dimsString());
-        }
-        return s.toString();
-    }
-
-    static Shape shapeOf(Tensor t) {
-        return t.shape();
     }
 }

@@ -79,8 +79,8 @@ final class CpuBlasOps implements BlasOps {
             int c0 = (t % colTasks) * cb;
             int rows = Math.min(rb, m - r0);
             int cols = Math.min(cb, n - c0);
-            Gemm.PackA pa = transA ? new Packers.TransposedA(a, r0, m, rows) : new RowsA(a, r0 * k, k, rows);
-            Gemm.PackB pb = transB ? new ColumnsB(b, c0 * k, k) : new Packers.MatrixB(b, c0, n);
+            Gemm.PackA pa = transA ? new Packers.TransposedA(a, r0, m, rows) : new Packers.RowsA(a, r0 * k, k, rows);
+            Gemm.PackB pb = transB ? new Packers.ColumnsB(b, c0 * k, k) : new Packers.MatrixB(b, c0, n);
             Gemm.multiply(kn, Workspace.get(), rows, cols, k, pa, pb, c, r0 * n + c0, n, accumulate);
         });
     }
@@ -123,69 +123,5 @@ final class CpuBlasOps implements BlasOps {
 
     private static int blocks(int size, int block) {
         return (size + block - 1) / block;
-    }
-
-    /** A row-major [m, k] matrix as A: element (i, kk) is {@code a[off + i*lda + kk]}, rows in [0, m). */
-    static final class RowsA implements Gemm.PackA {
-        private final float[] a;
-        private final int off;
-        private final int lda;
-        private final int m;
-
-        RowsA(float[] a, int off, int lda, int m) {
-            this.a = a;
-            this.off = off;
-            this.lda = lda;
-            this.m = m;
-        }
-
-        @Override
-        public void pack(int i0, int k0, int kc, int mr, float[] dst, int o) {
-            int rows = Math.min(mr, m - i0);
-            for (int i = 0; i < rows; i++) {
-                int src = off + (i0 + i) * lda + k0;
-                for (int kk = 0; kk < kc; kk++) {
-                    dst[o + kk * mr + i] = a[src + kk];
-                }
-            }
-            for (int i = rows; i < mr; i++) {
-                for (int kk = 0; kk < kc; kk++) {
-                    dst[o + kk * mr + i] = 0f;
-                }
-            }
-        }
-    }
-
-    /** The transpose of a row-major [n, k] matrix as B: element (kk, j) is {@code b[off + j*ldb + kk]}. */
-    static final class ColumnsB implements Gemm.PackB {
-        private final float[] b;
-        private final int off;
-        private final int ldb;
-
-        ColumnsB(float[] b, int off, int ldb) {
-            this.b = b;
-            this.off = off;
-            this.ldb = ldb;
-        }
-
-        @Override
-        public void pack(int j0, int nc, int k0, int kc, int nr, float[] dst, int o) {
-            int panels = (nc + nr - 1) / nr;
-            for (int p = 0; p < panels; p++) {
-                int w = Math.min(nr, nc - p * nr);
-                int base = o + p * kc * nr;
-                for (int j = 0; j < w; j++) {
-                    int src = off + (j0 + p * nr + j) * ldb + k0;
-                    for (int kk = 0; kk < kc; kk++) {
-                        dst[base + kk * nr + j] = b[src + kk];
-                    }
-                }
-                for (int j = w; j < nr; j++) {
-                    for (int kk = 0; kk < kc; kk++) {
-                        dst[base + kk * nr + j] = 0f;
-                    }
-                }
-            }
-        }
     }
 }

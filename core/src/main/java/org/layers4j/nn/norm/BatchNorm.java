@@ -157,30 +157,28 @@ public abstract class BatchNorm extends Module {
         return next;
     }
 
+    /** The kernel of one backward: given dx, dWeight and dBias (the last two null without affine). */
+    private interface BackwardKernel {
+        void run(Tensor dx, Tensor dWeight, Tensor dBias);
+    }
+
     private Tensor[] trainingBackward(Backend be, Tensor x, Tensor dy, Tensor w, Tensor mean, Tensor invStd) {
-        Shape c = Shape.of(numFeatures);
-        Tensor dx = be.allocate(x.shape());
-        Tensor dw = weight == null ? null : be.allocate(c);
-        Tensor db = weight == null ? null : be.allocate(c);
-        try {
-            be.normalization().batchNormTrainingBackward(x, dy, w, mean, invStd, dx, dw, db);
-        } catch (RuntimeException e) {
-            closeAll(dx, dw, db);
-            throw e;
-        } finally {
-            java.lang.ref.Reference.reachabilityFence(x);
-            java.lang.ref.Reference.reachabilityFence(dy);
-        }
-        return weight == null ? new Tensor[] {dx} : new Tensor[] {dx, dw, db};
+        return backward(be, x, dy, (dx, dw, db) ->
+                be.normalization().batchNormTrainingBackward(x, dy, w, mean, invStd, dx, dw, db));
     }
 
     private Tensor[] inferenceBackward(Backend be, Tensor x, Tensor dy, Tensor mean, Tensor var, Tensor w) {
+        return backward(be, x, dy, (dx, dw, db) ->
+                be.normalization().batchNormInferenceBackward(x, dy, mean, var, w, eps, dx, dw, db));
+    }
+
+    private Tensor[] backward(Backend be, Tensor x, Tensor dy, BackwardKernel kernel) {
         Shape c = Shape.of(numFeatures);
         Tensor dx = be.allocate(x.shape());
         Tensor dw = weight == null ? null : be.allocate(c);
         Tensor db = weight == null ? null : be.allocate(c);
         try {
-            be.normalization().batchNormInferenceBackward(x, dy, mean, var, w, eps, dx, dw, db);
+            kernel.run(dx, dw, db);
         } catch (RuntimeException e) {
             closeAll(dx, dw, db);
             throw e;

@@ -1,0 +1,40 @@
+package org.layers4j.cli;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/** What every {@code bench} timing shares: warm-up, timed runs, their median; random inputs. */
+final class Timing {
+    private Timing() {
+    }
+
+    /**
+     * Runs {@code once} at least {@code warmup} times and for at least {@code warmupSeconds} (the JIT
+     * compiles the kernels meanwhile), then {@code reps} timed times; the median in milliseconds.
+     * {@code once} must include any synchronization an asynchronous backend needs.
+     */
+    static double medianMs(int warmup, double warmupSeconds, int reps, Runnable once) {
+        long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        for (int i = 0; i < warmup || System.nanoTime() < warmEnd; i++) {
+            once.run();
+        }
+        double[] times = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            long t0 = System.nanoTime();
+            once.run();
+            times[i] = (System.nanoTime() - t0) / 1e6;
+        }
+        Arrays.sort(times);
+        return times.length % 2 == 1 ? times[times.length / 2]
+                : (times[times.length / 2 - 1] + times[times.length / 2]) / 2;
+    }
+
+    /** n values uniform in [-1, 1). */
+    static float[] random(SplittableRandom rng, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (rng.nextDouble() * 2 - 1);
+        }
+        return v;
+    }
+}
