@@ -9,8 +9,9 @@ import org.layers4j.spi.ConvGeometry;
  * every other forward is an indirect GEMM over a padded, polyphase input band ({@link IndirectConvolution}).
  * Backward data at stride 1 is the forward convolution of the output gradient with flipped, transposed
  * weights, so it runs on the same kernels; other strides use a GEMM into a column tile followed by
- * col2im ({@link Gemm}, {@link Packers}). The weight gradient is computed from the forward's band buffers
- * ({@link BandWeightGradient}). The kernels also multiply padding and junk zeros, which an infinity turns into
+ * col2im ({@link Gemm}, {@link Packers}). The weight gradient is computed from the forward's band buffers: as a
+ * transposed GEMM on the forward's micro-tile when the output channels fill its panels
+ * ({@link TransposedWeightGradient}), else as blocks of dot products ({@link BandWeightGradient}). The kernels also multiply padding and junk zeros, which an infinity turns into
  * NaN; {@link NonFiniteRepair} recomputes the elements this can affect, only when a non-finite value is present.
  * Work is split into independent tasks (image x group x band, input channels, or weight columns) so that no
  * two tasks write the same element and no reduction between threads is needed.
@@ -24,13 +25,15 @@ final class ConvEngine {
     private final DirectConvolution direct;
     private final IndirectConvolution indirect;
     private final BandWeightGradient weightGradient;
+    private final TransposedWeightGradient transposedWeightGradient;
 
-    ConvEngine(Kernels kn, ParallelRunner runner) {
+    ConvEngine(Kernels kn, ParallelRunner runner, ArrayPool pool) {
         this.kn = kn;
         this.runner = runner;
         this.direct = new DirectConvolution(kn, runner);
         this.indirect = new IndirectConvolution(kn, runner);
         this.weightGradient = new BandWeightGradient(kn, runner);
+        this.transposedWeightGradient = new TransposedWeightGradient(kn, runner, pool);
     }
 
     /** Whether the direct (depthwise) kernels handle this geometry. */
@@ -74,6 +77,8 @@ final class ConvEngine {
     void backwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw) {
         if (isDirect(g)) {
             direct.backwardFilter(g, x, dy, dw);
+        } else if (transposedWeightGradient.applies(g)) {
+            transposedWeightGradient.backwardFilter(g, x, dy, dw);
         } else {
             weightGradient.backwardFilter(g, x, dy, dw);
         }

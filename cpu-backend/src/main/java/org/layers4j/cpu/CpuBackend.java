@@ -70,7 +70,7 @@ public final class CpuBackend implements Backend {
         this.pool = new ArrayPool(poolBytes / Float.BYTES);
         this.kernels = Kernels.select(config.get(Kernels.KERNELS_KEY, "auto").value());
         this.runner = new ParallelRunner(threads);
-        ConvEngine conv = new ConvEngine(kernels, runner);
+        ConvEngine conv = new ConvEngine(kernels, runner, pool);
         this.elementwise = new Elementwise(runner, kernels);
         this.convolutionOps = new CpuConvolutionOps(conv, elementwise);
         this.poolingOps = new CpuPoolingOps(kernels.pointwise(), elementwise);

@@ -96,12 +96,17 @@ final class JitWarmup {
         float[] b = filled(nr * depth + 4 * nr);
         float[] c = new float[mr * nr];
         int[] rows = {0, 1, 2, 3};
+        int[] tapRows = new int[mr];
+        for (int i = 0; i < mr; i++) {
+            tapRows[i] = i;
+        }
         float[] w = filled(4);
         float[] out = new float[5 * nr];
         for (int i = 0; i < KERNEL_CALLS; i++) {
             boolean acc = (i & 1) == 0;
             kn.tile(depth, a, 0, b, 0, c, 0, nr, acc);
             kn.tileRows(depth, a, 0, b, rows, 0, i & 3, c, 0, nr, acc);
+            kn.tileRowsA(depth, b, tapRows, 0, i & 3, b, 0, c, 0, nr, acc);
             kn.taps(2 * nr + (i & 7), b, 0, rows, w, 0, 4, out, 0);
             kn.dot(2 * nr + (i & 7), b, 0, out, 0);
             kn.axpy(nr + (i & 7), 0.5f, b, 0, out, 0);

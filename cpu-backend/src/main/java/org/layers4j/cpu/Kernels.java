@@ -39,6 +39,15 @@ interface Kernels {
                   boolean accumulate);
 
     /**
+     * C[mr x nr] = (accumulate ? C : 0) + A B, where A's row i is read in place from {@code x}, at
+     * {@code x[rowOff[rOff + i] + xOff + q]} for q in [0, kc), and B is a panel of kc rows of nr values
+     * ({@code b[bOff + q*nr + j]}); C has row stride {@code ldc}. The transposed weight gradient: A = shifted
+     * input rows (one per tap), B = the output gradient transposed, so no lane reductions are needed.
+     */
+    void tileRowsA(int kc, float[] x, int[] rowOff, int rOff, int xOff, float[] b, int bOff, float[] c, int cOff,
+                   int ldc, boolean accumulate);
+
+    /**
      * out[outOff + t] = sum over taps i of w[wOff + i] * x[xBase + tapOff[i] + t], for t in [0, len): a direct
      * convolution over a flattened, pre-padded plane (depthwise kernels).
      */

@@ -56,6 +56,31 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void tileRowsA(int kc, float[] x, int[] rowOff, int rOff, int xOff, float[] b, int bOff, float[] c, int cOff,
+                          int ldc, boolean accumulate) {
+        float[] acc = new float[MR * NR];
+        if (accumulate) {
+            for (int i = 0; i < MR; i++) {
+                System.arraycopy(c, cOff + i * ldc, acc, i * NR, NR);
+            }
+        }
+        for (int i = 0; i < MR; i++) {
+            int xo = rowOff[rOff + i] + xOff;
+            int ro = i * NR;
+            for (int q = 0; q < kc; q++) {
+                float av = x[xo + q];
+                int bo = bOff + q * NR;
+                for (int j = 0; j < NR; j++) {
+                    acc[ro + j] += av * b[bo + j];
+                }
+            }
+        }
+        for (int i = 0; i < MR; i++) {
+            System.arraycopy(acc, i * NR, c, cOff + i * ldc, NR);
+        }
+    }
+
+    @Override
     public void tileRows(int kc, float[] a, int aOff, float[] x, int[] rowOff, int rOff, int xOff, float[] c, int cOff,
                          int ldc, boolean accumulate) {
         float[] acc = new float[MR * NR];

@@ -210,6 +210,18 @@ final class VectorKernels implements Kernels {
         r71.intoArray(c, cOff + 7 * ldc + L);
     }
 
+    @Override
+    public void tileRowsA(int kc, float[] x, int[] rowOff, int rOff, int xOff, float[] b, int bOff, float[] c, int cOff,
+                          int ldc, boolean accumulate) {
+        if (TILE_VECTORS == 3) {
+            VectorRowsKernels.tile8x3(kc, x, rowOff, rOff, xOff, b, bOff, c, cOff, ldc, accumulate);
+        } else if (TILE_ROWS == 6) {
+            VectorRowsKernels.tile6x2(kc, x, rowOff, rOff, xOff, b, bOff, c, cOff, ldc, accumulate);
+        } else {
+            VectorRowsKernels.tile8x2(kc, x, rowOff, rOff, xOff, b, bOff, c, cOff, ldc, accumulate);
+        }
+    }
+
     private static void tileRows8x2(int kc, float[] a, int aOff, float[] x, int[] rowOff, int rOff, int xOff, float[] c, int cOff, int ldc, boolean accumulate) {
         FloatVector r00;
         FloatVector r01;

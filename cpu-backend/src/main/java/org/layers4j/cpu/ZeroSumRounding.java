@@ -35,6 +35,7 @@ final class ZeroSumRounding {
         }
         double shift = gamma - sum / m;
         double err = 0; // sum of (float - double) over the channel
+        float minStep = Float.POSITIVE_INFINITY; // a lower bound of every flip's step
         for (int img = 0; img < n; img++) {
             int off = (img * c + ch) * s;
             for (int i = off; i < off + s; i++) {
@@ -42,12 +43,17 @@ final class ZeroSumRounding {
                 float f = (float) v;
                 d[i] = f;
                 err += f - v;
+                if (f != v) {
+                    // half an ulp: the step down from a power of two
+                    minStep = Math.min(minStep, Math.ulp(f) * 0.5f);
+                }
             }
         }
-        // flip roundings that move the sum toward zero, until no flip reduces |err|
-        for (int img = 0; img < n && err != 0; img++) {
+        // flip roundings that move the sum toward zero, until no flip reduces |err|: a flip moves err toward
+        // zero by its step (at least minStep), which helps only while the step is below 2 |err|
+        for (int img = 0; img < n && 2 * Math.abs(err) > minStep; img++) {
             int off = (img * c + ch) * s;
-            for (int i = off; i < off + s && err != 0; i++) {
+            for (int i = off; i < off + s && 2 * Math.abs(err) > minStep; i++) {
                 double v = alpha * g[i] + beta * (x[i] - mean) + shift;
                 float f = d[i];
                 float other = err > 0 ? (f > v ? Math.nextDown(f) : f) : (f < v ? Math.nextUp(f) : f);

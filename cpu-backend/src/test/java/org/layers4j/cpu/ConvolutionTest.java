@@ -1,5 +1,6 @@
 package org.layers4j.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Named.named;
 
 import java.util.ArrayList;
@@ -61,7 +62,14 @@ class ConvolutionTest {
                 geometry("depth 360 and 150 rows crossing the GEMM blocks", 1, 40, 6, 7, 150, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 geometry("1200 output columns over several tiles", 1, 3, 40, 30, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 geometry("padding beyond the kernel", 1, 2, 5, 5, 3, 3, 3, 1, 1, 3, 3, 1, 1, 1),
-                geometry("unpadded kernel as large as the input", 2, 3, 4, 5, 4, 4, 5, 1, 1, 0, 0, 1, 1, 1));
+                geometry("unpadded kernel as large as the input", 2, 3, 4, 5, 4, 4, 5, 1, 1, 0, 0, 1, 1, 1),
+                // output channels in whole micro-tile panels: the transposed weight gradient at every vector width
+                geometry("48 outputs over 45 taps (a partial tap block)", 2, 5, 9, 11, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geometry("2 groups of 64 outputs, stride 2, dilation 2", 2, 6, 13, 12, 128, 3, 3, 2, 2, 2, 1, 2, 2, 2),
+                geometry("1x1 read in place, 64 outputs", 2, 37, 7, 9, 64, 1, 1, 1, 1, 0, 0, 1, 1, 1),
+                geometry("96 channels of 36x36 in two bands, 64 outputs", 1, 96, 36, 36, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geometry("conv1d tiled along the row, 32 outputs", 2, 64, 1, 3000, 32, 1, 3, 1, 1, 0, 1, 1, 1, 1),
+                geometry("7x7 stride 2 stem, 64 outputs", 1, 3, 20, 18, 64, 7, 7, 2, 2, 3, 3, 1, 1, 1));
     }
 
     private static Arguments geometry(String name, int n, int c, int h, int w, int k, int kh, int kw, int sh, int sw,
@@ -105,6 +113,25 @@ class ConvolutionTest {
             b.convolution().backwardData(g, dyt, wt, dx);
             TestSupport.assertClose(Reference.convBackwardData(g, dy, w), dx.toArray());
         }
+    }
+
+    /** Each weight's sum runs in one order whatever the task split: 1 and 3 threads agree bit for bit. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("geometries")
+    void backwardFilterDoesNotDependOnTheThreadCount(ConvGeometry g) {
+        float[] x = TestSupport.random(7, input(g).size());
+        float[] dy = TestSupport.random(8, output(g).size());
+        float[][] dws = new float[2][];
+        int[] threads = {1, 3};
+        for (int i = 0; i < 2; i++) {
+            try (CpuBackend b = TestSupport.backend("vector", threads[i]);
+                 Tensor xt = b.upload(x, input(g)); Tensor dyt = b.upload(dy, output(g));
+                 Tensor dw = b.upload(new float[weight(g).size()], weight(g))) {
+                b.convolution().backwardFilter(g, xt, dyt, dw);
+                dws[i] = dw.toArray();
+            }
+        }
+        assertArrayEquals(dws[0], dws[1]);
     }
 
     @ParameterizedTest(name = "{0}: {1}")

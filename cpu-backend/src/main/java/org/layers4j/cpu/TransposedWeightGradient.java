@@ -1,0 +1,256 @@
+package org.layers4j.cpu;
+
+import java.util.Arrays;
+import org.layers4j.spi.ConvGeometry;
+
+/**
+ * The weight gradient as a transposed GEMM: dwT[tap][k] = sum over output positions q of
+ * band[rowOffset[tap] + q] * dy[k][q], on the forward's band buffers ({@link BandLayout}; a unit-stride,
+ * unpadded 1x1 convolution reads the input planes in place). The micro-tile ({@link Kernels#tileRowsA})
+ * broadcasts one input value per tap and multiplies it into a vector of output channels, so the reduction
+ * over q runs down its accumulators: no horizontal sums, whatever the plane size, and the register tile of
+ * the forward GEMM. The output gradient is transposed into panels of nr channels, {@link #QC} positions at a
+ * time (an L1-sized panel that all tap blocks of a task reuse).
+ *
+ * <p>Tasks own disjoint blocks of taps (whole micro-tile rows) of one group, accumulate their dwT block in a
+ * buffer sized for L2 over all images and bands, then write it transposed into dw, so no two threads write the
+ * same element and no reduction across threads is needed. Each element's sum runs over images, bands and
+ * positions in the same order whatever the thread count, so results do not depend on it.
+ */
+final class TransposedWeightGradient {
+    /** Output positions per transposed-gradient panel: QC x nr floats (32 KiB at nr = 32) stay in L1. */
+    static final int QC = 256;
+    /** A task's dwT block, at most this many floats (256 KiB): it stays in L2 while the bands stream by. */
+    static final int BLOCK_FLOATS = 64 * 1024;
+    /** The largest scratch array this path allocates; larger problems use the dot-product blocks. */
+    static final long MAX_FLOATS = Integer.MAX_VALUE / 2;
+
+    private final Kernels kn;
+    private final ParallelRunner runner;
+    private final ArrayPool pool;
+
+    TransposedWeightGradient(Kernels kn, ParallelRunner runner, ArrayPool pool) {
+        this.kn = kn;
+        this.runner = runner;
+        this.pool = pool;
+    }
+
+    /**
+     * Whether this path suits the geometry: the output channels of a group, rounded up to whole panels of nr,
+     * waste at most a quarter of the micro-tile's columns (fewer channels use the dot-product blocks).
+     */
+    boolean applies(ConvGeometry g) {
+        int nr = kn.nr();
+        int kg = g.kPerGroup();
+        int padded = Gemm.roundUp(kg, nr);
+        if ((padded - kg) * 4 > padded) {
+            return false;
+        }
+        // the transposed gradient of one image and the transposed weights must be addressable arrays
+        Plan p = new Plan(g, kn.mr(), nr, runner.threads());
+        return p.qTotal >= 0 && (long) p.groups * p.qTotal * p.kgPad <= MAX_FLOATS
+                && (long) p.groups * p.rowsPerGroup * p.kgPad <= MAX_FLOATS;
+    }
+
+    void backwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw) {
+        if (g.n() == 0) {
+            Arrays.fill(dw, 0, g.k() * g.cPerGroup() * g.kh() * g.kw(), 0f);
+            return;
+        }
+        Plan p = new Plan(g, kn.mr(), kn.nr(), runner.threads());
+        float[] dyT = pool.uninitialized(p.groups * p.qTotal * p.kgPad);
+        float[] dwT = pool.uninitialized(p.groups * p.rowsPerGroup * p.kgPad);
+        try {
+            int panels = p.kgPad / kn.nr();
+            int units = p.unitStart.length - 1;
+            for (int img = 0; img < g.n(); img++) {
+                int image = img;
+                runner.run(p.groups * units * panels, idx -> transpose(p, dy, image, idx / (units * panels),
+                        idx / panels % units, idx % panels, dyT));
+                runner.run(p.groups * p.perGroup, idx -> accumulate(p, x, dyT, image, idx / p.perGroup,
+                        idx % p.perGroup, dwT, dw));
+            }
+        } finally {
+            pool.give(dyT);
+            pool.give(dwT);
+        }
+    }
+
+    /** The blocking of one call: bands, tap blocks, tasks and the offsets of the transposed gradient. */
+    private static final class Plan {
+        final ConvGeometry g;
+        final int groups;
+        final int kd;
+        final int kgPad;
+        final int mr;
+        final int nr;
+        /** Unit-stride unpadded 1x1: the input planes are read in place, one unit per image. */
+        final boolean inPlace;
+        final BandLayout lay;
+        /** Each tap's offset in the band (or, in place, in the group's input planes). */
+        final int[] taps;
+        /** Position offset of each unit (band x column band) in an image's transposed gradient, and the total. */
+        final int[] unitStart;
+        final int qTotal;
+        final int blocks;
+        final int rowsPerGroup;
+        final int perGroup;
+
+        Plan(ConvGeometry g, int mr, int nr, int threads) {
+            this.g = g;
+            this.mr = mr;
+            this.nr = nr;
+            groups = g.groups();
+            int cg = g.cPerGroup();
+            int kk = g.kh() * g.kw();
+            kd = cg * kk;
+            kgPad = Gemm.roundUp(g.kPerGroup(), nr);
+            int plane = g.h() * g.w();
+            inPlace = kk == 1 && g.strideH() == 1 && g.strideW() == 1 && g.padH() == 0 && g.padW() == 0;
+            lay = inPlace ? null : new BandLayout(g, 0, 0, 1);
+            taps = inPlace ? new int[kd] : lay.rowOffsets();
+            if (inPlace) {
+                for (int c = 0; c < cg; c++) {
+                    taps[c] = c * plane;
+                }
+                unitStart = new int[] {0, g.outH() * g.outW()};
+            } else {
+                unitStart = new int[lay.bands * lay.colBands + 1];
+                long sum = 0;
+                for (int u = 0; u < unitStart.length - 1; u++) {
+                    sum += qLen(u);
+                    unitStart[u + 1] = (int) Math.min(sum, MAX_FLOATS + 1);
+                }
+            }
+            // -1: too many positions for this path (see applies)
+            qTotal = unitStart[unitStart.length - 1] > MAX_FLOATS ? -1 : unitStart[unitStart.length - 1];
+            blocks = (kd + mr - 1) / mr;
+            rowsPerGroup = blocks * mr;
+            int blocksPerTask = Math.max(1, BLOCK_FLOATS / (mr * kgPad));
+            perGroup = Math.min(blocks, Math.max((blocks + blocksPerTask - 1) / blocksPerTask,
+                    (2 * threads + groups - 1) / groups));
+        }
+
+        int rows(int u) {
+            return inPlace ? g.outH() : Math.min(lay.bandRows, g.outH() - u / lay.colBands * lay.bandRows);
+        }
+
+        int cols(int u) {
+            return inPlace ? g.outW() : Math.min(lay.colTile, g.outW() - u % lay.colBands * lay.colTile);
+        }
+
+        int wq() {
+            return inPlace ? g.outW() : lay.wq;
+        }
+
+        /** Positions of unit u: its rows of wq, the last one only as far as its columns. */
+        int qLen(int u) {
+            int rows = rows(u);
+            int cols = cols(u);
+            return rows <= 0 || cols <= 0 ? 0 : (rows - 1) * wq() + cols;
+        }
+
+        /** Offset in dy of unit u's first output, within one image and group. */
+        int outputOffset(int u) {
+            return inPlace ? 0 : u / lay.colBands * lay.bandRows * g.outW() + u % lay.colBands * lay.colTile;
+        }
+    }
+    /**
+     * dyT for unit u, panel p of one image and group: dyT[base + (q * nr) + j] = dy[p*nr + j][q] over the unit's
+     * positions q = r*wq + col (output (oh0 + r, ow0 + col) for col < cols; junk positions and channels past kg
+     * are zero), base = ((grp * qTotal + unitStart[u]) * kgPad) + p * nr * qLen.
+     */
+    private static void transpose(Plan p, float[] dy, int img, int grp, int u, int panel, float[] dyT) {
+        ConvGeometry g = p.g;
+        int nr = p.nr;
+        int kg = g.kPerGroup();
+        int plane = g.outH() * g.outW();
+        int ow = g.outW();
+        int rows = p.rows(u);
+        int cols = p.cols(u);
+        int wq = p.wq();
+        int qLen = p.qLen(u);
+        int k0 = panel * nr;
+        int kn = Math.min(nr, kg - k0);
+        int d = (grp * p.qTotal + p.unitStart[u]) * p.kgPad + k0 * qLen;
+        int src = (img * g.k() + grp * kg + k0) * plane + p.outputOffset(u);
+        for (int r = 0; r < rows; r++) {
+            int end = r == rows - 1 ? cols : wq;
+            for (int col = 0; col < end; col++, d += nr) {
+                if (col >= cols) {
+                    Arrays.fill(dyT, d, d + nr, 0f);
+                    continue;
+                }
+                int s = src + r * ow + col;
+                for (int j = 0; j < kn; j++) {
+                    dyT[d + j] = dy[s + j * plane];
+                }
+                for (int j = kn; j < nr; j++) {
+                    dyT[d + j] = 0f;
+                }
+            }
+        }
+        assert d == (grp * p.qTotal + p.unitStart[u]) * p.kgPad + k0 * qLen + qLen * nr;
+    }
+
+    /**
+     * Task t of a group, one image: dwT[tap][k] += sum over the image's positions of band[tap][q] * dyT[q][k] for
+     * the task's taps (zeroed at the first image; written transposed into dw after the last).
+     */
+    private void accumulate(Plan p, float[] x, float[] dyT, int img, int grp, int t, float[] dwT, float[] dw) {
+        ConvGeometry g = p.g;
+        int mr = p.mr;
+        int nr = p.nr;
+        int kgPad = p.kgPad;
+        int kk = g.kh() * g.kw();
+        int b0 = t * p.blocks / p.perGroup;
+        int b1 = (t + 1) * p.blocks / p.perGroup;
+        int j0 = b0 * mr;
+        int j1 = Math.min(p.kd, b1 * mr);
+        int rowsPad = (b1 - b0) * mr;
+        // rows past the last tap repeat it: computed like the others and never written back
+        int[] ro = new int[rowsPad];
+        for (int i = 0; i < rowsPad; i++) {
+            ro[i] = p.taps[Math.min(j0 + i, j1 - 1)];
+        }
+        int accBase = (grp * p.rowsPerGroup + j0) * kgPad;
+        if (img == 0) {
+            Arrays.fill(dwT, accBase, accBase + rowsPad * kgPad, 0f);
+        }
+        int xOff = (img * g.c() + grp * g.cPerGroup()) * g.h() * g.w();
+        Workspace ws = Workspace.get();
+        for (int u = 0; u < p.unitStart.length - 1; u++) {
+            int qLen = p.qLen(u);
+            float[] src = x;
+            int srcOff = xOff;
+            if (!p.inPlace) {
+                int oh0 = u / p.lay.colBands * p.lay.bandRows;
+                int ow0 = u % p.lay.colBands * p.lay.colTile;
+                src = p.lay.fill(ws, x, xOff, oh0, ow0, j0 / kk, (j1 - 1) / kk + 1);
+                srcOff = 0;
+            }
+            int unit = (grp * p.qTotal + p.unitStart[u]) * kgPad;
+            for (int q0 = 0; q0 < qLen; q0 += QC) {
+                int qc = Math.min(QC, qLen - q0);
+                for (int k0 = 0; k0 < kgPad; k0 += nr) {
+                    int b = unit + k0 * qLen + q0 * nr;
+                    for (int i = 0; i < rowsPad; i += mr) {
+                        kn.tileRowsA(qc, src, ro, i, srcOff + q0, dyT, b, dwT, accBase + i * kgPad + k0, kgPad, true);
+                    }
+                }
+            }
+        }
+        if (img == g.n() - 1) {
+            int kg = g.kPerGroup();
+            int dwBase = grp * kg * p.kd;
+            // row by row of dw: its writes are sequential, and the task's dwT column stays in L1 across rows
+            for (int k = 0; k < kg; k++) {
+                int d = dwBase + k * p.kd;
+                int a = accBase + k - j0 * kgPad;
+                for (int j = j0; j < j1; j++) {
+                    dw[d + j] = dwT[a + j * kgPad];
+                }
+            }
+        }
+    }
+}
