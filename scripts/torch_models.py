@@ -9,7 +9,7 @@ resolved it>}` -- the format of the `sequential` fixtures (fixtures/gen_layers.p
 
 Plain PyTorch (Debian's python3-torch 1.13, with numpy), no safetensors package.
 
-  torch_models.py export-example OUT.safetensors [--example lenet|textcnn|vgg_bn|embed_mlp] [--seed N] [--input IN]
+  torch_models.py export-example OUT.safetensors [--example lenet|textcnn|vgg_bn|vgg11_bn|embed_mlp] [--seed N] [--input IN]
   torch_models.py run MODEL.safetensors INPUT.safetensors OUT.safetensors   (eval mode, `input` -> `output`)
   torch_models.py roundtrip MODEL.safetensors   (load, save again, compare the state dicts byte for byte)
   torch_models.py selftest
@@ -169,14 +169,28 @@ def example(name, seed):
                                      nn.Conv2d(8, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16, momentum=None), nn.LeakyReLU(0.1),
                                      nn.AvgPool2d(2, ceil_mode=True), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
                                      nn.BatchNorm1d(16), nn.Linear(16, 5), nn.Softmax(dim=1)), (2, 3, 16, 16)
+    elif name == "vgg11_bn":
+        # VGG-11 with batch norm for 32x32 images (CIFAR-10): torchvision's vgg11_bn features, a 512-wide classifier
+        layers, c = [], 3
+        for v in [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"]:
+            if v == "M":
+                layers.append(nn.MaxPool2d(2))
+            else:
+                layers += [nn.Conv2d(c, v, 3, padding=1), nn.BatchNorm2d(v), nn.ReLU()]
+                c = v
+        layers += [nn.Flatten(), nn.Linear(512, 512), nn.ReLU(), nn.Dropout(0.5), nn.Linear(512, 512), nn.ReLU(),
+                   nn.Dropout(0.5), nn.Linear(512, 10)]
+        model, shape = nn.Sequential(*layers), (8, 3, 32, 32)
     elif name == "embed_mlp":
         model, shape = nn.Sequential(nn.Embedding(20, 6, padding_idx=0), nn.Flatten(), nn.Linear(30, 8), nn.Tanh(),
                                      nn.Linear(8, 3)), (2, 5)
     else:
-        raise ValueError("unknown example %r; choose lenet, textcnn, vgg_bn or embed_mlp" % name)
+        raise ValueError("unknown example %r; choose lenet, textcnn, vgg_bn, vgg11_bn or embed_mlp" % name)
     with torch.no_grad():
         for k, p in model.named_parameters():
-            p.copy_(torch.randn(p.shape, generator=g) * (0.5 if p.dim() > 1 else 0.3))
+            # vgg11_bn: He-scaled weights, so activations keep their size through 11 layers
+            scale = (2.0 / p[0].numel()) ** 0.5 if name == "vgg11_bn" and p.dim() > 1 else (0.5 if p.dim() > 1 else 0.3)
+            p.copy_(torch.randn(p.shape, generator=g) * scale)
         for k, b in model.named_buffers():
             if k.endswith("running_mean"):
                 b.copy_(torch.randn(b.shape, generator=g) * 0.2)
@@ -283,7 +297,7 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     e = sub.add_parser("export-example")
     e.add_argument("out")
-    e.add_argument("--example", default="lenet", choices=["lenet", "textcnn", "vgg_bn", "embed_mlp"])
+    e.add_argument("--example", default="lenet", choices=["lenet", "textcnn", "vgg_bn", "vgg11_bn", "embed_mlp"])
     e.add_argument("--seed", type=int, default=20261201)
     e.add_argument("--input", help="also write a random input for the model here, as tensor 'input'")
     r = sub.add_parser("run")

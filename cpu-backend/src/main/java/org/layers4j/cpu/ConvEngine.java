@@ -6,7 +6,9 @@ import org.layers4j.spi.ConvGeometry;
 /**
  * Chooses and runs the algorithm of each convolution pass. Convolutions with one input channel per
  * group and few outputs per group (depthwise) run as direct vectorized loops ({@link DirectConvolution});
- * every other forward is an indirect GEMM over a padded, polyphase input band ({@link IndirectConvolution}).
+ * every other forward is an indirect GEMM over a padded, polyphase input band ({@link IndirectConvolution}),
+ * or, for planes so small that a band's panels would be mostly junk, one GEMM over the batch's output
+ * positions with im2col panels ({@link Im2colConvolution}).
  * Backward data at stride 1 is the forward convolution of the output gradient with flipped, transposed
  * weights, so it runs on the same kernels; other strides use a GEMM into a column tile followed by
  * col2im ({@link Gemm}, {@link Packers}). The weight gradient is computed from the forward's band buffers: as a
@@ -24,6 +26,7 @@ final class ConvEngine {
     private final ParallelRunner runner;
     private final DirectConvolution direct;
     private final IndirectConvolution indirect;
+    private final Im2colConvolution im2col;
     private final BandWeightGradient weightGradient;
     private final TransposedWeightGradient transposedWeightGradient;
 
@@ -32,6 +35,7 @@ final class ConvEngine {
         this.runner = runner;
         this.direct = new DirectConvolution(kn, runner);
         this.indirect = new IndirectConvolution(kn, runner);
+        this.im2col = new Im2colConvolution(kn, runner, indirect);
         this.weightGradient = new BandWeightGradient(kn, runner);
         this.transposedWeightGradient = new TransposedWeightGradient(kn, runner, pool);
     }
@@ -49,6 +53,10 @@ final class ConvEngine {
     private void forwardKernels(ConvGeometry g, float[] x, float[] w, float[] y) {
         if (isDirect(g)) {
             direct.forward(g, x, w, y);
+            return;
+        }
+        if (im2col.prefers(g)) {
+            im2col.forward(g, x, w, y);
             return;
         }
         indirect.forward(g, x, w, y);

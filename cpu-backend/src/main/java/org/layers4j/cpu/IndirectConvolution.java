@@ -18,7 +18,7 @@ final class IndirectConvolution {
     private static final int DEPTH_BLOCK = 1024;
     /** Columns per pointwise task: B rows are read in place in chunks of at most this many outputs. */
     private static final int POINTWISE_CHUNK = 1024;
-    /** Packed weights at least this large are packed by all threads (one group per task). */
+    /** Packed weights at least this large are packed by all threads (a block of rows per task). */
     private static final int PARALLEL_PACK_FLOATS = 8192;
 
     private final Kernels kn;
@@ -152,33 +152,38 @@ final class IndirectConvolution {
      * A[grp][rb][kk][i] = w[grp*Kg + rb + i][kk] in blocks of mr rows, rows past Kg zero: the A panels.
      * Groups are packed in parallel: with many small groups the packing is a few per cent of the call.
      */
-    private float[] packWeights(ConvGeometry g, float[] w, int kpad, int mr) {
+    /**
+     * The weights as micro-kernel A panels, per group: {@code a[grp*kpad*kd + rb*kd + d*mr + i]} is weight row
+     * rb + i (zero past kg) at depth d. Large weights are packed by all threads, a block of rows per task.
+     */
+    float[] packWeights(ConvGeometry g, float[] w, int kpad, int mr) {
         int kg = g.kPerGroup();
         int kd = g.cPerGroup() * g.kh() * g.kw();
+        int blocks = kpad / mr;
         float[] a = Workspace.get().floats(Workspace.Slot.PACKED_WEIGHTS, g.groups() * kpad * kd);
-        ParallelRunner.Task packGroup = grp -> {
-            for (int rb = 0; rb < kpad; rb += mr) {
-                int block = grp * kpad * kd + rb * kd;
-                for (int i = 0; i < mr; i++) {
-                    int row = rb + i;
-                    if (row < kg) {
-                        int src = (grp * kg + row) * kd;
-                        for (int d = 0; d < kd; d++) {
-                            a[block + d * mr + i] = w[src + d];
-                        }
-                    } else {
-                        for (int d = 0; d < kd; d++) {
-                            a[block + d * mr + i] = 0f;
-                        }
+        ParallelRunner.Task packBlock = idx -> {
+            int grp = idx / blocks;
+            int rb = idx % blocks * mr;
+            int block = grp * kpad * kd + rb * kd;
+            for (int i = 0; i < mr; i++) {
+                int row = rb + i;
+                if (row < kg) {
+                    int src = (grp * kg + row) * kd;
+                    for (int d = 0; d < kd; d++) {
+                        a[block + d * mr + i] = w[src + d];
+                    }
+                } else {
+                    for (int d = 0; d < kd; d++) {
+                        a[block + d * mr + i] = 0f;
                     }
                 }
             }
         };
-        if (g.groups() > 1 && (long) g.groups() * kpad * kd >= PARALLEL_PACK_FLOATS) {
-            runner.run(g.groups(), packGroup);
+        if ((long) g.groups() * kpad * kd >= PARALLEL_PACK_FLOATS) {
+            runner.run(g.groups() * blocks, packBlock);
         } else {
-            for (int grp = 0; grp < g.groups(); grp++) {
-                packGroup.run(grp);
+            for (int idx = 0; idx < g.groups() * blocks; idx++) {
+                packBlock.run(idx);
             }
         }
         return a;

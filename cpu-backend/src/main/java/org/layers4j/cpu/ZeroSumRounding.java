@@ -35,7 +35,7 @@ final class ZeroSumRounding {
         }
         double shift = gamma - sum / m;
         double err = 0; // sum of (float - double) over the channel
-        float minStep = Float.POSITIVE_INFINITY; // a lower bound of every flip's step
+        float minAbs = Float.POSITIVE_INFINITY; // the smallest rounded value: its ulp is the smallest ulp
         for (int img = 0; img < n; img++) {
             int off = (img * c + ch) * s;
             for (int i = off; i < off + s; i++) {
@@ -44,11 +44,12 @@ final class ZeroSumRounding {
                 d[i] = f;
                 err += f - v;
                 if (f != v) {
-                    // half an ulp: the step down from a power of two
-                    minStep = Math.min(minStep, Math.ulp(f) * 0.5f);
+                    minAbs = Math.min(minAbs, Math.abs(f));
                 }
             }
         }
+        // a lower bound of every flip's step: half an ulp (the step down from a power of two)
+        float minStep = Math.ulp(minAbs) * 0.5f;
         // flip roundings that move the sum toward zero, until no flip reduces |err|: a flip moves err toward
         // zero by its step (at least minStep), which helps only while the step is below 2 |err|
         for (int img = 0; img < n && 2 * Math.abs(err) > minStep; img++) {

@@ -69,7 +69,12 @@ class ConvolutionTest {
                 geometry("1x1 read in place, 64 outputs", 2, 37, 7, 9, 64, 1, 1, 1, 1, 0, 0, 1, 1, 1),
                 geometry("96 channels of 36x36 in two bands, 64 outputs", 1, 96, 36, 36, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 geometry("conv1d tiled along the row, 32 outputs", 2, 64, 1, 3000, 32, 1, 3, 1, 1, 0, 1, 1, 1, 1),
-                geometry("7x7 stride 2 stem, 64 outputs", 1, 3, 20, 18, 64, 7, 7, 2, 2, 3, 3, 1, 1, 1));
+                geometry("7x7 stride 2 stem, 64 outputs", 1, 3, 20, 18, 64, 7, 7, 2, 2, 3, 3, 1, 1, 1),
+                // planes too small for the band kernels' panels: one im2col GEMM over the batch
+                geometry("2x2 planes of 3 images, 40 outputs", 3, 12, 2, 2, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geometry("4x4 planes, 2 groups of 48 outputs", 2, 10, 4, 4, 96, 3, 3, 1, 1, 1, 1, 1, 1, 2),
+                geometry("5x3 planes, stride 2, dilation 2, padding 2", 4, 7, 5, 3, 64, 3, 3, 2, 2, 2, 2, 2, 2, 1),
+                geometry("3x3 planes with a 2x3 kernel and 1x2 padding", 5, 9, 3, 3, 33, 2, 3, 1, 1, 1, 2, 1, 1, 1));
     }
 
     private static Arguments geometry(String name, int n, int c, int h, int w, int k, int kh, int kw, int sh, int sw,

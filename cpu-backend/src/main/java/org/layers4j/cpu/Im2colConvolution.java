@@ -1,0 +1,149 @@
+package org.layers4j.cpu;
+
+import org.layers4j.spi.ConvGeometry;
+
+/**
+ * The forward convolution of small planes as one GEMM over the whole batch: B's columns are the output
+ * positions of all images (image-major), packed nr at a time straight from the input (an im2col panel of
+ * kd x nr values, zero where a tap falls in the padding), A the packed weights of the band kernels. The band
+ * kernels ({@link IndirectConvolution}) compute whole panels of nr positions per band, junk columns
+ * included; on a 4 x 4 or 2 x 2 plane most of a panel is junk or past the band (a 3 x 3 kernel on 2 x 2
+ * outputs uses 4 of every 32 columns at nr = 32), which is where VGG-style networks spend half of their
+ * FLOPs. Across images every column is useful, and each packed value serves all kpad rows of A.
+ */
+final class Im2colConvolution {
+    /** Below this share of useful columns in the band kernels' panels, the batch GEMM is used. */
+    static final double MIN_BAND_UTILIZATION = 0.75;
+    /** The weights must fill at least this many micro-tile rows to amortize the im2col gather. */
+    static final int MIN_ROW_BLOCKS = 4;
+    /** Depth block of a micro-kernel call (as in the band kernels). */
+    private static final int DEPTH_BLOCK = 1024;
+
+    private final Kernels kn;
+    private final ParallelRunner runner;
+    private final IndirectConvolution indirect;
+
+    Im2colConvolution(Kernels kn, ParallelRunner runner, IndirectConvolution indirect) {
+        this.kn = kn;
+        this.runner = runner;
+        this.indirect = indirect;
+    }
+
+    /** Whether the band kernels would waste more than a quarter of their columns on this geometry. */
+    boolean prefers(ConvGeometry g) {
+        int nr = kn.nr();
+        int mr = kn.mr();
+        if (Gemm.roundUp(g.kPerGroup(), mr) < MIN_ROW_BLOCKS * mr || g.n() < 2) {
+            return false;
+        }
+        if (g.kh() == 1 && g.kw() == 1 && g.strideH() == 1 && g.strideW() == 1 && g.padH() == 0 && g.padW() == 0) {
+            return false; // read in place by the band kernels, no junk columns
+        }
+        BandLayout lay = new BandLayout(g, nr, 0, 1);
+        long computed = 0;
+        for (int band = 0; band < lay.bands; band++) {
+            int rows = Math.min(lay.bandRows, g.outH() - band * lay.bandRows);
+            for (int cb = 0; cb < lay.colBands; cb++) {
+                int cols = Math.min(lay.colTile, g.outW() - cb * lay.colTile);
+                computed += Gemm.roundUp((rows - 1) * lay.wq + cols, nr);
+            }
+        }
+        return (double) g.outH() * g.outW() < MIN_BAND_UTILIZATION * computed
+                && (long) g.n() * g.outH() * g.outW() <= Integer.MAX_VALUE - nr;
+    }
+
+    void forward(ConvGeometry g, float[] x, float[] w, float[] y) {
+        int mr = kn.mr();
+        int nr = kn.nr();
+        int groups = g.groups();
+        int kg = g.kPerGroup();
+        int kd = g.cPerGroup() * g.kh() * g.kw();
+        int kpad = Gemm.roundUp(kg, mr);
+        int plane = g.outH() * g.outW();
+        int positions = g.n() * plane;
+        int panels = (positions + nr - 1) / nr;
+        float[] a = indirect.packWeights(g, w, kpad, mr);
+        int[] taps = tapOffsets(g);
+        runner.run(groups * panels, idx -> {
+            int grp = idx / panels;
+            int j0 = idx % panels * nr;
+            int cols = Math.min(nr, positions - j0);
+            Workspace ws = Workspace.get();
+            float[] b = ws.floats(Workspace.Slot.PACK_B, kd * nr);
+            float[] tile = ws.floats(Workspace.Slot.EDGE, kpad * nr);
+            pack(g, x, grp, j0, cols, taps, b);
+            int aGroup = grp * kpad * kd;
+            for (int rb = 0; rb < kpad; rb += mr) {
+                for (int d0 = 0; d0 < kd; d0 += DEPTH_BLOCK) {
+                    kn.tile(Math.min(DEPTH_BLOCK, kd - d0), a, aGroup + rb * kd + d0 * mr, b, d0 * nr, tile, rb * nr, nr,
+                            d0 > 0);
+                }
+            }
+            // tile[k][j] -> y[img][grp*kg + k][p] for the panel's positions j0 + j = img*plane + p
+            for (int j = 0; j < cols; j++) {
+                int img = (j0 + j) / plane;
+                int p = j0 + j - img * plane;
+                int dst = (img * g.k() + grp * kg) * plane + p;
+                for (int k = 0; k < kg; k++) {
+                    y[dst + k * plane] = tile[k * nr + j];
+                }
+            }
+        });
+    }
+
+    /** Per tap (c, i, j) in weight order: its channel, row and column shift, as c*h*w, i*dh, j*dw. */
+    private static int[] tapOffsets(ConvGeometry g) {
+        int kk = g.kh() * g.kw();
+        int[] t = new int[3 * g.cPerGroup() * kk];
+        for (int c = 0; c < g.cPerGroup(); c++) {
+            for (int i = 0; i < g.kh(); i++) {
+                for (int j = 0; j < g.kw(); j++) {
+                    int d = c * kk + i * g.kw() + j;
+                    t[3 * d] = c * g.h() * g.w();
+                    t[3 * d + 1] = i * g.dilationH();
+                    t[3 * d + 2] = j * g.dilationW();
+                }
+            }
+        }
+        return t;
+    }
+
+    /**
+     * b[d*nr + j] = the input value tap d reads for output position j0 + j (zero in the padding and for the
+     * columns past {@code cols}).
+     */
+    private void pack(ConvGeometry g, float[] x, int grp, int j0, int cols, int[] taps, float[] b) {
+        int nr = kn.nr();
+        int h = g.h();
+        int w = g.w();
+        int plane = g.outH() * g.outW();
+        int ow = g.outW();
+        int kd = taps.length / 3;
+        int[] base = new int[nr];
+        int[] ih0 = new int[nr];
+        int[] iw0 = new int[nr];
+        for (int j = 0; j < cols; j++) {
+            int pos = j0 + j;
+            int img = pos / plane;
+            int p = pos - img * plane;
+            int oh = p / ow;
+            base[j] = (img * g.c() + grp * g.cPerGroup()) * h * w;
+            ih0[j] = oh * g.strideH() - g.padH();
+            iw0[j] = (p - oh * ow) * g.strideW() - g.padW();
+        }
+        for (int d = 0; d < kd; d++) {
+            int chan = taps[3 * d];
+            int di = taps[3 * d + 1];
+            int dj = taps[3 * d + 2];
+            int row = d * nr;
+            for (int j = 0; j < cols; j++) {
+                int ih = ih0[j] + di;
+                int iw = iw0[j] + dj;
+                b[row + j] = ih >= 0 && ih < h && iw >= 0 && iw < w ? x[base[j] + chan + ih * w + iw] : 0f;
+            }
+            for (int j = cols; j < nr; j++) {
+                b[row + j] = 0f;
+            }
+        }
+    }
+}
