@@ -36,8 +36,13 @@ public final class TransformerBench {
         int n = args.length > 1 ? Integer.parseInt(args[1]) : 4096;
         int[] batches = Arrays.stream((args.length > 2 ? args[2] : "1,16,64,256").split(",")).mapToInt(Integer::parseInt).toArray();
         int reps = args.length > 3 ? Integer.parseInt(args[3]) : 5;
-        int[] shape = {3, 16, 16};
-        int sample = 3 * 16 * 16;
+        int[] shape = Arrays.stream((args.length > 4 ? args[4] : "3,16,16").split(",")).mapToInt(Integer::parseInt)
+                .toArray();
+        int sample = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+        int[] batchDims = new int[shape.length + 1];
+        for (int i = 0; i < shape.length; i++) {
+            batchDims[i + 1] = shape[i];
+        }
         SplittableRandom rng = new SplittableRandom(42);
         float[][] rows = new float[n][sample];
         for (float[] r : rows) {
@@ -81,7 +86,9 @@ public final class TransformerBench {
                         for (int i = 0; i < k; i++) {
                             System.arraycopy(rows[start + i], 0, data, i * sample, sample);
                         }
-                        try (Tensor x = m.backend().upload(data, Shape.of(k, 3, 16, 16)); Tensor y = m.forward(x)) {
+                        int[] dims = batchDims.clone();
+                        dims[0] = k;
+                        try (Tensor x = m.backend().upload(data, Shape.of(dims)); Tensor y = m.forward(x)) {
                             y.toArray();
                         }
                     }
