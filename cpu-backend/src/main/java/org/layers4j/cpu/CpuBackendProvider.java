@@ -17,9 +17,10 @@ public final class CpuBackendProvider implements BackendProvider {
 
     @Override
     public java.util.Set<String> configurationKeys() {
-        // the last four are tuning overrides read as system properties by the kernels (see docs/performance.md)
+        // the last five are tuning overrides read as system properties by the kernels (see docs/performance.md)
         return java.util.Set.of(Config.CPU_THREADS, Kernels.KERNELS_KEY, CpuBackend.WARMUP_KEY, "layers4j.cpu.poolBytes",
-                "layers4j.cpu.tile", "layers4j.cpu.dotOnePass", "layers4j.cpu.dotChunk", "layers4j.cpu.vectorRegisters");
+                "layers4j.cpu.tile", "layers4j.cpu.dotOnePass", "layers4j.cpu.dotChunk", "layers4j.cpu.vectorRegisters",
+                TransposedWeightGradient.CHOICE_KEY);
     }
 
     @Override
