@@ -53,6 +53,7 @@ final class BandWeightGradient {
                 Arrays.fill(dw, dwBase + k * kd + j0, dwBase + k * kd + j1, 0f);
             }
             Workspace ws = Workspace.get();
+            float[] lanes = lanes(ws, kg, j0, j1);
             for (int img = 0; img < g.n(); img++) {
                 int xOff = (img * g.c() + grp * cg) * g.h() * g.w();
                 int dyOff = (img * g.k() + grp * kg) * oh * ow;
@@ -67,11 +68,40 @@ final class BandWeightGradient {
                         int qPad = (qLen + blk - 1) / blk * blk;
                         float[] dq = ws.floats(Workspace.Slot.PLANE2, kg * qPad);
                         layOutGradient(dy, dyOff + oh0 * ow + ow0, oh * ow, ow, kg, rows, cols, lay.wq, qPad, dq);
-                        accumulate(dq, 0, qPad, qPad, kg, buf, rowOff, j0, j1, dw, dwBase, kd);
+                        accumulate(dq, 0, qPad, qPad, kg, buf, rowOff, j0, j1, dw, dwBase, kd, lanes);
                     }
                 }
             }
+            reduceLanes(lanes, kg, j0, j1, dw, dwBase, kd);
         });
+    }
+
+    /**
+     * This task's zeroed buffer of lane partial sums: one block of 16 x dotBlockLength() floats per 4 x 4 block of
+     * dw rows [0, kg / 4 * 4) and columns [j0, j0 + (j1 - j0) / 4 * 4), row-block-major. The horizontal sums run
+     * once per call ({@link #reduceLanes}), not once per band and image: on small planes (a grouped 14 x 14
+     * layer's dots are 28 vectors long) they cost as much as the dots.
+     */
+    private float[] lanes(Workspace ws, int kg, int j0, int j1) {
+        int size = kg / 4 * ((j1 - j0) / 4) * 16 * kn.dotBlockLength();
+        float[] lanes = ws.floats(Workspace.Slot.ROW, size);
+        Arrays.fill(lanes, 0, size, 0f);
+        return lanes;
+    }
+
+    /** dw[k][j] += the sum of the lanes of (k, j), for the 4 x 4 blocks of {@link #lanes}. */
+    private void reduceLanes(float[] lanes, int kg, int j0, int j1, float[] dw, int dwBase, int kd) {
+        int blk = kn.dotBlockLength();
+        int k4 = kg / 4 * 4;
+        int j4 = j0 + (j1 - j0) / 4 * 4;
+        int l = 0;
+        for (int kb = 0; kb < k4; kb += 4) {
+            for (int jb = j0; jb < j4; jb += 4) {
+                for (int e = 0; e < 16; e++, l += blk) {
+                    dw[dwBase + (kb + e / 4) * kd + jb + e % 4] += kn.sum(blk, lanes, l);
+                }
+            }
+        }
     }
 
     /** dq[k][r*wq + c] = dy[k][r][c] for the band's rows and columns; junk columns and the tail to qPad zero. */
@@ -91,16 +121,19 @@ final class BandWeightGradient {
 
     /**
      * dw[k][j] += dot(a row k, b row j) over len (a whole number of vectors) for k in [0, kg), j in [j0, j1),
-     * a row k at {@code aBase + k*lda}, b row j at {@code bOff[j]}: 4 x 4 vector blocks, single vector dots
-     * for the edge rows and columns.
+     * a row k at {@code aBase + k*lda}, b row j at {@code bOff[j]}: 4 x 4 vector blocks whose lanes of
+     * partial sums accumulate in {@code lanes} (see {@link #lanes}), single vector dots for the edge rows and
+     * columns (straight into dw).
      */
     private void accumulate(float[] a, int aBase, int lda, int len, int kg, float[] b, int[] bOff, int j0, int j1,
-                            float[] dw, int dwBase, int kd) {
+                            float[] dw, int dwBase, int kd, float[] lanes) {
         int k4 = kg / 4 * 4;
         int j4 = j0 + (j1 - j0) / 4 * 4;
+        int block = 16 * kn.dotBlockLength();
+        int l = 0;
         for (int kb = 0; kb < k4; kb += 4) {
-            for (int jb = j0; jb < j4; jb += 4) {
-                kn.dotTile(len, a, aBase + kb * lda, lda, b, bOff, jb, dw, dwBase + kb * kd + jb, kd);
+            for (int jb = j0; jb < j4; jb += 4, l += block) {
+                kn.dotTileLanes(len, a, aBase + kb * lda, lda, b, bOff, jb, lanes, l);
             }
         }
         for (int k = 0; k < kg; k++) {
@@ -131,13 +164,16 @@ final class BandWeightGradient {
                 Arrays.fill(dw, dwBase + k * cg + j0, dwBase + k * cg + j1, 0f);
             }
             int[] rowOff = new int[cg];
+            float[] lanes = lanes(Workspace.get(), kg, j0, j1);
             for (int img = 0; img < g.n(); img++) {
                 int xOff = (img * g.c() + grp * cg) * plane;
                 for (int c = 0; c < cg; c++) {
                     rowOff[c] = xOff + c * plane;
                 }
-                accumulate(dy, (img * g.k() + grp * kg) * plane, plane, plane, kg, x, rowOff, j0, j1, dw, dwBase, cg);
+                accumulate(dy, (img * g.k() + grp * kg) * plane, plane, plane, kg, x, rowOff, j0, j1, dw, dwBase, cg,
+                        lanes);
             }
+            reduceLanes(lanes, kg, j0, j1, dw, dwBase, cg);
         });
     }
 }

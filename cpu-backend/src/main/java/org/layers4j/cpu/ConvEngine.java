@@ -21,6 +21,8 @@ import org.layers4j.spi.ConvGeometry;
 final class ConvEngine {
     /** Width of a backward-data column tile (col2im runs on it while it is in cache). */
     private static final int COL2IM_TILE = 256;
+    /** Stride phases (sh x sw) beyond which a geometry does not use polyphase bands ({@link #hugeStride}). */
+    static final int MAX_PHASES = 64;
 
     private final Kernels kn;
     private final ParallelRunner runner;
@@ -50,12 +52,21 @@ final class ConvEngine {
         NonFiniteRepair.forward(kn, runner, g, x, w, y);
     }
 
+    /**
+     * Whether the stride is too large for polyphase bands (one plane per stride phase and channel): strides up to
+     * 2^31 - 1 are valid when the padded extent allows one or two outputs. Those geometries take the im2col
+     * forward, col2im backward data and a gather loop for the weight gradient, all in 32-bit index arithmetic.
+     */
+    static boolean hugeStride(ConvGeometry g) {
+        return (long) g.strideH() * g.strideW() > MAX_PHASES;
+    }
+
     private void forwardKernels(ConvGeometry g, float[] x, float[] w, float[] y) {
-        if (isDirect(g)) {
+        if (isDirect(g) && !hugeStride(g)) {
             direct.forward(g, x, w, y);
             return;
         }
-        if (im2col.prefers(g)) {
+        if (hugeStride(g) || im2col.prefers(g)) {
             im2col.forward(g, x, w, y);
             return;
         }
@@ -83,7 +94,9 @@ final class ConvEngine {
     }
 
     void backwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw) {
-        if (isDirect(g)) {
+        if (hugeStride(g)) {
+            gatherBackwardFilter(g, x, dy, dw);
+        } else if (isDirect(g)) {
             direct.backwardFilter(g, x, dy, dw);
         } else if (transposedWeightGradient.applies(g)) {
             transposedWeightGradient.backwardFilter(g, x, dy, dw);
@@ -91,6 +104,45 @@ final class ConvEngine {
             weightGradient.backwardFilter(g, x, dy, dw);
         }
         NonFiniteRepair.backwardFilter(kn, runner, g, x, dy, dw);
+    }
+
+    /**
+     * dw[k][c][i][j] = sum over images and outputs of dy * the input value the tap reads (zero in the padding), in
+     * double: the weight gradient of {@link #hugeStride} geometries, whose outputs are few by construction.
+     */
+    private void gatherBackwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw) {
+        int kg = g.kPerGroup();
+        int cg = g.cPerGroup();
+        int kk = g.kh() * g.kw();
+        int oh = g.outH();
+        int ow = g.outW();
+        runner.run(g.groups() * kg, idx -> {
+            int grp = idx / kg;
+            int k = idx % kg;
+            for (int d = 0; d < cg * kk; d++) {
+                int c = d / kk;
+                int i = d % kk / g.kw();
+                int j = d % g.kw();
+                double s = 0;
+                for (int img = 0; img < g.n(); img++) {
+                    int xPlane = (img * g.c() + grp * cg + c) * g.h() * g.w();
+                    int dyPlane = (img * g.k() + grp * kg + k) * oh * ow;
+                    for (int r = 0; r < oh; r++) {
+                        long ih = (long) r * g.strideH() - g.padH() + (long) i * g.dilationH();
+                        if (ih < 0 || ih >= g.h()) {
+                            continue;
+                        }
+                        for (int q = 0; q < ow; q++) {
+                            long iw = (long) q * g.strideW() - g.padW() + (long) j * g.dilationW();
+                            if (iw >= 0 && iw < g.w()) {
+                                s += (double) dy[dyPlane + r * ow + q] * x[xPlane + (int) ih * g.w() + (int) iw];
+                            }
+                        }
+                    }
+                }
+                dw[(grp * kg + k) * cg * kk + d] = (float) s;
+            }
+        });
     }
 
     /** W'[g*Cg + c][k][KH-1-i][KW-1-j] = W[g*Kg + k][c][i][j]: the kernel of the transposed convolution. */

@@ -62,6 +62,13 @@ interface Kernels {
     void dotTile(int len, float[] a, int aOff, int lda, float[] b, int[] bOff, int bIdx, float[] out, int outOff,
                  int ldo);
 
+    /**
+     * {@link #dotTile} without the horizontal sums: each of the 16 dot products adds its dotBlockLength()
+     * lanes of partial sums into {@code acc[accOff + (i*4 + j)*dotBlockLength() + lane]}, so that callers
+     * that accumulate over many short rows reduce the lanes once at the end.
+     */
+    void dotTileLanes(int len, float[] a, int aOff, int lda, float[] b, int[] bOff, int bIdx, float[] acc, int accOff);
+
     /** The granule of {@link #dotTile}'s length. */
     int dotBlockLength();
 

@@ -130,6 +130,16 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void dotTileLanes(int len, float[] a, int aOff, int lda, float[] b, int[] bOff, int bIdx, float[] acc,
+                             int accOff) {
+        for (int i = 0; i < 4; i++) {
+            for (int j = 0; j < 4; j++) {
+                acc[accOff + i * 4 + j] += dot(len, a, aOff + i * lda, b, bOff[bIdx + j]);
+            }
+        }
+    }
+
+    @Override
     public int dotBlockLength() {
         return 1;
     }

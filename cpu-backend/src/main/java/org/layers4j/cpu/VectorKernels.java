@@ -926,6 +926,132 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void dotTileLanes(int len, float[] a, int aOff, int lda, float[] b, int[] bOff, int bIdx, float[] acc,
+                             int accOff) {
+        if (DOT_ONE_PASS) {
+            dotLanes4x4(len, a, aOff, lda, b, bOff, bIdx, acc, accOff);
+            return;
+        }
+        int b0 = bOff[bIdx + 0];
+        int b1 = bOff[bIdx + 1];
+        int b2 = bOff[bIdx + 2];
+        int b3 = bOff[bIdx + 3];
+        for (int t0 = 0; t0 < len; t0 += DOT_CHUNK) {
+            int t1 = Math.min(len, t0 + DOT_CHUNK);
+            dotLanes2x4(t0, t1, a, aOff, lda, b, b0, b1, b2, b3, acc, accOff);
+            dotLanes2x4(t0, t1, a, aOff + 2 * lda, lda, b, b0, b1, b2, b3, acc, accOff + 8 * L);
+        }
+    }
+
+    private static void dotLanes2x4(int t0, int t1, float[] a, int aOff, int lda, float[] b, int b0, int b1, int b2,
+                                   int b3, float[] acc, int accOff) {
+        int a0 = aOff;
+        int a1 = aOff + lda;
+        FloatVector s00 = FloatVector.zero(S);
+        FloatVector s01 = s00;
+        FloatVector s02 = s00;
+        FloatVector s03 = s00;
+        FloatVector s10 = s00;
+        FloatVector s11 = s00;
+        FloatVector s12 = s00;
+        FloatVector s13 = s00;
+        for (int t = t0; t < t1; t += L) {
+            FloatVector v0 = FloatVector.fromArray(S, b, b0 + t);
+            FloatVector v1 = FloatVector.fromArray(S, b, b1 + t);
+            FloatVector v2 = FloatVector.fromArray(S, b, b2 + t);
+            FloatVector v3 = FloatVector.fromArray(S, b, b3 + t);
+            FloatVector u0 = FloatVector.fromArray(S, a, a0 + t);
+            s00 = u0.fma(v0, s00);
+            s01 = u0.fma(v1, s01);
+            s02 = u0.fma(v2, s02);
+            s03 = u0.fma(v3, s03);
+            FloatVector u1 = FloatVector.fromArray(S, a, a1 + t);
+            s10 = u1.fma(v0, s10);
+            s11 = u1.fma(v1, s11);
+            s12 = u1.fma(v2, s12);
+            s13 = u1.fma(v3, s13);
+        }
+        s00.add(FloatVector.fromArray(S, acc, accOff + 0 * L)).intoArray(acc, accOff + 0 * L);
+        s01.add(FloatVector.fromArray(S, acc, accOff + 1 * L)).intoArray(acc, accOff + 1 * L);
+        s02.add(FloatVector.fromArray(S, acc, accOff + 2 * L)).intoArray(acc, accOff + 2 * L);
+        s03.add(FloatVector.fromArray(S, acc, accOff + 3 * L)).intoArray(acc, accOff + 3 * L);
+        s10.add(FloatVector.fromArray(S, acc, accOff + 4 * L)).intoArray(acc, accOff + 4 * L);
+        s11.add(FloatVector.fromArray(S, acc, accOff + 5 * L)).intoArray(acc, accOff + 5 * L);
+        s12.add(FloatVector.fromArray(S, acc, accOff + 6 * L)).intoArray(acc, accOff + 6 * L);
+        s13.add(FloatVector.fromArray(S, acc, accOff + 7 * L)).intoArray(acc, accOff + 7 * L);
+    }
+
+    private static void dotLanes4x4(int len, float[] a, int aOff, int lda, float[] b, int[] bOff, int bIdx, float[] acc,
+                                   int accOff) {
+        int a0 = aOff + 0 * lda;
+        int a1 = aOff + 1 * lda;
+        int a2 = aOff + 2 * lda;
+        int a3 = aOff + 3 * lda;
+        int b0 = bOff[bIdx + 0];
+        int b1 = bOff[bIdx + 1];
+        int b2 = bOff[bIdx + 2];
+        int b3 = bOff[bIdx + 3];
+        FloatVector s00 = FloatVector.zero(S);
+        FloatVector s01 = FloatVector.zero(S);
+        FloatVector s02 = FloatVector.zero(S);
+        FloatVector s03 = FloatVector.zero(S);
+        FloatVector s10 = FloatVector.zero(S);
+        FloatVector s11 = FloatVector.zero(S);
+        FloatVector s12 = FloatVector.zero(S);
+        FloatVector s13 = FloatVector.zero(S);
+        FloatVector s20 = FloatVector.zero(S);
+        FloatVector s21 = FloatVector.zero(S);
+        FloatVector s22 = FloatVector.zero(S);
+        FloatVector s23 = FloatVector.zero(S);
+        FloatVector s30 = FloatVector.zero(S);
+        FloatVector s31 = FloatVector.zero(S);
+        FloatVector s32 = FloatVector.zero(S);
+        FloatVector s33 = FloatVector.zero(S);
+        for (int t = 0; t < len; t += L) {
+            FloatVector v0 = FloatVector.fromArray(S, b, b0 + t);
+            FloatVector v1 = FloatVector.fromArray(S, b, b1 + t);
+            FloatVector v2 = FloatVector.fromArray(S, b, b2 + t);
+            FloatVector v3 = FloatVector.fromArray(S, b, b3 + t);
+            FloatVector u0 = FloatVector.fromArray(S, a, a0 + t);
+            s00 = u0.fma(v0, s00);
+            s01 = u0.fma(v1, s01);
+            s02 = u0.fma(v2, s02);
+            s03 = u0.fma(v3, s03);
+            FloatVector u1 = FloatVector.fromArray(S, a, a1 + t);
+            s10 = u1.fma(v0, s10);
+            s11 = u1.fma(v1, s11);
+            s12 = u1.fma(v2, s12);
+            s13 = u1.fma(v3, s13);
+            FloatVector u2 = FloatVector.fromArray(S, a, a2 + t);
+            s20 = u2.fma(v0, s20);
+            s21 = u2.fma(v1, s21);
+            s22 = u2.fma(v2, s22);
+            s23 = u2.fma(v3, s23);
+            FloatVector u3 = FloatVector.fromArray(S, a, a3 + t);
+            s30 = u3.fma(v0, s30);
+            s31 = u3.fma(v1, s31);
+            s32 = u3.fma(v2, s32);
+            s33 = u3.fma(v3, s33);
+        }
+        s00.add(FloatVector.fromArray(S, acc, accOff + 0 * L)).intoArray(acc, accOff + 0 * L);
+        s01.add(FloatVector.fromArray(S, acc, accOff + 1 * L)).intoArray(acc, accOff + 1 * L);
+        s02.add(FloatVector.fromArray(S, acc, accOff + 2 * L)).intoArray(acc, accOff + 2 * L);
+        s03.add(FloatVector.fromArray(S, acc, accOff + 3 * L)).intoArray(acc, accOff + 3 * L);
+        s10.add(FloatVector.fromArray(S, acc, accOff + 4 * L)).intoArray(acc, accOff + 4 * L);
+        s11.add(FloatVector.fromArray(S, acc, accOff + 5 * L)).intoArray(acc, accOff + 5 * L);
+        s12.add(FloatVector.fromArray(S, acc, accOff + 6 * L)).intoArray(acc, accOff + 6 * L);
+        s13.add(FloatVector.fromArray(S, acc, accOff + 7 * L)).intoArray(acc, accOff + 7 * L);
+        s20.add(FloatVector.fromArray(S, acc, accOff + 8 * L)).intoArray(acc, accOff + 8 * L);
+        s21.add(FloatVector.fromArray(S, acc, accOff + 9 * L)).intoArray(acc, accOff + 9 * L);
+        s22.add(FloatVector.fromArray(S, acc, accOff + 10 * L)).intoArray(acc, accOff + 10 * L);
+        s23.add(FloatVector.fromArray(S, acc, accOff + 11 * L)).intoArray(acc, accOff + 11 * L);
+        s30.add(FloatVector.fromArray(S, acc, accOff + 12 * L)).intoArray(acc, accOff + 12 * L);
+        s31.add(FloatVector.fromArray(S, acc, accOff + 13 * L)).intoArray(acc, accOff + 13 * L);
+        s32.add(FloatVector.fromArray(S, acc, accOff + 14 * L)).intoArray(acc, accOff + 14 * L);
+        s33.add(FloatVector.fromArray(S, acc, accOff + 15 * L)).intoArray(acc, accOff + 15 * L);
+    }
+
+    @Override
     public int dotBlockLength() {
         return L;
     }

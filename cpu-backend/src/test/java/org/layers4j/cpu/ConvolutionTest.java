@@ -74,7 +74,12 @@ class ConvolutionTest {
                 geometry("2x2 planes of 3 images, 40 outputs", 3, 12, 2, 2, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 geometry("4x4 planes, 2 groups of 48 outputs", 2, 10, 4, 4, 96, 3, 3, 1, 1, 1, 1, 1, 1, 2),
                 geometry("5x3 planes, stride 2, dilation 2, padding 2", 4, 7, 5, 3, 64, 3, 3, 2, 2, 2, 2, 2, 2, 1),
-                geometry("3x3 planes with a 2x3 kernel and 1x2 padding", 5, 9, 3, 3, 33, 2, 3, 1, 1, 1, 2, 1, 1, 1));
+                geometry("3x3 planes with a 2x3 kernel and 1x2 padding", 5, 9, 3, 3, 33, 2, 3, 1, 1, 1, 2, 1, 1, 1),
+                // strides too large for polyphase bands (one plane per phase): im2col, col2im, a gather loop
+                geometry("stride 2^31-1 with one output", 3, 4, 1, 6, 4, 1, 1, 1, Integer.MAX_VALUE, 0, 0, 1, 1, 2),
+                geometry("stride 2^29 over 2^30 of padding, three outputs", 2, 2, 3, 6, 40, 2, 1, 1, 1 << 29, 1, 1 << 29,
+                        1, 1, 1),
+                geometry("depthwise, stride 2^30 with one output", 2, 3, 5, 4, 3, 3, 3, 1 << 30, 1, 1, 1, 1, 1, 3));
     }
 
     private static Arguments geometry(String name, int n, int c, int h, int w, int k, int kh, int kw, int sh, int sw,
