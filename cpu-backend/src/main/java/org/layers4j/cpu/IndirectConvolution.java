@@ -16,6 +16,8 @@ import org.layers4j.spi.ConvGeometry;
 final class IndirectConvolution {
     /** Depth block of a micro-kernel call, so B rows of one call stay in L1/L2 for very deep convolutions. */
     private static final int DEPTH_BLOCK = 1024;
+    /** Panels of nr outputs computed into one tile before it is copied out (fewer, longer copies). */
+    private static final int MAX_SPAN_PANELS = 8;
     /** Columns per pointwise task: B rows are read in place in chunks of at most this many outputs. */
     private static final int POINTWISE_CHUNK = 1024;
     /** Packed weights at least this large are packed by all threads (a block of rows per task). */
@@ -51,6 +53,8 @@ final class IndirectConvolution {
         int bandRows = lay.bandRows;
         float[] a = packWeights(g, w, kpad, mr);
         int[] rowOff = lay.rowOffsets();
+        // panels computed before one scatter: about a band row, so that its copies run whole output rows
+        int spanPanels = Math.max(1, Math.min(MAX_SPAN_PANELS, (wq + nr - 1) / nr));
         int tilesPerImage = lay.bands * colBands;
         int finalColTile = lay.colTile;
         runner.run(outer * tilesPerImage, idx -> {
@@ -66,18 +70,21 @@ final class IndirectConvolution {
             Workspace ws = Workspace.get();
             // nr floats of slack: the last panel of a band reads up to nr - 1 floats past the last plane
             float[] buf = lay.fill(ws, x, (img * g.c() + grp * cg) * g.h() * g.w(), oh0, ow0, 0, cg);
-            float[] tile = ws.floats(Workspace.Slot.EDGE, kpad * nr);
+            int span = spanPanels * nr;
+            float[] tile = ws.floats(Workspace.Slot.EDGE, kpad * span);
             int qLen = (rows - 1) * wq + cols;
             int aGroup = grp * kpad * kd;
             int yBase = (img * g.k() + grp * kg) * oh * ow + oh0 * ow + ow0;
-            for (int q0 = 0; q0 < qLen; q0 += nr) {
-                for (int rb = 0; rb < kpad; rb += mr) {
-                    for (int d0 = 0; d0 < kd; d0 += DEPTH_BLOCK) {
-                        kn.tileRows(Math.min(DEPTH_BLOCK, kd - d0), a, aGroup + (rb * kd + d0 * mr), buf, rowOff, d0, q0,
-                                tile, rb * nr, nr, d0 > 0);
+            for (int s0 = 0; s0 < qLen; s0 += span) {
+                for (int q0 = s0; q0 < Math.min(s0 + span, qLen); q0 += nr) {
+                    for (int rb = 0; rb < kpad; rb += mr) {
+                        for (int d0 = 0; d0 < kd; d0 += DEPTH_BLOCK) {
+                            kn.tileRows(Math.min(DEPTH_BLOCK, kd - d0), a, aGroup + (rb * kd + d0 * mr), buf, rowOff, d0,
+                                    q0, tile, rb * span + q0 - s0, span, d0 > 0);
+                        }
                     }
                 }
-                scatter(tile, nr, kg, q0, Math.min(q0 + nr, qLen), wq, cols, ow, y, yBase, oh * ow);
+                scatter(tile, span, kg, s0, Math.min(s0 + span, qLen), wq, cols, ow, y, yBase, oh * ow);
             }
         });
     }
@@ -190,8 +197,8 @@ final class IndirectConvolution {
     }
 
     /**
-     * Copies the valid outputs of one panel (flattened band columns q0 .. end, {@code cols} valid per band row
-     * of {@code wp}) from the tile to y (row stride ow), dropping the junk columns.
+     * Copies the valid outputs of a span of panels (flattened band columns q0 .. end, {@code cols} valid per band
+     * row of {@code wp}; tile row stride {@code nr}) from the tile to y (row stride ow), dropping the junk columns.
      */
     private static void scatter(float[] tile, int nr, int kg, int q0, int end, int wp, int cols, int ow, float[] y,
                                 int yBase, int plane) {
