@@ -763,7 +763,38 @@ final class VectorKernels implements Kernels {
     @Override
     public void taps(int len, float[] x, int xBase, int[] tapOff, float[] w, int wOff, int nTaps, float[] out, int outOff) {
         int t = 0;
-        // four independent accumulators per pass: one would serialize on the FMA latency
+        // eight independent accumulators per pass: each runs a chain of nTaps FMAs, and two FMA pipes of
+        // latency 4 need eight chains in flight (four left the depthwise kernels latency-bound at half the peak)
+        for (; t + 8 * L <= len; t += 8 * L) {
+            FloatVector s0 = FloatVector.zero(S);
+            FloatVector s1 = s0;
+            FloatVector s2 = s0;
+            FloatVector s3 = s0;
+            FloatVector s4 = s0;
+            FloatVector s5 = s0;
+            FloatVector s6 = s0;
+            FloatVector s7 = s0;
+            for (int i = 0; i < nTaps; i++) {
+                FloatVector wv = FloatVector.broadcast(S, w[wOff + i]);
+                int xo = xBase + tapOff[i] + t;
+                s0 = wv.fma(FloatVector.fromArray(S, x, xo), s0);
+                s1 = wv.fma(FloatVector.fromArray(S, x, xo + L), s1);
+                s2 = wv.fma(FloatVector.fromArray(S, x, xo + 2 * L), s2);
+                s3 = wv.fma(FloatVector.fromArray(S, x, xo + 3 * L), s3);
+                s4 = wv.fma(FloatVector.fromArray(S, x, xo + 4 * L), s4);
+                s5 = wv.fma(FloatVector.fromArray(S, x, xo + 5 * L), s5);
+                s6 = wv.fma(FloatVector.fromArray(S, x, xo + 6 * L), s6);
+                s7 = wv.fma(FloatVector.fromArray(S, x, xo + 7 * L), s7);
+            }
+            s0.intoArray(out, outOff + t);
+            s1.intoArray(out, outOff + t + L);
+            s2.intoArray(out, outOff + t + 2 * L);
+            s3.intoArray(out, outOff + t + 3 * L);
+            s4.intoArray(out, outOff + t + 4 * L);
+            s5.intoArray(out, outOff + t + 5 * L);
+            s6.intoArray(out, outOff + t + 6 * L);
+            s7.intoArray(out, outOff + t + 7 * L);
+        }
         for (; t + 4 * L <= len; t += 4 * L) {
             FloatVector s0 = FloatVector.zero(S);
             FloatVector s1 = s0;
