@@ -98,49 +98,28 @@ final class ConvEngine {
             gatherBackwardFilter(g, x, dy, dw);
         } else if (isDirect(g)) {
             direct.backwardFilter(g, x, dy, dw);
-        } else if (transposedWeightGradient.applies(g)) {
-            transposedWeightGradient.backwardFilter(g, x, dy, dw);
         } else {
-            weightGradient.backwardFilter(g, x, dy, dw);
+            TransposedWeightGradient.Plan plan = transposedWeightGradient.plan(g);
+            if (plan != null) {
+                transposedWeightGradient.backwardFilter(plan, x, dy, dw);
+            } else {
+                weightGradient.backwardFilter(g, x, dy, dw);
+            }
         }
         NonFiniteRepair.backwardFilter(kn, runner, g, x, dy, dw);
     }
 
     /**
-     * dw[k][c][i][j] = sum over images and outputs of dy * the input value the tap reads (zero in the padding), in
-     * double: the weight gradient of {@link #hugeStride} geometries, whose outputs are few by construction.
+     * The weight gradient of {@link #hugeStride} geometries, whose outputs are few by construction: each element
+     * summed directly over the outputs ({@link NonFiniteRepair#weightElement}, in double).
      */
     private void gatherBackwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw) {
-        int kg = g.kPerGroup();
-        int cg = g.cPerGroup();
         int kk = g.kh() * g.kw();
-        int oh = g.outH();
-        int ow = g.outW();
-        runner.run(g.groups() * kg, idx -> {
-            int grp = idx / kg;
-            int k = idx % kg;
-            for (int d = 0; d < cg * kk; d++) {
-                int c = d / kk;
-                int i = d % kk / g.kw();
-                int j = d % g.kw();
-                double s = 0;
-                for (int img = 0; img < g.n(); img++) {
-                    int xPlane = (img * g.c() + grp * cg + c) * g.h() * g.w();
-                    int dyPlane = (img * g.k() + grp * kg + k) * oh * ow;
-                    for (int r = 0; r < oh; r++) {
-                        long ih = (long) r * g.strideH() - g.padH() + (long) i * g.dilationH();
-                        if (ih < 0 || ih >= g.h()) {
-                            continue;
-                        }
-                        for (int q = 0; q < ow; q++) {
-                            long iw = (long) q * g.strideW() - g.padW() + (long) j * g.dilationW();
-                            if (iw >= 0 && iw < g.w()) {
-                                s += (double) dy[dyPlane + r * ow + q] * x[xPlane + (int) ih * g.w() + (int) iw];
-                            }
-                        }
-                    }
-                }
-                dw[(grp * kg + k) * cg * kk + d] = (float) s;
+        int per = g.cPerGroup() * kk;
+        runner.run(g.k(), k -> {
+            for (int d = 0; d < per; d++) {
+                int tap = d % kk;
+                dw[k * per + d] = NonFiniteRepair.weightElement(g, x, dy, k, d / kk, tap / g.kw(), tap % g.kw());
             }
         });
     }

@@ -102,6 +102,7 @@ final class JitWarmup {
         }
         float[] w = filled(4);
         float[] out = new float[5 * nr];
+        float[] lanes = new float[16 * kn.dotBlockLength()];
         for (int i = 0; i < KERNEL_CALLS; i++) {
             boolean acc = (i & 1) == 0;
             kn.tile(depth, a, 0, b, 0, c, 0, nr, acc);
@@ -111,7 +112,7 @@ final class JitWarmup {
             kn.dot(2 * nr + (i & 7), b, 0, out, 0);
             kn.axpy(nr + (i & 7), 0.5f, b, 0, out, 0);
             kn.sum(2 * nr + (i & 7), b, 0);
-            kn.dotTile(2 * nr, b, 0, nr, b, rows, 0, out, 0, 4);
+            kn.dotTileLanes(2 * nr, b, 0, nr, b, rows, 0, lanes, 0);
         }
         warmPointwise(kn.pointwise(), nr);
     }

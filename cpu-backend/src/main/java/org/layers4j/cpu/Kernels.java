@@ -57,10 +57,18 @@ interface Kernels {
      * out[outOff + i*ldo + j] += sum over t in [0, len) of a[aOff + i*lda + t] * b[bOff[bIdx + j] + t], for
      * i in [0, 4) and j in [0, 4): a 4 x 4 block of dot products with the reduction along the vector lanes,
      * both operands read in place (weight gradient: a = output-gradient rows, b = shifted input rows).
-     * {@code len} must be a multiple of {@link #dotBlockLength()}; callers zero-pad the a rows.
+     * {@code len} must be a multiple of {@link #dotBlockLength()}; callers zero-pad the a rows. One
+     * {@link #dotTileLanes} call and its horizontal sums (the weight gradient calls that directly).
      */
-    void dotTile(int len, float[] a, int aOff, int lda, float[] b, int[] bOff, int bIdx, float[] out, int outOff,
-                 int ldo);
+    default void dotTile(int len, float[] a, int aOff, int lda, float[] b, int[] bOff, int bIdx, float[] out,
+                         int outOff, int ldo) {
+        int blk = dotBlockLength();
+        float[] lanes = new float[16 * blk];
+        dotTileLanes(len, a, aOff, lda, b, bOff, bIdx, lanes, 0);
+        for (int e = 0; e < 16; e++) {
+            out[outOff + e / 4 * ldo + e % 4] += sum(blk, lanes, e * blk);
+        }
+    }
 
     /**
      * {@link #dotTile} without the horizontal sums: each of the 16 dot products adds its dotBlockLength()

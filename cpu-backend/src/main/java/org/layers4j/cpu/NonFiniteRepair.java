@@ -148,7 +148,7 @@ final class NonFiniteRepair {
         return (float) s;
     }
 
-    private static float weightElement(ConvGeometry g, float[] x, float[] dy, int k, int cl, int i, int j) {
+    static float weightElement(ConvGeometry g, float[] x, float[] dy, int k, int cl, int i, int j) {
         int c = k / g.kPerGroup() * g.cPerGroup() + cl;
         int oh = g.outH();
         int ow = g.outW();

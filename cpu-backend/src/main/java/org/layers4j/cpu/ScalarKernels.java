@@ -120,16 +120,6 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void dotTile(int len, float[] a, int aOff, int lda, float[] b, int[] bOff, int bIdx, float[] out, int outOff,
-                        int ldo) {
-        for (int i = 0; i < 4; i++) {
-            for (int j = 0; j < 4; j++) {
-                out[outOff + i * ldo + j] += dot(len, a, aOff + i * lda, b, bOff[bIdx + j]);
-            }
-        }
-    }
-
-    @Override
     public void dotTileLanes(int len, float[] a, int aOff, int lda, float[] b, int[] bOff, int bIdx, float[] acc,
                              int accOff) {
         for (int i = 0; i < 4; i++) {

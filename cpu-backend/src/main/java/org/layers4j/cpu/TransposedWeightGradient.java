@@ -45,28 +45,29 @@ final class TransposedWeightGradient {
     }
 
     /**
-     * Whether this path suits the geometry: the output channels of a group, rounded up to whole panels of nr,
-     * waste at most a quarter of the micro-tile's columns (fewer channels use the dot-product blocks).
+     * This path's blocking of the geometry, or null when it does not suit it: the output channels of a group,
+     * rounded up to whole panels of nr, must waste at most a quarter of the micro-tile's columns (fewer
+     * channels use the dot-product blocks), and the scratch arrays must be addressable.
      */
-    boolean applies(ConvGeometry g) {
+    Plan plan(ConvGeometry g) {
         int nr = kn.nr();
         int kg = g.kPerGroup();
         int padded = Gemm.roundUp(kg, nr);
         if (choice.equals("dot") || choice.equals("auto") && (padded - kg) * 4 > padded) {
-            return false;
+            return null;
         }
-        // the transposed gradient of one image and the transposed weights must be addressable arrays
         Plan p = new Plan(g, kn.mr(), nr, runner.threads());
-        return p.qTotal >= 0 && (long) p.groups * p.qTotal * p.kgPad <= MAX_FLOATS
+        boolean fits = p.qTotal >= 0 && (long) p.groups * p.qTotal * p.kgPad <= MAX_FLOATS
                 && (long) p.groups * p.rowsPerGroup * p.kgPad <= MAX_FLOATS;
+        return fits ? p : null;
     }
 
-    void backwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw) {
+    void backwardFilter(Plan p, float[] x, float[] dy, float[] dw) {
+        ConvGeometry g = p.g;
         if (g.n() == 0) {
             Arrays.fill(dw, 0, g.k() * g.cPerGroup() * g.kh() * g.kw(), 0f);
             return;
         }
-        Plan p = new Plan(g, kn.mr(), kn.nr(), runner.threads());
         float[] dyT = pool.uninitialized(p.groups * p.qTotal * p.kgPad);
         float[] dwT = pool.uninitialized(p.groups * p.rowsPerGroup * p.kgPad);
         try {
@@ -86,7 +87,7 @@ final class TransposedWeightGradient {
     }
 
     /** The blocking of one call: bands, tap blocks, tasks and the offsets of the transposed gradient. */
-    private static final class Plan {
+    static final class Plan {
         final ConvGeometry g;
         final int groups;
         final int kd;
@@ -104,6 +105,8 @@ final class TransposedWeightGradient {
         final int blocks;
         final int rowsPerGroup;
         final int perGroup;
+        /** Per task: the offsets of its taps, padded to whole micro-tile rows. */
+        final int[][] taskTaps;
 
         Plan(ConvGeometry g, int mr, int nr, int threads) {
             this.g = g;
@@ -138,6 +141,26 @@ final class TransposedWeightGradient {
             int blocksPerTask = Math.max(1, BLOCK_FLOATS / (mr * kgPad));
             perGroup = Math.min(blocks, Math.max((blocks + blocksPerTask - 1) / blocksPerTask,
                     (2 * threads + groups - 1) / groups));
+            taskTaps = new int[perGroup][];
+            for (int t = 0; t < perGroup; t++) {
+                int j0 = firstTap(t);
+                int j1 = endTap(t);
+                // rows past the last tap repeat it: computed like the others and never written back
+                int[] ro = new int[(t + 1) * blocks / perGroup * mr - j0];
+                for (int i = 0; i < ro.length; i++) {
+                    ro[i] = taps[Math.min(j0 + i, j1 - 1)];
+                }
+                taskTaps[t] = ro;
+            }
+        }
+
+        /** Task t's first tap and the end of its taps (whole micro-tile rows of mr taps). */
+        int firstTap(int t) {
+            return t * blocks / perGroup * mr;
+        }
+
+        int endTap(int t) {
+            return Math.min(kd, (t + 1) * blocks / perGroup * mr);
         }
 
         int rows(int u) {
@@ -212,16 +235,10 @@ final class TransposedWeightGradient {
         int nr = p.nr;
         int kgPad = p.kgPad;
         int kk = g.kh() * g.kw();
-        int b0 = t * p.blocks / p.perGroup;
-        int b1 = (t + 1) * p.blocks / p.perGroup;
-        int j0 = b0 * mr;
-        int j1 = Math.min(p.kd, b1 * mr);
-        int rowsPad = (b1 - b0) * mr;
-        // rows past the last tap repeat it: computed like the others and never written back
-        int[] ro = new int[rowsPad];
-        for (int i = 0; i < rowsPad; i++) {
-            ro[i] = p.taps[Math.min(j0 + i, j1 - 1)];
-        }
+        int j0 = p.firstTap(t);
+        int j1 = p.endTap(t);
+        int[] ro = p.taskTaps[t];
+        int rowsPad = ro.length;
         int accBase = (grp * p.rowsPerGroup + j0) * kgPad;
         if (img == 0) {
             Arrays.fill(dwT, accBase, accBase + rowsPad * kgPad, 0f);

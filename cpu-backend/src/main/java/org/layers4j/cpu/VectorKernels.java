@@ -830,133 +830,6 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void dotTile(int len, float[] a, int aOff, int lda, float[] b, int[] bOff, int bIdx, float[] out, int outOff,
-                        int ldo) {
-        if (DOT_ONE_PASS) {
-            dotTile4x4(len, a, aOff, lda, b, bOff, bIdx, out, outOff, ldo);
-            return;
-        }
-        int b0 = bOff[bIdx + 0];
-        int b1 = bOff[bIdx + 1];
-        int b2 = bOff[bIdx + 2];
-        int b3 = bOff[bIdx + 3];
-        for (int t0 = 0; t0 < len; t0 += DOT_CHUNK) {
-            int t1 = Math.min(len, t0 + DOT_CHUNK);
-            dotTile2x4(t0, t1, a, aOff, lda, b, b0, b1, b2, b3, out, outOff, ldo);
-            dotTile2x4(t0, t1, a, aOff + 2 * lda, lda, b, b0, b1, b2, b3, out, outOff + 2 * ldo, ldo);
-        }
-    }
-
-    /** Rows 0-1 of a dot block over [t0, t1): 8 accumulators, 4 B and 1 A vector (13 of 16 registers). */
-    private static void dotTile2x4(int t0, int t1, float[] a, int aOff, int lda, float[] b, int b0, int b1, int b2,
-                                   int b3, float[] out, int outOff, int ldo) {
-        int a0 = aOff;
-        int a1 = aOff + lda;
-        FloatVector s00 = FloatVector.zero(S);
-        FloatVector s01 = s00;
-        FloatVector s02 = s00;
-        FloatVector s03 = s00;
-        FloatVector s10 = s00;
-        FloatVector s11 = s00;
-        FloatVector s12 = s00;
-        FloatVector s13 = s00;
-        for (int t = t0; t < t1; t += L) {
-            FloatVector v0 = FloatVector.fromArray(S, b, b0 + t);
-            FloatVector v1 = FloatVector.fromArray(S, b, b1 + t);
-            FloatVector v2 = FloatVector.fromArray(S, b, b2 + t);
-            FloatVector v3 = FloatVector.fromArray(S, b, b3 + t);
-            FloatVector u0 = FloatVector.fromArray(S, a, a0 + t);
-            s00 = u0.fma(v0, s00);
-            s01 = u0.fma(v1, s01);
-            s02 = u0.fma(v2, s02);
-            s03 = u0.fma(v3, s03);
-            FloatVector u1 = FloatVector.fromArray(S, a, a1 + t);
-            s10 = u1.fma(v0, s10);
-            s11 = u1.fma(v1, s11);
-            s12 = u1.fma(v2, s12);
-            s13 = u1.fma(v3, s13);
-        }
-        out[outOff + 0] += s00.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] += s01.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2] += s02.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3] += s03.reduceLanes(VectorOperators.ADD);
-        out[outOff + ldo + 0] += s10.reduceLanes(VectorOperators.ADD);
-        out[outOff + ldo + 1] += s11.reduceLanes(VectorOperators.ADD);
-        out[outOff + ldo + 2] += s12.reduceLanes(VectorOperators.ADD);
-        out[outOff + ldo + 3] += s13.reduceLanes(VectorOperators.ADD);
-    }
-
-    private static void dotTile4x4(int len, float[] a, int aOff, int lda, float[] b, int[] bOff, int bIdx, float[] out,
-                                   int outOff, int ldo) {
-        int a0 = aOff + 0 * lda;
-        int a1 = aOff + 1 * lda;
-        int a2 = aOff + 2 * lda;
-        int a3 = aOff + 3 * lda;
-        int b0 = bOff[bIdx + 0];
-        int b1 = bOff[bIdx + 1];
-        int b2 = bOff[bIdx + 2];
-        int b3 = bOff[bIdx + 3];
-        FloatVector s00 = FloatVector.zero(S);
-        FloatVector s01 = FloatVector.zero(S);
-        FloatVector s02 = FloatVector.zero(S);
-        FloatVector s03 = FloatVector.zero(S);
-        FloatVector s10 = FloatVector.zero(S);
-        FloatVector s11 = FloatVector.zero(S);
-        FloatVector s12 = FloatVector.zero(S);
-        FloatVector s13 = FloatVector.zero(S);
-        FloatVector s20 = FloatVector.zero(S);
-        FloatVector s21 = FloatVector.zero(S);
-        FloatVector s22 = FloatVector.zero(S);
-        FloatVector s23 = FloatVector.zero(S);
-        FloatVector s30 = FloatVector.zero(S);
-        FloatVector s31 = FloatVector.zero(S);
-        FloatVector s32 = FloatVector.zero(S);
-        FloatVector s33 = FloatVector.zero(S);
-        for (int t = 0; t < len; t += L) {
-            FloatVector v0 = FloatVector.fromArray(S, b, b0 + t);
-            FloatVector v1 = FloatVector.fromArray(S, b, b1 + t);
-            FloatVector v2 = FloatVector.fromArray(S, b, b2 + t);
-            FloatVector v3 = FloatVector.fromArray(S, b, b3 + t);
-            FloatVector u0 = FloatVector.fromArray(S, a, a0 + t);
-            s00 = u0.fma(v0, s00);
-            s01 = u0.fma(v1, s01);
-            s02 = u0.fma(v2, s02);
-            s03 = u0.fma(v3, s03);
-            FloatVector u1 = FloatVector.fromArray(S, a, a1 + t);
-            s10 = u1.fma(v0, s10);
-            s11 = u1.fma(v1, s11);
-            s12 = u1.fma(v2, s12);
-            s13 = u1.fma(v3, s13);
-            FloatVector u2 = FloatVector.fromArray(S, a, a2 + t);
-            s20 = u2.fma(v0, s20);
-            s21 = u2.fma(v1, s21);
-            s22 = u2.fma(v2, s22);
-            s23 = u2.fma(v3, s23);
-            FloatVector u3 = FloatVector.fromArray(S, a, a3 + t);
-            s30 = u3.fma(v0, s30);
-            s31 = u3.fma(v1, s31);
-            s32 = u3.fma(v2, s32);
-            s33 = u3.fma(v3, s33);
-        }
-        out[outOff + 0 * ldo + 0] += s00.reduceLanes(VectorOperators.ADD);
-        out[outOff + 0 * ldo + 1] += s01.reduceLanes(VectorOperators.ADD);
-        out[outOff + 0 * ldo + 2] += s02.reduceLanes(VectorOperators.ADD);
-        out[outOff + 0 * ldo + 3] += s03.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1 * ldo + 0] += s10.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1 * ldo + 1] += s11.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1 * ldo + 2] += s12.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1 * ldo + 3] += s13.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2 * ldo + 0] += s20.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2 * ldo + 1] += s21.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2 * ldo + 2] += s22.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2 * ldo + 3] += s23.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3 * ldo + 0] += s30.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3 * ldo + 1] += s31.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3 * ldo + 2] += s32.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3 * ldo + 3] += s33.reduceLanes(VectorOperators.ADD);
-    }
-
-    @Override
     public void dotTileLanes(int len, float[] a, int aOff, int lda, float[] b, int[] bOff, int bIdx, float[] acc,
                              int accOff) {
         if (DOT_ONE_PASS) {
@@ -974,6 +847,7 @@ final class VectorKernels implements Kernels {
         }
     }
 
+    /** Rows 0-1 of a lane block over [t0, t1): 8 accumulators, 4 B and 1 A vector (13 of 16 registers). */
     private static void dotLanes2x4(int t0, int t1, float[] a, int aOff, int lda, float[] b, int b0, int b1, int b2,
                                    int b3, float[] acc, int accOff) {
         int a0 = aOff;
