@@ -47,9 +47,23 @@ final class ConvEngine {
         return g.cPerGroup() == 1 && g.kPerGroup() < kn.mr();
     }
 
-    void forward(ConvGeometry g, float[] x, float[] w, float[] y) {
-        forwardKernels(g, x, w, y);
-        NonFiniteRepair.forward(kn, runner, g, x, w, y);
+    /** y = conv(x, w) + bias[k] (bias null: none), the bias added where each path writes its outputs. */
+    void forward(ConvGeometry g, float[] x, float[] w, float[] bias, float[] y) {
+        forwardKernels(g, x, w, bias, y);
+        NonFiniteRepair.forward(kn, runner, g, x, w, bias, y);
+    }
+
+    /**
+     * y[yOff + t] = src[srcOff + t] + bias[k] for t in [0, len), or a plain copy without a bias: how every forward
+     * path writes its outputs, so the bias costs no pass of its own. The sum is the same float addition as a
+     * separate bias pass (x * 1 + b rounds once), so fused and unfused results agree bit for bit.
+     */
+    static void store(Kernels kn, float[] src, int srcOff, float[] bias, int k, float[] y, int yOff, int len) {
+        if (bias == null) {
+            System.arraycopy(src, srcOff, y, yOff, len);
+        } else {
+            kn.pointwise().affine(len, src, srcOff, 0f, 1f, bias[k], y, yOff);
+        }
     }
 
     /**
@@ -61,16 +75,16 @@ final class ConvEngine {
         return (long) g.strideH() * g.strideW() > MAX_PHASES;
     }
 
-    private void forwardKernels(ConvGeometry g, float[] x, float[] w, float[] y) {
+    private void forwardKernels(ConvGeometry g, float[] x, float[] w, float[] bias, float[] y) {
         if (isDirect(g) && !hugeStride(g)) {
-            direct.forward(g, x, w, y);
+            direct.forward(g, x, w, bias, y);
             return;
         }
         if (hugeStride(g) || im2col.prefers(g)) {
-            im2col.forward(g, x, w, y);
+            im2col.forward(g, x, w, bias, y);
             return;
         }
-        indirect.forward(g, x, w, y);
+        indirect.forward(g, x, w, bias, y);
     }
 
     void backwardData(ConvGeometry g, float[] dy, float[] w, float[] dx) {
@@ -87,7 +101,7 @@ final class ConvEngine {
             // dx = dy (full-)correlated with the flipped kernel: a forward convolution with roles of C and K swapped
             ConvGeometry t = new ConvGeometry(g.n(), g.k(), g.outH(), g.outW(), g.c(), kh, kw, 1, 1,
                     flipPadH, flipPadW, g.dilationH(), g.dilationW(), g.groups());
-            forwardKernels(t, dy, flippedWeights(g, w), dx);
+            forwardKernels(t, dy, flippedWeights(g, w), null, dx);
             return;
         }
         col2imBackwardData(g, dy, w, dx);

@@ -17,7 +17,17 @@ final class CpuConvolutionOps implements ConvolutionOps {
 
     @Override
     public void forward(ConvGeometry g, Tensor x, Tensor w, Tensor y) {
-        conv.forward(g, CpuStorage.of(x), CpuStorage.of(w), CpuStorage.overwrite(y));
+        conv.forward(g, CpuStorage.of(x), CpuStorage.of(w), null, CpuStorage.overwrite(y));
+    }
+
+    @Override
+    public void forward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
+        if (bias == null) {
+            forward(g, x, w, y);
+            return;
+        }
+        ConvolutionOps.requireBias(bias, g.k());
+        conv.forward(g, CpuStorage.of(x), CpuStorage.of(w), CpuStorage.of(bias), CpuStorage.overwrite(y));
     }
 
     @Override

@@ -52,17 +52,18 @@ final class Im2colConvolution {
                 && (long) g.n() * g.outH() * g.outW() <= Integer.MAX_VALUE - nr;
     }
 
-    void forward(ConvGeometry g, float[] x, float[] w, float[] y) {
+    void forward(ConvGeometry g, float[] x, float[] w, float[] bias, float[] y) {
         int mr = kn.mr();
         int nr = kn.nr();
         int groups = g.groups();
         int kg = g.kPerGroup();
         int kd = g.cPerGroup() * g.kh() * g.kw();
-        int kpad = Gemm.roundUp(kg, mr);
+        RowBlocks blocks = RowBlocks.of(kg, mr, kn.shortMr());
+        int kpad = blocks.kpad();
         int plane = g.outH() * g.outW();
         int positions = g.n() * plane;
         int panels = (positions + nr - 1) / nr;
-        float[] a = indirect.packWeights(g, w, kpad, mr);
+        float[] a = indirect.packWeights(g, w, blocks);
         int[] taps = tapOffsets(g);
         runner.run(groups * panels, idx -> {
             int grp = idx / panels;
@@ -73,10 +74,12 @@ final class Im2colConvolution {
             float[] tile = ws.floats(Workspace.Slot.EDGE, kpad * nr);
             pack(g, x, grp, j0, cols, taps, b);
             int aGroup = grp * kpad * kd;
-            for (int rb = 0; rb < kpad; rb += mr) {
+            for (int bl = 0; bl < blocks.count(); bl++) {
+                int rb = blocks.start(bl);
+                int m = blocks.rows(bl);
                 for (int d0 = 0; d0 < kd; d0 += DEPTH_BLOCK) {
-                    kn.tile(Math.min(DEPTH_BLOCK, kd - d0), a, aGroup + rb * kd + d0 * mr, b, d0 * nr, tile, rb * nr, nr,
-                            d0 > 0);
+                    kn.tileOf(m, Math.min(DEPTH_BLOCK, kd - d0), a, aGroup + rb * kd + d0 * m, b, d0 * nr, tile, rb * nr,
+                            nr, d0 > 0);
                 }
             }
             // tile[k][j] -> y[img][grp*kg + k][p] for the panel's positions j0 + j = img*plane + p
@@ -85,7 +88,8 @@ final class Im2colConvolution {
                 int p = j0 + j - img * plane;
                 int dst = (img * g.k() + grp * kg) * plane + p;
                 for (int k = 0; k < kg; k++) {
-                    y[dst + k * plane] = tile[k * nr + j];
+                    float v = tile[k * nr + j];
+                    y[dst + k * plane] = bias == null ? v : v + bias[grp * kg + k];
                 }
             }
         });

@@ -31,9 +31,10 @@ final class IndirectConvolution {
         this.runner = runner;
     }
 
-    void forward(ConvGeometry g, float[] x, float[] w, float[] y) {
+    /** y = conv(x, w) + bias (bias null: none), the bias added as each span of outputs is stored. */
+    void forward(ConvGeometry g, float[] x, float[] w, float[] bias, float[] y) {
         if (g.kh() == 1 && g.kw() == 1 && g.strideH() == 1 && g.strideW() == 1 && g.padH() == 0 && g.padW() == 0) {
-            pointwise(g, x, w, y);
+            pointwise(g, x, w, bias, y);
             return;
         }
         int mr = kn.mr();
@@ -43,7 +44,8 @@ final class IndirectConvolution {
         int kg = g.kPerGroup();
         int kk = g.kh() * g.kw();
         int kd = cg * kk;
-        int kpad = Gemm.roundUp(kg, mr);
+        RowBlocks blocks = RowBlocks.of(kg, mr, kn.shortMr());
+        int kpad = blocks.kpad();
         int oh = g.outH();
         int ow = g.outW();
         int outer = g.n() * groups;
@@ -51,7 +53,7 @@ final class IndirectConvolution {
         int wq = lay.wq;
         int colBands = lay.colBands;
         int bandRows = lay.bandRows;
-        float[] a = packWeights(g, w, kpad, mr);
+        float[] a = packWeights(g, w, blocks);
         int[] rowOff = lay.rowOffsets();
         // panels computed before one scatter: about a band row, so that its copies run whole output rows
         int spanPanels = Math.max(1, Math.min(MAX_SPAN_PANELS, (wq + nr - 1) / nr));
@@ -77,14 +79,16 @@ final class IndirectConvolution {
             int yBase = (img * g.k() + grp * kg) * oh * ow + oh0 * ow + ow0;
             for (int s0 = 0; s0 < qLen; s0 += span) {
                 for (int q0 = s0; q0 < Math.min(s0 + span, qLen); q0 += nr) {
-                    for (int rb = 0; rb < kpad; rb += mr) {
+                    for (int b = 0; b < blocks.count(); b++) {
+                        int rb = blocks.start(b);
+                        int m = blocks.rows(b);
                         for (int d0 = 0; d0 < kd; d0 += DEPTH_BLOCK) {
-                            kn.tileRows(Math.min(DEPTH_BLOCK, kd - d0), a, aGroup + (rb * kd + d0 * mr), buf, rowOff, d0,
-                                    q0, tile, rb * span + q0 - s0, span, d0 > 0);
+                            kn.tileRowsOf(m, Math.min(DEPTH_BLOCK, kd - d0), a, aGroup + (rb * kd + d0 * m), buf, rowOff,
+                                    d0, q0, tile, rb * span + q0 - s0, span, d0 > 0);
                         }
                     }
                 }
-                scatter(tile, span, kg, s0, Math.min(s0 + span, qLen), wq, cols, ow, y, yBase, oh * ow);
+                scatter(tile, span, kg, s0, Math.min(s0 + span, qLen), wq, cols, ow, y, yBase, oh * ow, bias, grp * kg);
             }
         });
     }
@@ -96,13 +100,14 @@ final class IndirectConvolution {
      * flattened plane; the last partial panel of a chunk goes through a packed copy so that no read runs
      * past the chunk (or the end of the array).
      */
-    private void pointwise(ConvGeometry g, float[] x, float[] w, float[] y) {
+    private void pointwise(ConvGeometry g, float[] x, float[] w, float[] bias, float[] y) {
         int mr = kn.mr();
         int nr = kn.nr();
         int groups = g.groups();
         int cg = g.cPerGroup();
         int kg = g.kPerGroup();
-        int kpad = Gemm.roundUp(kg, mr);
+        RowBlocks blocks = RowBlocks.of(kg, mr, kn.shortMr());
+        int kpad = blocks.kpad();
         int plane = g.h() * g.w();
         int outer = g.n() * groups;
         int chunk = Math.min(Gemm.roundUp(plane, nr), POINTWISE_CHUNK);
@@ -111,7 +116,7 @@ final class IndirectConvolution {
         }
         int chunks = (plane + chunk - 1) / chunk;
         int finalChunk = chunk;
-        float[] a = packWeights(g, w, kpad, mr);
+        float[] a = packWeights(g, w, blocks);
         int[] rowOff = new int[cg];
         for (int c = 0; c < cg; c++) {
             rowOff[c] = c * plane;
@@ -130,24 +135,37 @@ final class IndirectConvolution {
             for (int q0 = p0; q0 < p1; q0 += nr) {
                 int cols = Math.min(nr, p1 - q0);
                 if (cols == nr) {
-                    for (int rb = 0; rb < kpad; rb += mr) {
-                        if (rb + mr <= kg) {
-                            kn.tileRows(cg, a, aGroup + rb * cg, x, rowOff, 0, xBase + q0, y, yBase + rb * plane + q0,
-                                    plane, false);
+                    for (int b = 0; b < blocks.count(); b++) {
+                        int rb = blocks.start(b);
+                        int m = blocks.rows(b);
+                        if (rb + m <= kg) {
+                            kn.tileRowsOf(m, cg, a, aGroup + rb * cg, x, rowOff, 0, xBase + q0, y,
+                                    yBase + rb * plane + q0, plane, false);
                         } else {
-                            kn.tileRows(cg, a, aGroup + rb * cg, x, rowOff, 0, xBase + q0, tile, 0, nr, false);
+                            kn.tileRowsOf(m, cg, a, aGroup + rb * cg, x, rowOff, 0, xBase + q0, tile, 0, nr, false);
                             for (int i = 0; i < kg - rb; i++) {
+                                // the bias of these rows is added below with the in-place rows'
                                 System.arraycopy(tile, i * nr, y, yBase + (rb + i) * plane + q0, nr);
                             }
+                        }
+                    }
+                    // the panel's rows were written in place; add the bias while they are in L1
+                    if (bias != null) {
+                        for (int k = 0; k < kg; k++) {
+                            int at = yBase + k * plane + q0;
+                            ConvEngine.store(kn, y, at, bias, grp * kg + k, y, at, nr);
                         }
                     }
                 } else {
                     float[] panel = ws.floats(Workspace.Slot.PACK_B, cg * nr);
                     new Packers.MatrixB(x, xBase + q0, plane).pack(0, cols, 0, cg, nr, panel, 0);
-                    for (int rb = 0; rb < kpad; rb += mr) {
-                        kn.tile(cg, a, aGroup + rb * cg, panel, 0, tile, 0, nr, false);
-                        for (int i = 0; i < Math.min(mr, kg - rb); i++) {
-                            System.arraycopy(tile, i * nr, y, yBase + (rb + i) * plane + q0, cols);
+                    for (int b = 0; b < blocks.count(); b++) {
+                        int rb = blocks.start(b);
+                        int m = blocks.rows(b);
+                        kn.tileOf(m, cg, a, aGroup + rb * cg, panel, 0, tile, 0, nr, false);
+                        for (int i = 0; i < Math.min(m, kg - rb); i++) {
+                            ConvEngine.store(kn, tile, i * nr, bias, grp * kg + rb + i, y, yBase + (rb + i) * plane + q0,
+                                    cols);
                         }
                     }
                 }
@@ -156,40 +174,39 @@ final class IndirectConvolution {
     }
 
     /**
-     * A[grp][rb][kk][i] = w[grp*Kg + rb + i][kk] in blocks of mr rows, rows past Kg zero: the A panels.
-     * Groups are packed in parallel: with many small groups the packing is a few per cent of the call.
+     * The weights as micro-kernel A panels, per group: row block b ({@link RowBlocks}, start rb, m rows) at
+     * {@code a[grp*kpad*kd + rb*kd + d*m + i]} holds weight row rb + i (zero past kg) at depth d. Large weights are
+     * packed by all threads, a block of rows per task.
      */
-    /**
-     * The weights as micro-kernel A panels, per group: {@code a[grp*kpad*kd + rb*kd + d*mr + i]} is weight row
-     * rb + i (zero past kg) at depth d. Large weights are packed by all threads, a block of rows per task.
-     */
-    float[] packWeights(ConvGeometry g, float[] w, int kpad, int mr) {
+    float[] packWeights(ConvGeometry g, float[] w, RowBlocks blocks) {
         int kg = g.kPerGroup();
         int kd = g.cPerGroup() * g.kh() * g.kw();
-        int blocks = kpad / mr;
+        int kpad = blocks.kpad();
+        int count = blocks.count();
         float[] a = Workspace.get().floats(Workspace.Slot.PACKED_WEIGHTS, g.groups() * kpad * kd);
         ParallelRunner.Task packBlock = idx -> {
-            int grp = idx / blocks;
-            int rb = idx % blocks * mr;
+            int grp = idx / count;
+            int rb = blocks.start(idx % count);
+            int m = blocks.rows(idx % count);
             int block = grp * kpad * kd + rb * kd;
-            for (int i = 0; i < mr; i++) {
+            for (int i = 0; i < m; i++) {
                 int row = rb + i;
                 if (row < kg) {
                     int src = (grp * kg + row) * kd;
                     for (int d = 0; d < kd; d++) {
-                        a[block + d * mr + i] = w[src + d];
+                        a[block + d * m + i] = w[src + d];
                     }
                 } else {
                     for (int d = 0; d < kd; d++) {
-                        a[block + d * mr + i] = 0f;
+                        a[block + d * m + i] = 0f;
                     }
                 }
             }
         };
         if ((long) g.groups() * kpad * kd >= PARALLEL_PACK_FLOATS) {
-            runner.run(g.groups() * blocks, packBlock);
+            runner.run(g.groups() * count, packBlock);
         } else {
-            for (int idx = 0; idx < g.groups() * blocks; idx++) {
+            for (int idx = 0; idx < g.groups() * count; idx++) {
                 packBlock.run(idx);
             }
         }
@@ -198,10 +215,11 @@ final class IndirectConvolution {
 
     /**
      * Copies the valid outputs of a span of panels (flattened band columns q0 .. end, {@code cols} valid per band
-     * row of {@code wp}; tile row stride {@code nr}) from the tile to y (row stride ow), dropping the junk columns.
+     * row of {@code wp}; tile row stride {@code nr}) from the tile to y (row stride ow), dropping the junk columns
+     * and adding bias[biasOff + k] to output channel k of the group (bias null: none).
      */
-    private static void scatter(float[] tile, int nr, int kg, int q0, int end, int wp, int cols, int ow, float[] y,
-                                int yBase, int plane) {
+    private void scatter(float[] tile, int nr, int kg, int q0, int end, int wp, int cols, int ow, float[] y,
+                         int yBase, int plane, float[] bias, int biasOff) {
         int q = q0;
         while (q < end) {
             int r = q / wp;
@@ -213,7 +231,7 @@ final class IndirectConvolution {
             int run = Math.min(cols - col, end - q);
             int dst = yBase + r * ow + col;
             for (int k = 0; k < kg; k++) {
-                System.arraycopy(tile, k * nr + (q - q0), y, dst + k * plane, run);
+                ConvEngine.store(kn, tile, k * nr + (q - q0), bias, biasOff + k, y, dst + k * plane, run);
             }
             q += run;
         }

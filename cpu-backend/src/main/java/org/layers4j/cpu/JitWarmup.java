@@ -53,7 +53,8 @@ final class JitWarmup {
                 float[] w = buffers[4 * i + 1];
                 float[] y = buffers[4 * i + 2];
                 float[] scratch = buffers[4 * i + 3];
-                engine.forward(g, x, w, y);
+                // with and without a bias (the weights serve as one: any k values do), so both stores compile
+                engine.forward(g, x, w, (round & 1) == 0 ? null : w, y);
                 engine.backwardData(g, y, w, scratch);
                 engine.backwardFilter(g, x, y, scratch);
             }
@@ -108,6 +109,10 @@ final class JitWarmup {
             kn.tile(depth, a, 0, b, 0, c, 0, nr, acc);
             kn.tileRows(depth, a, 0, b, rows, 0, i & 3, c, 0, nr, acc);
             kn.tileRowsA(depth, b, tapRows, 0, i & 3, b, 0, c, 0, nr, acc);
+            if (kn.shortMr() < mr) {
+                kn.tileShort(depth, a, 0, b, 0, c, 0, nr, acc);
+                kn.tileRowsShort(depth, a, 0, b, rows, 0, i & 3, c, 0, nr, acc);
+            }
             kn.taps(2 * nr + (i & 7), b, 0, rows, w, 0, 4, out, 0);
             kn.dot(2 * nr + (i & 7), b, 0, out, 0);
             kn.axpy(nr + (i & 7), 0.5f, b, 0, out, 0);

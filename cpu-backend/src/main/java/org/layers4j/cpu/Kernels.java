@@ -39,6 +39,40 @@ interface Kernels {
                   boolean accumulate);
 
     /**
+     * Rows of the short micro-tile ({@link #tileShort}, {@link #tileRowsShort}): the last row blocks of weights
+     * whose row count is not a multiple of mr use it to compute fewer padding rows ({@link RowBlocks}). Equal to
+     * {@link #mr()} when the kernels have no short tile.
+     */
+    int shortMr();
+
+    /** {@link #tile} on shortMr() rows: the A panel holds kc columns of shortMr values. */
+    void tileShort(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc, boolean accumulate);
+
+    /** {@link #tileRows} on shortMr() rows: the A panel holds kc columns of shortMr values. */
+    void tileRowsShort(int kc, float[] a, int aOff, float[] x, int[] rowOff, int rOff, int xOff, float[] c, int cOff,
+                       int ldc, boolean accumulate);
+
+    /** {@link #tile} or {@link #tileShort} for a row block of {@code rows} = mr() or shortMr() rows. */
+    default void tileOf(int rows, int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
+                        boolean accumulate) {
+        if (rows == mr()) {
+            tile(kc, a, aOff, b, bOff, c, cOff, ldc, accumulate);
+        } else {
+            tileShort(kc, a, aOff, b, bOff, c, cOff, ldc, accumulate);
+        }
+    }
+
+    /** {@link #tileRows} or {@link #tileRowsShort} for a row block of {@code rows} = mr() or shortMr() rows. */
+    default void tileRowsOf(int rows, int kc, float[] a, int aOff, float[] x, int[] rowOff, int rOff, int xOff,
+                            float[] c, int cOff, int ldc, boolean accumulate) {
+        if (rows == mr()) {
+            tileRows(kc, a, aOff, x, rowOff, rOff, xOff, c, cOff, ldc, accumulate);
+        } else {
+            tileRowsShort(kc, a, aOff, x, rowOff, rOff, xOff, c, cOff, ldc, accumulate);
+        }
+    }
+
+    /**
      * C[mr x nr] = (accumulate ? C : 0) + A B, where A's row i is read in place from {@code x}, at
      * {@code x[rowOff[rOff + i] + xOff + q]} for q in [0, kc), and B is a panel of kc rows of nr values
      * ({@code b[bOff + q*nr + j]}); C has row stride {@code ldc}. The transposed weight gradient: A = shifted

@@ -34,9 +34,10 @@ final class NonFiniteRepair {
 
     /**
      * Forward: the kernels multiply padding zeros by weights (junk outputs are dropped), so only a
-     * non-finite weight can make an output wrong.
+     * non-finite weight can make an output wrong. A recomputed output gets its bias (null: none) added.
      */
-    static void forward(Kernels kn, ParallelRunner runner, ConvGeometry g, float[] x, float[] w, float[] y) {
+    static void forward(Kernels kn, ParallelRunner runner, ConvGeometry g, float[] x, float[] w, float[] bias,
+                        float[] y) {
         if (!mayHoldNonFinite(kn, w, weightCount(g))) {
             return;
         }
@@ -47,7 +48,8 @@ final class NonFiniteRepair {
             int base = idx * plane;
             for (int p = 0; p < plane; p++) {
                 if (!Float.isFinite(y[base + p])) {
-                    y[base + p] = forwardElement(g, x, w, img, k, p / g.outW(), p % g.outW());
+                    float v = forwardElement(g, x, w, img, k, p / g.outW(), p % g.outW());
+                    y[base + p] = bias == null ? v : v + bias[k];
                 }
             }
         });

@@ -8,6 +8,8 @@ package org.layers4j.cpu;
 final class ScalarKernels implements Kernels {
     private static final int MR = 4;
     private static final int NR = 16;
+    /** The short tile's rows: exercises the short row blocks ({@link RowBlocks}) on this path too. */
+    private static final int SHORT_MR = 2;
 
     private final PointwiseKernels pointwise = new ScalarPointwise();
 
@@ -33,16 +35,39 @@ final class ScalarKernels implements Kernels {
 
     @Override
     public void tile(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc, boolean accumulate) {
-        float[] acc = new float[MR * NR];
+        tile(MR, kc, a, aOff, b, bOff, c, cOff, ldc, accumulate);
+    }
+
+    @Override
+    public int shortMr() {
+        return SHORT_MR;
+    }
+
+    @Override
+    public void tileShort(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
+                          boolean accumulate) {
+        tile(SHORT_MR, kc, a, aOff, b, bOff, c, cOff, ldc, accumulate);
+    }
+
+    @Override
+    public void tileRowsShort(int kc, float[] a, int aOff, float[] x, int[] rowOff, int rOff, int xOff, float[] c,
+                              int cOff, int ldc, boolean accumulate) {
+        tileRows(SHORT_MR, kc, a, aOff, x, rowOff, rOff, xOff, c, cOff, ldc, accumulate);
+    }
+
+    /** The packed-B tile on m rows (A panel stride m). */
+    private static void tile(int m, int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
+                             boolean accumulate) {
+        float[] acc = new float[m * NR];
         if (accumulate) {
-            for (int i = 0; i < MR; i++) {
+            for (int i = 0; i < m; i++) {
                 System.arraycopy(c, cOff + i * ldc, acc, i * NR, NR);
             }
         }
         for (int k = 0; k < kc; k++) {
             int bo = bOff + k * NR;
-            int ao = aOff + k * MR;
-            for (int i = 0; i < MR; i++) {
+            int ao = aOff + k * m;
+            for (int i = 0; i < m; i++) {
                 float av = a[ao + i];
                 int ro = i * NR;
                 for (int j = 0; j < NR; j++) {
@@ -50,7 +75,7 @@ final class ScalarKernels implements Kernels {
                 }
             }
         }
-        for (int i = 0; i < MR; i++) {
+        for (int i = 0; i < m; i++) {
             System.arraycopy(acc, i * NR, c, cOff + i * ldc, NR);
         }
     }
@@ -83,16 +108,22 @@ final class ScalarKernels implements Kernels {
     @Override
     public void tileRows(int kc, float[] a, int aOff, float[] x, int[] rowOff, int rOff, int xOff, float[] c, int cOff,
                          int ldc, boolean accumulate) {
-        float[] acc = new float[MR * NR];
+        tileRows(MR, kc, a, aOff, x, rowOff, rOff, xOff, c, cOff, ldc, accumulate);
+    }
+
+    /** The in-place-B tile on m rows (A panel stride m). */
+    private static void tileRows(int m, int kc, float[] a, int aOff, float[] x, int[] rowOff, int rOff, int xOff,
+                                 float[] c, int cOff, int ldc, boolean accumulate) {
+        float[] acc = new float[m * NR];
         if (accumulate) {
-            for (int i = 0; i < MR; i++) {
+            for (int i = 0; i < m; i++) {
                 System.arraycopy(c, cOff + i * ldc, acc, i * NR, NR);
             }
         }
         for (int k = 0; k < kc; k++) {
             int bo = rowOff[rOff + k] + xOff;
-            int ao = aOff + k * MR;
-            for (int i = 0; i < MR; i++) {
+            int ao = aOff + k * m;
+            for (int i = 0; i < m; i++) {
                 float av = a[ao + i];
                 int ro = i * NR;
                 for (int j = 0; j < NR; j++) {
@@ -100,7 +131,7 @@ final class ScalarKernels implements Kernels {
                 }
             }
         }
-        for (int i = 0; i < MR; i++) {
+        for (int i = 0; i < m; i++) {
             System.arraycopy(acc, i * NR, c, cOff + i * ldc, NR);
         }
     }

@@ -74,7 +74,8 @@ final class VectorKernels implements Kernels {
     public String description() {
         return "Vector API " + S.vectorBitSize() + "-bit (" + L + " floats), " + REGISTERS + " vector registers ("
                 + isaName() + "), micro-tile " + MR + "x" + NR + " (" + TILE_ROWS + " rows x " + TILE_VECTORS
-                + " vectors), dot block 4x4" + (DOT_ONE_PASS ? "" : " as 2 x (2x4)");
+                + " vectors)" + (shortMr() < MR ? ", short tile " + shortMr() + "x" + NR : "") + ", dot block 4x4"
+                + (DOT_ONE_PASS ? "" : " as 2 x (2x4)");
     }
 
     @Override
@@ -96,6 +97,32 @@ final class VectorKernels implements Kernels {
             tile6x2(kc, a, aOff, b, bOff, c, cOff, ldc, accumulate);
         } else {
             tile8x2(kc, a, aOff, b, bOff, c, cOff, ldc, accumulate);
+        }
+    }
+
+    @Override
+    public int shortMr() {
+        // the short tile has the 2-vector width of the default tiles; the 8 x 3 measurement tile has none
+        return TILE_VECTORS == 2 ? VectorShortKernels.ROWS : MR;
+    }
+
+    @Override
+    public void tileShort(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
+                          boolean accumulate) {
+        requireShortTile();
+        VectorShortKernels.tile4x2(kc, a, aOff, b, bOff, c, cOff, ldc, accumulate);
+    }
+
+    @Override
+    public void tileRowsShort(int kc, float[] a, int aOff, float[] x, int[] rowOff, int rOff, int xOff, float[] c,
+                              int cOff, int ldc, boolean accumulate) {
+        requireShortTile();
+        VectorShortKernels.tileRows4x2(kc, a, aOff, x, rowOff, rOff, xOff, c, cOff, ldc, accumulate);
+    }
+
+    private static void requireShortTile() {
+        if (TILE_VECTORS != 2) {
+            throw new IllegalStateException("the " + MR + "x" + NR + " tile has no short tile (shortMr() == mr())");
         }
     }
 

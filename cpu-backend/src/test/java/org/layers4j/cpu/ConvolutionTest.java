@@ -1,17 +1,21 @@
 package org.layers4j.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Named.named;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
 import org.layers4j.spi.ConvGeometry;
+import org.layers4j.spi.ConvolutionOps;
 
 /**
  * The three convolution passes against the float64 reference, on both kernel families and on geometries
@@ -70,6 +74,12 @@ class ConvolutionTest {
                 geometry("96 channels of 36x36 in two bands, 64 outputs", 1, 96, 36, 36, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 geometry("conv1d tiled along the row, 32 outputs", 2, 64, 1, 3000, 32, 1, 3, 1, 1, 0, 1, 1, 1, 1),
                 geometry("7x7 stride 2 stem, 64 outputs", 1, 3, 20, 18, 64, 7, 7, 2, 2, 3, 3, 1, 1, 1),
+                // output rows not a multiple of the tile's: short row blocks (AVX2 6 + 4, 6 + 4 + 4; AVX-512 8 + 4)
+                geometry("10 outputs: a short row block", 2, 5, 9, 11, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geometry("13 outputs, stride 2: a padded short block", 1, 4, 13, 10, 13, 3, 3, 2, 2, 1, 1, 1, 1, 1),
+                geometry("2 groups of 14 outputs", 2, 6, 8, 9, 28, 3, 3, 1, 1, 1, 1, 1, 1, 2),
+                geometry("1x1 read in place, 10 outputs", 2, 37, 7, 9, 10, 1, 1, 1, 1, 0, 0, 1, 1, 1),
+                geometry("2x2 planes of 3 images, 28 outputs", 3, 12, 2, 2, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 // planes too small for the band kernels' panels: one im2col GEMM over the batch
                 geometry("2x2 planes of 3 images, 40 outputs", 3, 12, 2, 2, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 geometry("4x4 planes, 2 groups of 48 outputs", 2, 10, 4, 4, 96, 3, 3, 1, 1, 1, 1, 1, 1, 2),
@@ -109,6 +119,80 @@ class ConvolutionTest {
              Tensor y = b.upload(TestSupport.random(3, output(g).size()), output(g))) {
             b.convolution().forward(g, xt, wt, y);
             TestSupport.assertClose(Reference.convForward(g, x, w), y.toArray());
+        }
+    }
+
+    /** The bias added as outputs are stored equals a separate bias pass, bit for bit, on every path. */
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("cases")
+    void fusedBiasEqualsForwardThenBiasAdd(String kernels, ConvGeometry g) {
+        float[] x = TestSupport.random(1, input(g).size());
+        float[] w = TestSupport.random(2, weight(g).size());
+        float[] bias = TestSupport.random(10, g.k());
+        try (CpuBackend b = TestSupport.backend(kernels, 3);
+             Tensor xt = b.upload(x, input(g)); Tensor wt = b.upload(w, weight(g));
+             Tensor bt = b.upload(bias, Shape.of(g.k()));
+             Tensor y = b.upload(TestSupport.random(3, output(g).size()), output(g));
+             Tensor fused = b.upload(TestSupport.random(11, output(g).size()), output(g))) {
+            b.convolution().forward(g, xt, wt, y);
+            b.convolution().biasAdd(y, bt);
+            b.convolution().forward(g, xt, wt, bt, fused);
+            assertArrayEquals(y.toArray(), fused.toArray());
+            double[] expected = Reference.convForward(g, x, w);
+            int plane = g.outH() * g.outW();
+            for (int i = 0; i < expected.length; i++) {
+                expected[i] += bias[i / plane % g.k()];
+            }
+            TestSupport.assertClose(expected, fused.toArray());
+        }
+    }
+
+    /** The SPI's two-pass default (what backends without a fused bias run) gives the fused result. */
+    @Test
+    void defaultTwoPassForwardMatchesTheFusedOne() {
+        ConvGeometry g = new ConvGeometry(2, 5, 9, 11, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+        try (CpuBackend b = TestSupport.backend("vector", 2);
+             Tensor xt = b.upload(TestSupport.random(1, input(g).size()), input(g));
+             Tensor wt = b.upload(TestSupport.random(2, weight(g).size()), weight(g));
+             Tensor bt = b.upload(TestSupport.random(3, g.k()), Shape.of(g.k()));
+             Tensor y = b.allocate(output(g)); Tensor fused = b.allocate(output(g))) {
+            ConvolutionOps ops = b.convolution();
+            ConvolutionOps twoPass = new ConvolutionOps() {
+                @Override
+                public void forward(ConvGeometry geometry, Tensor x, Tensor w, Tensor out) {
+                    ops.forward(geometry, x, w, out);
+                }
+
+                @Override
+                public void backwardData(ConvGeometry geometry, Tensor dy, Tensor w, Tensor dx) {
+                    ops.backwardData(geometry, dy, w, dx);
+                }
+
+                @Override
+                public void backwardFilter(ConvGeometry geometry, Tensor x, Tensor dy, Tensor dw) {
+                    ops.backwardFilter(geometry, x, dy, dw);
+                }
+
+                @Override
+                public void biasAdd(Tensor out, Tensor bias) {
+                    ops.biasAdd(out, bias);
+                }
+
+                @Override
+                public void biasGradient(Tensor dy, Tensor db) {
+                    ops.biasGradient(dy, db);
+                }
+            };
+            twoPass.forward(g, xt, wt, bt, y);
+            ops.forward(g, xt, wt, bt, fused);
+            assertArrayEquals(y.toArray(), fused.toArray());
+            try (Tensor wrong = b.allocate(Shape.of(g.k() + 1))) {
+                for (ConvolutionOps o : List.of(ops, twoPass)) {
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                            () -> o.forward(g, xt, wt, wrong, fused));
+                    assertTrue(e.getMessage().contains("bias must have shape [10]"), e.getMessage());
+                }
+            }
         }
     }
 

@@ -96,16 +96,19 @@ class NonFiniteTest {
              Tensor xt = b.upload(x, xs); Tensor wt = b.upload(w, ws); Tensor bt = b.upload(bias, Shape.of(g.k()));
              Tensor dyt = b.upload(dy, ys);
              Tensor y = b.upload(TestSupport.random(15, ys.size()), ys);
+             Tensor fused = b.upload(TestSupport.random(19, ys.size()), ys);
              Tensor dx = b.upload(TestSupport.random(16, xs.size()), xs);
              Tensor dw = b.upload(TestSupport.random(17, ws.size()), ws);
              Tensor db = b.upload(TestSupport.random(18, g.k()), Shape.of(g.k()))) {
             b.convolution().forward(g, xt, wt, y);
             b.convolution().biasAdd(y, bt);
+            b.convolution().forward(g, xt, wt, bt, fused);
             b.convolution().backwardData(g, dyt, wt, dx);
             b.convolution().backwardFilter(g, xt, dyt, dw);
             b.convolution().biasGradient(dyt, db);
             StringBuilder errors = new StringBuilder();
             check("forward", ref.output(), y.toArray(), errors);
+            check("forward with the bias fused", ref.output(), fused.toArray(), errors);
             check("grad input", ref.gradInput(), dx.toArray(), errors);
             check("grad weight", ref.gradWeight(), dw.toArray(), errors);
             check("grad bias", ref.gradBias(), db.toArray(), errors);

@@ -83,10 +83,9 @@ public abstract class Convolution extends Module {
                     try (Tensor x4 = input.reshape(plan.input4d());
                          Tensor padded = padded(be, plan, x4);
                          Tensor w4 = kernelWeight(be, plan, w)) {
-                        be.convolution().forward(plan.geometry(), padded, w4, y4);
+                        be.convolution().forward(plan.geometry(), padded, w4, b, y4);
                     }
-                }
-                if (b != null) {
+                } else if (b != null) {
                     be.convolution().biasAdd(y4, b);
                 }
             }
