@@ -57,6 +57,10 @@ final class IndirectConvolution {
         int[] rowOff = lay.rowOffsets();
         // panels computed before one scatter: about a band row, so that its copies run whole output rows
         int spanPanels = Math.max(1, Math.min(MAX_SPAN_PANELS, (wq + nr - 1) / nr));
+        // row-aligned panels compute roundUp(cols, nr) columns per row, flattened ones wq (cols + junk)
+        int perRow = Gemm.roundUp(lay.colTile, nr);
+        boolean aligned = perRow < wq && perRow <= MAX_SPAN_PANELS * nr;
+        int rowsPerSpan = Math.max(1, MAX_SPAN_PANELS * nr / perRow);
         int tilesPerImage = lay.bands * colBands;
         int finalColTile = lay.colTile;
         runner.run(outer * tilesPerImage, idx -> {
@@ -72,25 +76,53 @@ final class IndirectConvolution {
             Workspace ws = Workspace.get();
             // nr floats of slack: the last panel of a band reads up to nr - 1 floats past the last plane
             float[] buf = lay.fill(ws, x, (img * g.c() + grp * cg) * g.h() * g.w(), oh0, ow0, 0, cg);
+            int aGroup = grp * kpad * kd;
+            int yBase = (img * g.k() + grp * kg) * oh * ow + oh0 * ow + ow0;
+            if (aligned) {
+                int span = rowsPerSpan * perRow;
+                float[] tile = ws.floats(Workspace.Slot.EDGE, kpad * span);
+                for (int r0 = 0; r0 < rows; r0 += rowsPerSpan) {
+                    int rEnd = Math.min(rows, r0 + rowsPerSpan);
+                    for (int r = r0; r < rEnd; r++) {
+                        for (int c0 = 0; c0 < cols; c0 += nr) {
+                            panel(blocks, kd, a, aGroup, buf, rowOff, r * wq + c0, tile, (r - r0) * perRow + c0, span);
+                        }
+                    }
+                    for (int r = r0; r < rEnd; r++) {
+                        for (int k = 0; k < kg; k++) {
+                            ConvEngine.store(kn, tile, k * span + (r - r0) * perRow, bias, grp * kg + k, y,
+                                    yBase + k * oh * ow + r * ow, cols);
+                        }
+                    }
+                }
+                return;
+            }
             int span = spanPanels * nr;
             float[] tile = ws.floats(Workspace.Slot.EDGE, kpad * span);
             int qLen = (rows - 1) * wq + cols;
-            int aGroup = grp * kpad * kd;
-            int yBase = (img * g.k() + grp * kg) * oh * ow + oh0 * ow + ow0;
             for (int s0 = 0; s0 < qLen; s0 += span) {
                 for (int q0 = s0; q0 < Math.min(s0 + span, qLen); q0 += nr) {
-                    for (int b = 0; b < blocks.count(); b++) {
-                        int rb = blocks.start(b);
-                        int m = blocks.rows(b);
-                        for (int d0 = 0; d0 < kd; d0 += DEPTH_BLOCK) {
-                            kn.tileRowsOf(m, Math.min(DEPTH_BLOCK, kd - d0), a, aGroup + (rb * kd + d0 * m), buf, rowOff,
-                                    d0, q0, tile, rb * span + q0 - s0, span, d0 > 0);
-                        }
-                    }
+                    panel(blocks, kd, a, aGroup, buf, rowOff, q0, tile, q0 - s0, span);
                 }
                 scatter(tile, span, kg, s0, Math.min(s0 + span, qLen), wq, cols, ow, y, yBase, oh * ow, bias, grp * kg);
             }
         });
+    }
+
+    /**
+     * All row blocks of one panel: tile[rb + i][at + j] = sum over taps d of A[rb + i][d] * buf[rowOff[d] + q0 + j]
+     * (tile row stride {@code span}), in depth blocks of at most {@link #DEPTH_BLOCK} taps.
+     */
+    private void panel(RowBlocks blocks, int kd, float[] a, int aGroup, float[] buf, int[] rowOff, int q0, float[] tile,
+                       int at, int span) {
+        for (int b = 0; b < blocks.count(); b++) {
+            int rb = blocks.start(b);
+            int m = blocks.rows(b);
+            for (int d0 = 0; d0 < kd; d0 += DEPTH_BLOCK) {
+                kn.tileRowsOf(m, Math.min(DEPTH_BLOCK, kd - d0), a, aGroup + (rb * kd + d0 * m), buf, rowOff, d0, q0, tile,
+                        rb * span + at, span, d0 > 0);
+            }
+        }
     }
 
     /**

@@ -80,6 +80,11 @@ class ConvolutionTest {
                 geometry("2 groups of 14 outputs", 2, 6, 8, 9, 28, 3, 3, 1, 1, 1, 1, 1, 1, 2),
                 geometry("1x1 read in place, 10 outputs", 2, 37, 7, 9, 10, 1, 1, 1, 1, 0, 0, 1, 1, 1),
                 geometry("2x2 planes of 3 images, 28 outputs", 3, 12, 2, 2, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                // output rows of whole panels, narrower than the band rows: row-aligned panels (no junk columns)
+                geometry("7x7 stride 2 stem, 32 outputs per row: row-aligned panels", 2, 3, 20, 64, 16, 7, 7, 2, 2, 3, 3,
+                        1, 1, 1),
+                geometry("7x7 stride 2, 30 outputs per row: row-aligned panels with junk", 1, 3, 21, 60, 10, 7, 7, 2, 2, 3,
+                        3, 1, 1, 1),
                 // planes too small for the band kernels' panels: one im2col GEMM over the batch
                 geometry("2x2 planes of 3 images, 40 outputs", 3, 12, 2, 2, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 geometry("4x4 planes, 2 groups of 48 outputs", 2, 10, 4, 4, 96, 3, 3, 1, 1, 1, 1, 1, 1, 2),
