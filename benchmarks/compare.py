@@ -51,25 +51,31 @@ def main():
     mode = "backward (dx + dw + db)" if a.backward else "forward (conv + bias)"
     print("%s%s, %d threads, median of %d rounds (each the median of 10 timed runs)\n"
           % (mode, ", layers4j through the layer API" if a.api else "", a.threads, a.rounds))
-    print("| case | layers4j ms | PyTorch ms | layers4j GFLOP/s | PyTorch GFLOP/s | layers4j / PyTorch speed |")
-    print("|---|---:|---:|---:|---:|---:|")
+    # the host's speed drifts over minutes: the ratio of each round's two sides (run back to back) is the paired one
+    print("| case | layers4j ms | PyTorch ms | layers4j GFLOP/s | PyTorch GFLOP/s | layers4j / PyTorch speed |"
+          " median of the rounds' ratios |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     ratios = []
+    paired_all = []
     gl, gt = [], []
     for name in ours:
         lm = statistics.median(x["median_ms"] for x in ours[name])
         tm = statistics.median(x["median_ms"] for x in theirs[name])
         lg = statistics.median(x["gflops"] for x in ours[name])
         tg = statistics.median(x["gflops"] for x in theirs[name])
+        paired = statistics.median(t["median_ms"] / o["median_ms"] for o, t in zip(ours[name], theirs[name]))
         ratios.append(tm / lm)
+        paired_all.append(paired)
         gl.append(lg)
         gt.append(tg)
-        print("| %s | %.2f | %.2f | %.1f | %.1f | %.2fx |" % (name, lm, tm, lg, tg, tm / lm))
+        print("| %s | %.2f | %.2f | %.1f | %.1f | %.2fx | %.2fx |" % (name, lm, tm, lg, tg, tm / lm, paired))
     geo = lambda v: math.exp(sum(math.log(x) for x in v) / len(v))
-    print("| **geometric mean** | | | %.1f | %.1f | %.2fx |" % (geo(gl), geo(gt), geo(ratios)))
+    print("| **geometric mean** | | | %.1f | %.1f | %.2fx | %.2fx |" % (geo(gl), geo(gt), geo(ratios), geo(paired_all)))
     if a.json:
         json.dump({"mode": "backward" if a.backward else "forward", "threads": a.threads, "rounds": a.rounds,
                    "isa": os.environ.get("JDK_JAVA_OPTIONS", "default"),
-                   "cases": [{"name": n, "ratio": r} for n, r in zip(ours, ratios)], "geomean": geo(ratios)},
+                   "cases": [{"name": n, "ratio": r, "paired_ratio": pr} for n, r, pr in zip(ours, ratios, paired_all)],
+                   "geomean": geo(ratios), "paired_geomean": geo(paired_all)},
                   open(a.json, "w"), indent=1)
 
 

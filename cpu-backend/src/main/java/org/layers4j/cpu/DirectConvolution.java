@@ -91,10 +91,7 @@ final class DirectConvolution {
                     for (int r = 0; r < oh; r++) {
                         System.arraycopy(dy, dyOff + r * ow, dyp, r * wp, ow);
                     }
-                    int len = (oh - 1) * wp + ow;
-                    for (int i = 0; i < kk; i++) {
-                        dw[k * kk + i] += kn.dot(len, dyp, 0, xp, tapOff[i]);
-                    }
+                    kn.tapDots((oh - 1) * wp + ow, dyp, 0, xp, 0, tapOff, kk, dw, k * kk);
                 } else {
                     for (int i = 0; i < kk; i++) {
                         float s = 0f;

@@ -42,29 +42,17 @@ final class Elementwise {
         });
     }
 
-    /** db[k] = sum of dy[n][k][s]: vector float sums per plane, combined in double across planes. */
+    /** db[k] = sum of dy[n][k][s], each plane summed in double lanes ({@link PointwiseKernels#sumDouble}). */
     void biasGradient(float[] dy, float[] db, int n, int k, int plane) {
         // summed in double: a bias gradient is often a sum of values that cancel (a bias before BatchNorm
         // sums to ~0), where a float32 accumulation would leave its rounding noise
+        PointwiseKernels pw = kn.pointwise();
         runner.run(k, ch -> {
-            double t0 = 0;
-            double t1 = 0;
-            double t2 = 0;
-            double t3 = 0;
+            double t = 0;
             for (int img = 0; img < n; img++) {
-                int off = (img * k + ch) * plane;
-                int i = 0;
-                for (; i + 4 <= plane; i += 4) {
-                    t0 += dy[off + i];
-                    t1 += dy[off + i + 1];
-                    t2 += dy[off + i + 2];
-                    t3 += dy[off + i + 3];
-                }
-                for (; i < plane; i++) {
-                    t0 += dy[off + i];
-                }
+                t += pw.sumDouble(plane, dy, (img * k + ch) * plane);
             }
-            db[ch] = (float) ((t0 + t1) + (t2 + t3));
+            db[ch] = (float) t;
         });
     }
 

@@ -115,6 +115,7 @@ final class JitWarmup {
             }
             kn.taps(2 * nr + (i & 7), b, 0, rows, w, 0, 4, out, 0);
             kn.dot(2 * nr + (i & 7), b, 0, out, 0);
+            kn.tapDots(2 * nr + (i & 7), b, 0, b, 0, rows, 3 + (i & 1), out, 0);
             kn.axpy(nr + (i & 7), 0.5f, b, 0, out, 0);
             kn.sum(2 * nr + (i & 7), b, 0);
             kn.dotTileLanes(2 * nr, b, 0, nr, b, rows, 0, lanes, 0);

@@ -88,6 +88,12 @@ interface Kernels {
     void taps(int len, float[] x, int xBase, int[] tapOff, float[] w, int wOff, int nTaps, float[] out, int outOff);
 
     /**
+     * out[outOff + i] += sum over t in [0, len) of a[aOff + t] * x[xBase + tapOff[i] + t], for i in [0, nTaps): the
+     * dots of one row with several shifted rows of a plane (depthwise weight gradient), each in float32 lanes.
+     */
+    void tapDots(int len, float[] a, int aOff, float[] x, int xBase, int[] tapOff, int nTaps, float[] out, int outOff);
+
+    /**
      * out[outOff + i*ldo + j] += sum over t in [0, len) of a[aOff + i*lda + t] * b[bOff[bIdx + j] + t], for
      * i in [0, 4) and j in [0, 4): a 4 x 4 block of dot products with the reduction along the vector lanes,
      * both operands read in place (weight gradient: a = output-gradient rows, b = shifted input rows).

@@ -47,6 +47,9 @@ interface PointwiseKernels {
     /** y[yOff + t] = max(y[yOff + t], x[xOff + t]), a NaN in either winning. */
     void maxInto(int len, float[] x, int xOff, float[] y, int yOff);
 
+    /** The sum of x[xOff .. xOff + len), each value widened to double and accumulated in double. */
+    double sumDouble(int len, float[] x, int xOff);
+
     /** The maximum of x[xOff .. xOff + len), NaN if any is NaN, -inf for len 0. */
     float max(int len, float[] x, int xOff);
 

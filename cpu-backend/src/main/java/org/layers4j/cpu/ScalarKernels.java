@@ -137,6 +137,14 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void tapDots(int len, float[] a, int aOff, float[] x, int xBase, int[] tapOff, int nTaps, float[] out,
+                        int outOff) {
+        for (int i = 0; i < nTaps; i++) {
+            out[outOff + i] += dot(len, a, aOff, x, xBase + tapOff[i]);
+        }
+    }
+
+    @Override
     public void taps(int len, float[] x, int xBase, int[] tapOff, float[] w, int wOff, int nTaps, float[] out, int outOff) {
         for (int t = 0; t < len; t++) {
             out[outOff + t] = 0f;

@@ -99,6 +99,25 @@ final class ScalarPointwise implements PointwiseKernels {
     }
 
     @Override
+    public double sumDouble(int len, float[] x, int xOff) {
+        double t0 = 0;
+        double t1 = 0;
+        double t2 = 0;
+        double t3 = 0;
+        int i = 0;
+        for (; i + 4 <= len; i += 4) {
+            t0 += x[xOff + i];
+            t1 += x[xOff + i + 1];
+            t2 += x[xOff + i + 2];
+            t3 += x[xOff + i + 3];
+        }
+        for (; i < len; i++) {
+            t0 += x[xOff + i];
+        }
+        return (t0 + t1) + (t2 + t3);
+    }
+
+    @Override
     public float max(int len, float[] x, int xOff) {
         float m = Float.NEGATIVE_INFINITY;
         for (int t = 0; t < len; t++) {

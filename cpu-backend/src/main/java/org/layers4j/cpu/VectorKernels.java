@@ -857,6 +857,12 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void tapDots(int len, float[] a, int aOff, float[] x, int xBase, int[] tapOff, int nTaps, float[] out,
+                        int outOff) {
+        VectorTapKernels.tapDots(len, a, aOff, x, xBase, tapOff, nTaps, out, outOff);
+    }
+
+    @Override
     public void dotTileLanes(int len, float[] a, int aOff, int lda, float[] b, int[] bOff, int bIdx, float[] acc,
                              int accOff) {
         if (DOT_ONE_PASS) {

@@ -117,6 +117,32 @@ class ElementwiseTest {
         }
     }
 
+    /** Summed in double on both kernel families: values that cancel in float32 leave the exact remainder. */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"vector", "scalar"})
+    void biasGradientSumsInDoubleAtEveryPlaneLength(String kernels) {
+        try (CpuBackend b = TestSupport.backend(kernels, 2)) {
+            for (int plane = 1; plane <= 70; plane++) {
+                Shape s = Shape.of(2, 2, plane);
+                float[] dy = new float[s.size()];
+                double[] expected = new double[2];
+                for (int i = 0; i < dy.length; i++) {
+                    // +-2^24 pairs cancel exactly; a float32 sum would round the small values away next to them
+                    int pos = i % plane;
+                    dy[i] = pos == 0 ? 16777216f : pos == plane - 1 && plane > 2 ? -16777216f : 0.25f + i % 3;
+                    expected[(i / plane) % 2] += dy[i];
+                }
+                try (Tensor dyt = b.upload(dy, s); Tensor db = b.allocate(Shape.of(2))) {
+                    b.convolution().biasGradient(dyt, db);
+                    float[] got = db.toArray();
+                    for (int ch = 0; ch < 2; ch++) {
+                        assertEquals((float) expected[ch], got[ch], "plane " + plane + ", channel " + ch);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void biasGradientOfConv1dShapedGradient() {
         Shape s = Shape.of(2, 3, 5);

@@ -1,0 +1,98 @@
+package org.layers4j.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The Vector API kernel of {@link Kernels#tapDots}: the dot products of one row with several shifted rows of a
+ * plane at once (the depthwise weight gradient: dy against the input at every tap). Four taps per pass share
+ * each load of the row, and two vectors per tap keep eight FMA chains in flight: 10 loads per 8 FMAs, where
+ * one dot per tap needs 2 loads per FMA. Loaded only through {@link VectorKernels}.
+ */
+final class VectorTapKernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    private VectorTapKernels() {
+    }
+
+    static void tapDots(int len, float[] a, int aOff, float[] x, int xBase, int[] tapOff, int nTaps, float[] out,
+                        int outOff) {
+        int i = 0;
+        for (; i + 4 <= nTaps; i += 4) {
+            dots4(len, a, aOff, x, xBase + tapOff[i], xBase + tapOff[i + 1], xBase + tapOff[i + 2],
+                    xBase + tapOff[i + 3], out, outOff + i);
+        }
+        for (; i < nTaps; i++) {
+            out[outOff + i] += dot(len, a, aOff, x, xBase + tapOff[i]);
+        }
+    }
+
+    /** out[outOff + j] += sum over t of a[aOff + t] * x[xj + t], for the four rows x0 .. x3. */
+    private static void dots4(int len, float[] a, int aOff, float[] x, int x0, int x1, int x2, int x3, float[] out,
+                              int outOff) {
+        FloatVector s00 = FloatVector.zero(S);
+        FloatVector s01 = s00;
+        FloatVector s10 = s00;
+        FloatVector s11 = s00;
+        FloatVector s20 = s00;
+        FloatVector s21 = s00;
+        FloatVector s30 = s00;
+        FloatVector s31 = s00;
+        int t = 0;
+        for (; t + 2 * L <= len; t += 2 * L) {
+            FloatVector a0 = FloatVector.fromArray(S, a, aOff + t);
+            FloatVector a1 = FloatVector.fromArray(S, a, aOff + t + L);
+            s00 = a0.fma(FloatVector.fromArray(S, x, x0 + t), s00);
+            s01 = a1.fma(FloatVector.fromArray(S, x, x0 + t + L), s01);
+            s10 = a0.fma(FloatVector.fromArray(S, x, x1 + t), s10);
+            s11 = a1.fma(FloatVector.fromArray(S, x, x1 + t + L), s11);
+            s20 = a0.fma(FloatVector.fromArray(S, x, x2 + t), s20);
+            s21 = a1.fma(FloatVector.fromArray(S, x, x2 + t + L), s21);
+            s30 = a0.fma(FloatVector.fromArray(S, x, x3 + t), s30);
+            s31 = a1.fma(FloatVector.fromArray(S, x, x3 + t + L), s31);
+        }
+        for (; t + L <= len; t += L) {
+            FloatVector a0 = FloatVector.fromArray(S, a, aOff + t);
+            s00 = a0.fma(FloatVector.fromArray(S, x, x0 + t), s00);
+            s10 = a0.fma(FloatVector.fromArray(S, x, x1 + t), s10);
+            s20 = a0.fma(FloatVector.fromArray(S, x, x2 + t), s20);
+            s30 = a0.fma(FloatVector.fromArray(S, x, x3 + t), s30);
+        }
+        float d0 = s00.add(s01).reduceLanes(VectorOperators.ADD);
+        float d1 = s10.add(s11).reduceLanes(VectorOperators.ADD);
+        float d2 = s20.add(s21).reduceLanes(VectorOperators.ADD);
+        float d3 = s30.add(s31).reduceLanes(VectorOperators.ADD);
+        for (; t < len; t++) {
+            float av = a[aOff + t];
+            d0 += av * x[x0 + t];
+            d1 += av * x[x1 + t];
+            d2 += av * x[x2 + t];
+            d3 += av * x[x3 + t];
+        }
+        out[outOff] += d0;
+        out[outOff + 1] += d1;
+        out[outOff + 2] += d2;
+        out[outOff + 3] += d3;
+    }
+
+    /** One tap's dot, with the same two-vector blocking and tail as {@link #dots4}. */
+    private static float dot(int len, float[] a, int aOff, float[] x, int xo) {
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = s0;
+        int t = 0;
+        for (; t + 2 * L <= len; t += 2 * L) {
+            s0 = FloatVector.fromArray(S, a, aOff + t).fma(FloatVector.fromArray(S, x, xo + t), s0);
+            s1 = FloatVector.fromArray(S, a, aOff + t + L).fma(FloatVector.fromArray(S, x, xo + t + L), s1);
+        }
+        for (; t + L <= len; t += L) {
+            s0 = FloatVector.fromArray(S, a, aOff + t).fma(FloatVector.fromArray(S, x, xo + t), s0);
+        }
+        float d = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        for (; t < len; t++) {
+            d += a[aOff + t] * x[xo + t];
+        }
+        return d;
+    }
+}
