@@ -1,6 +1,5 @@
 package org.layers4j.cpu;
 
-import java.util.Arrays;
 import org.layers4j.spi.ConvGeometry;
 
 /**
@@ -11,7 +10,7 @@ import org.layers4j.spi.ConvGeometry;
  * positions with im2col panels ({@link Im2colConvolution}).
  * Backward data at stride 1 is the forward convolution of the output gradient with flipped, transposed
  * weights, so it runs on the same kernels; other strides use a GEMM into a column tile followed by
- * col2im ({@link Gemm}, {@link Packers}). The weight gradient is computed from the forward's band buffers: as a
+ * col2im ({@link Col2imBackwardData}). The weight gradient is computed from the forward's band buffers: as a
  * transposed GEMM on the forward's micro-tile when the output channels fill its panels
  * ({@link TransposedWeightGradient}), else as blocks of dot products ({@link BandWeightGradient}). The kernels also multiply padding and junk zeros, which an infinity turns into
  * NaN; {@link NonFiniteRepair} recomputes the elements this can affect, only when a non-finite value is present.
@@ -19,8 +18,6 @@ import org.layers4j.spi.ConvGeometry;
  * two tasks write the same element and no reduction between threads is needed.
  */
 final class ConvEngine {
-    /** Width of a backward-data column tile (col2im runs on it while it is in cache). */
-    private static final int COL2IM_TILE = 256;
     /** Stride phases (sh x sw) beyond which a geometry does not use polyphase bands ({@link #hugeStride}). */
     static final int MAX_PHASES = 64;
 
@@ -31,6 +28,7 @@ final class ConvEngine {
     private final Im2colConvolution im2col;
     private final BandWeightGradient weightGradient;
     private final TransposedWeightGradient transposedWeightGradient;
+    private final Col2imBackwardData col2im;
 
     ConvEngine(Kernels kn, ParallelRunner runner, ArrayPool pool) {
         this.kn = kn;
@@ -40,6 +38,7 @@ final class ConvEngine {
         this.im2col = new Im2colConvolution(kn, runner, indirect);
         this.weightGradient = new BandWeightGradient(kn, runner);
         this.transposedWeightGradient = new TransposedWeightGradient(kn, runner, pool);
+        this.col2im = new Col2imBackwardData(kn, runner);
     }
 
     /** Whether the direct (depthwise) kernels handle this geometry. */
@@ -104,7 +103,7 @@ final class ConvEngine {
             forwardKernels(t, dy, flippedWeights(g, w), null, dx);
             return;
         }
-        col2imBackwardData(g, dy, w, dx);
+        col2im.backwardData(g, dy, w, dx);
     }
 
     void backwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw) {
@@ -156,84 +155,5 @@ final class ConvEngine {
             }
         }
         return f;
-    }
-
-    /** Backward data for any geometry: per column tile, dcol = W^T dy by GEMM, then scatter-added into dx. */
-    private void col2imBackwardData(ConvGeometry g, float[] dy, float[] w, float[] dx) {
-        int groups = g.groups();
-        int cg = g.cPerGroup();
-        int kg = g.kPerGroup();
-        int kk = g.kh() * g.kw();
-        int kd = cg * kk;
-        int plane = g.outH() * g.outW();
-        int hw = g.h() * g.w();
-        int outer = g.n() * groups;
-        // tasks own whole input channels, so their scatter-adds never overlap
-        int blocks = Math.max(1, Math.min(cg, (4 * runner.threads() + outer - 1) / outer));
-        Packers.Unfold u = new Packers.Unfold(g);
-        runner.run(outer * blocks, idx -> {
-            int b = idx % blocks;
-            int ng = idx / blocks;
-            int grp = ng % groups;
-            int img = ng / groups;
-            int c0 = b * cg / blocks;
-            int c1 = (b + 1) * cg / blocks;
-            int rows = (c1 - c0) * kk;
-            int chanBase = (img * g.c() + grp * cg + c0) * hw;
-            Arrays.fill(dx, chanBase, chanBase + (c1 - c0) * hw, 0f);
-            Workspace ws = Workspace.get();
-            float[] cols = ws.floats(Workspace.Slot.COLUMNS, rows * Math.min(COL2IM_TILE, plane));
-            Packers.TransposedA a = new Packers.TransposedA(w, grp * kg * kd + c0 * kk, kd, rows);
-            for (int j0 = 0; j0 < plane; j0 += COL2IM_TILE) {
-                int nc = Math.min(COL2IM_TILE, plane - j0);
-                Gemm.multiply(kn, ws, rows, nc, kg, a,
-                        new Packers.MatrixB(dy, (img * g.k() + grp * kg) * plane + j0, plane),
-                        cols, 0, nc, false);
-                col2im(u, cols, nc, rows, j0, dx, chanBase);
-            }
-        });
-    }
-
-    /** dx[c][ih][iw] += cols[r][p] for every unfolded row r = (c, kh, kw) and column p of the tile. */
-    private void col2im(Packers.Unfold u, float[] cols, int nc, int rows, int j0, float[] dx, int chanBase) {
-        for (int r = 0; r < rows; r++) {
-            int c = r / u.kk;
-            int rem = r - c * u.kk;
-            int kh = rem / u.kw;
-            int kw = rem - kh * u.kw;
-            int chan = chanBase + c * u.h * u.w;
-            int hShift = kh * u.dh - u.ph;
-            int wShift = kw * u.dw - u.pw;
-            int p = j0;
-            int end = j0 + nc;
-            int oh = p / u.ow;
-            int ow = p - oh * u.ow;
-            while (p < end) {
-                int run = Math.min(u.ow - ow, end - p);
-                int ih = oh * u.sh + hShift;
-                if (ih >= 0 && ih < u.h) {
-                    int row = chan + ih * u.w;
-                    int src = r * nc + (p - j0);
-                    if (u.sw == 1) {
-                        int iw0 = ow + wShift;
-                        int lo = Math.max(0, Math.min(run, -iw0));
-                        int hi = Math.max(lo, Math.min(run, u.w - iw0));
-                        if (hi > lo) {
-                            kn.axpy(hi - lo, 1f, cols, src + lo, dx, row + iw0 + lo);
-                        }
-                    } else {
-                        for (int t = 0; t < run; t++) {
-                            int iw = (ow + t) * u.sw + wShift;
-                            if (iw >= 0 && iw < u.w) {
-                                dx[row + iw] += cols[src + t];
-                            }
-                        }
-                    }
-                }
-                p += run;
-                oh++;
-                ow = 0;
-            }
-        }
     }
 }

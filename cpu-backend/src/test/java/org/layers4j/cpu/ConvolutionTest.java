@@ -85,6 +85,10 @@ class ConvolutionTest {
                         1, 1, 1),
                 geometry("7x7 stride 2, 30 outputs per row: row-aligned panels with junk", 1, 3, 21, 60, 10, 7, 7, 2, 2, 3,
                         3, 1, 1, 1),
+                // strided backward data through phased col2im rows: odd widths, negative shifts, strides 2 and 3
+                geometry("stride 3 width, 5x4 kernel, padding 2, dilation (1, 2)", 2, 3, 11, 17, 5, 5, 4, 1, 3, 2, 2, 1, 2,
+                        1),
+                geometry("stride 2, 7x7 kernel, padding 3, odd width, 2 groups", 1, 4, 9, 15, 6, 7, 7, 2, 2, 3, 3, 1, 1, 2),
                 // planes too small for the band kernels' panels: one im2col GEMM over the batch
                 geometry("2x2 planes of 3 images, 40 outputs", 3, 12, 2, 2, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 geometry("4x4 planes, 2 groups of 48 outputs", 2, 10, 4, 4, 96, 3, 3, 1, 1, 1, 1, 1, 1, 2),
