@@ -12,8 +12,15 @@ import org.layers4j.spi.ConvGeometry;
  * FLOPs. Across images every column is useful, and each packed value serves all kpad rows of A.
  */
 final class Im2colConvolution {
-    /** Below this share of useful columns in the band kernels' panels, the batch GEMM is used. */
+    /**
+     * Below this share of useful columns in the band kernels' panels, the batch GEMM is used: 0.75 with the 8-row
+     * tiles of 32-register machines, 0.8 with the 6-row AVX2 tile, where the batch GEMM beat the bands on 7 x 7
+     * planes (a band there uses 49 of 64 columns): ResNet-18's layer4 3 x 3 (512 channels, batch 8) 22.4 -> 19.4 ms,
+     * its stride-2 entry 10.9 -> 9.3 ms (medians of five alternating runs), while on AVX-512 the bands stayed
+     * ahead at 7 x 7 (11.3 against 12.6 ms).
+     */
     static final double MIN_BAND_UTILIZATION = 0.75;
+    static final double MIN_BAND_UTILIZATION_SIX_ROWS = 0.8;
     /** The weights must fill at least this many micro-tile rows to amortize the im2col gather. */
     static final int MIN_ROW_BLOCKS = 4;
     /** Depth block of a micro-kernel call (as in the band kernels). */
@@ -29,7 +36,7 @@ final class Im2colConvolution {
         this.indirect = indirect;
     }
 
-    /** Whether the band kernels would waste more than a quarter of their columns on this geometry. */
+    /** Whether the band kernels would waste more than a quarter (six-row tiles: a fifth) of their columns here. */
     boolean prefers(ConvGeometry g) {
         int nr = kn.nr();
         int mr = kn.mr();
@@ -48,7 +55,8 @@ final class Im2colConvolution {
                 computed += Gemm.roundUp((rows - 1) * lay.wq + cols, nr);
             }
         }
-        return (double) g.outH() * g.outW() < MIN_BAND_UTILIZATION * computed
+        double minUtilization = mr < 8 ? MIN_BAND_UTILIZATION_SIX_ROWS : MIN_BAND_UTILIZATION;
+        return (double) g.outH() * g.outW() < minUtilization * computed
                 && (long) g.n() * g.outH() * g.outW() <= Integer.MAX_VALUE - nr;
     }
 

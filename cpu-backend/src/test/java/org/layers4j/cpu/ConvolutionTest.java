@@ -91,6 +91,8 @@ class ConvolutionTest {
                 geometry("stride 2, 7x7 kernel, padding 3, odd width, 2 groups", 1, 4, 9, 15, 6, 7, 7, 2, 2, 3, 3, 1, 1, 2),
                 // planes too small for the band kernels' panels: one im2col GEMM over the batch
                 geometry("2x2 planes of 3 images, 40 outputs", 3, 12, 2, 2, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geometry("7x7 planes, 32 outputs (batch GEMM with six-row tiles, bands with eight)", 2, 8, 7, 7, 32, 3, 3,
+                        1, 1, 1, 1, 1, 1, 1),
                 geometry("4x4 planes, 2 groups of 48 outputs", 2, 10, 4, 4, 96, 3, 3, 1, 1, 1, 1, 1, 1, 2),
                 geometry("5x3 planes, stride 2, dilation 2, padding 2", 4, 7, 5, 3, 64, 3, 3, 2, 2, 2, 2, 2, 2, 1),
                 geometry("3x3 planes with a 2x3 kernel and 1x2 padding", 5, 9, 3, 3, 33, 2, 3, 1, 1, 1, 2, 1, 1, 1),
