@@ -9,8 +9,8 @@ import org.layers4j.spi.ConvGeometry;
  * positions lands on a contiguous run of an input row (a vector axpy). At width stride sw > 1 the same run lands
  * on every sw-th element; the task then accumulates into its channels' input rows split into sw phases
  * (element iw = j*sw + b at phase b, position j), where the run is contiguous again, and interleaves the phases
- * into dx once at the end. Each element receives the same additions in the same order either way, so the two
- * layouts give identical results. Tasks own whole input channels, so their scatter-adds never overlap.
+ * into dx once at the end — one scatter for both, the unit stride being the one-phase case. Each element
+ * receives the same additions in the same order either way, so the layouts give identical results. Tasks own whole input channels, so their scatter-adds never overlap.
  */
 final class Col2imBackwardData {
     /** Width of a column tile (col2im runs on it while it is in cache). */
@@ -35,8 +35,10 @@ final class Col2imBackwardData {
         int outer = g.n() * groups;
         int blocks = Math.max(1, Math.min(cg, (4 * runner.threads() + outer - 1) / outer));
         Packers.Unfold u = new Packers.Unfold(g);
-        // phases only for strides of polyphase size: a row of sw phases holds sw * ceil(w / sw) < w + sw floats
+        // phases only for strides of polyphase size: a row of sw phases holds sw * ceil(w / sw) < w + sw floats;
+        // at sw = 1 the single phase is dx's own row layout, so the task scatters into dx directly
         boolean phased = g.strideW() > 1 && !ConvEngine.hugeStride(g);
+        boolean contiguous = g.strideW() == 1 || phased;
         int wqs = (g.w() + g.strideW() - 1) / g.strideW();
         int phasedPlane = g.h() * g.strideW() * wqs;
         runner.run(outer * blocks, idx -> {
@@ -64,10 +66,10 @@ final class Col2imBackwardData {
                 Gemm.multiply(kn, ws, rows, nc, kg, a,
                         new Packers.MatrixB(dy, (img * g.k() + grp * kg) * plane + j0, plane),
                         cols, 0, nc, false);
-                if (phased) {
-                    col2imPhased(u, cols, nc, rows, j0, acc, wqs);
+                if (contiguous) {
+                    col2imPhased(u, cols, nc, rows, j0, acc, phased ? 0 : chanBase, wqs);
                 } else {
-                    col2im(u, cols, nc, rows, j0, dx, chanBase);
+                    col2imStrided(u, cols, nc, rows, j0, dx, chanBase);
                 }
             }
             if (phased) {
@@ -76,8 +78,12 @@ final class Col2imBackwardData {
         });
     }
 
-    /** dx[c][ih][iw] += cols[r][p] for every unfolded row r = (c, kh, kw) and column p of the tile. */
-    private void col2im(Packers.Unfold u, float[] cols, int nc, int rows, int j0, float[] dx, int chanBase) {
+    /**
+     * dx[c][ih][iw] += cols[r][p] for every unfolded row r = (c, kh, kw) and column p of the tile, element by element:
+     * the strides too large for phased rows ({@link ConvEngine#hugeStride}), where runs are one or two outputs.
+     */
+    private static void col2imStrided(Packers.Unfold u, float[] cols, int nc, int rows, int j0, float[] dx,
+                                      int chanBase) {
         for (int r = 0; r < rows; r++) {
             int c = r / u.kk;
             int rem = r - c * u.kk;
@@ -96,19 +102,10 @@ final class Col2imBackwardData {
                 if (ih >= 0 && ih < u.h) {
                     int row = chan + ih * u.w;
                     int src = r * nc + (p - j0);
-                    if (u.sw == 1) {
-                        int iw0 = ow + wShift;
-                        int lo = Math.max(0, Math.min(run, -iw0));
-                        int hi = Math.max(lo, Math.min(run, u.w - iw0));
-                        if (hi > lo) {
-                            kn.axpy(hi - lo, 1f, cols, src + lo, dx, row + iw0 + lo);
-                        }
-                    } else {
-                        for (int t = 0; t < run; t++) {
-                            int iw = (ow + t) * u.sw + wShift;
-                            if (iw >= 0 && iw < u.w) {
-                                dx[row + iw] += cols[src + t];
-                            }
+                    for (int t = 0; t < run; t++) {
+                        int iw = (ow + t) * u.sw + wShift;
+                        if (iw >= 0 && iw < u.w) {
+                            dx[row + iw] += cols[src + t];
                         }
                     }
                 }
@@ -120,10 +117,12 @@ final class Col2imBackwardData {
     }
 
     /**
-     * {@link #col2im} into the phased rows: acc[((c*h + ih)*sw + b)*wqs + j] holds dx[c][ih][j*sw + b]. Output column
-     * ow + t of tap wShift = jShift*sw + b lands on phase b, position ow + t + jShift: a contiguous run per row.
+     * The col2im scatter-add into phased rows: acc[base + ((c*h + ih)*sw + b)*wqs + j] holds dx[c][ih][j*sw + b]
+     * (at sw = 1, wqs = w: dx's own layout). Output column ow + t of tap wShift = jShift*sw + b lands on phase b,
+     * position ow + t + jShift: a contiguous run per row, one vector axpy.
      */
-    private void col2imPhased(Packers.Unfold u, float[] cols, int nc, int rows, int j0, float[] acc, int wqs) {
+    private void col2imPhased(Packers.Unfold u, float[] cols, int nc, int rows, int j0, float[] acc, int base,
+                              int wqs) {
         for (int r = 0; r < rows; r++) {
             int c = r / u.kk;
             int rem = r - c * u.kk;
@@ -135,7 +134,7 @@ final class Col2imBackwardData {
             int jShift = Math.floorDiv(wShift, u.sw);
             // positions j of this phase inside the input row: j*sw + phase < w
             int jLimit = (u.w - phase + u.sw - 1) / u.sw;
-            int chan = c * u.h * u.sw * wqs;
+            int chan = base + c * u.h * u.sw * wqs;
             int p = j0;
             int end = j0 + nc;
             int oh = p / u.ow;

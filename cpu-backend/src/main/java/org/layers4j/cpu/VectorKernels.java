@@ -859,7 +859,14 @@ final class VectorKernels implements Kernels {
     @Override
     public void tapDots(int len, float[] a, int aOff, float[] x, int xBase, int[] tapOff, int nTaps, float[] out,
                         int outOff) {
-        VectorTapKernels.tapDots(len, a, aOff, x, xBase, tapOff, nTaps, out, outOff);
+        int i = 0;
+        for (; i + 4 <= nTaps; i += 4) {
+            VectorTapKernels.dots4(len, a, aOff, x, xBase + tapOff[i], xBase + tapOff[i + 1], xBase + tapOff[i + 2],
+                    xBase + tapOff[i + 3], out, outOff + i);
+        }
+        for (; i < nTaps; i++) {
+            out[outOff + i] += dot(len, a, aOff, x, xBase + tapOff[i]);
+        }
     }
 
     @Override

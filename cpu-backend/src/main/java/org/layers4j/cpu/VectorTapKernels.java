@@ -5,7 +5,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The Vector API kernel of {@link Kernels#tapDots}: the dot products of one row with several shifted rows of a
+ * The four-tap block of {@link Kernels#tapDots}: the dot products of one row with four shifted rows of a
  * plane at once (the depthwise weight gradient: dy against the input at every tap). Four taps per pass share
  * each load of the row, and two vectors per tap keep eight FMA chains in flight: 10 loads per 8 FMAs, where
  * one dot per tap needs 2 loads per FMA. Loaded only through {@link VectorKernels}.
@@ -17,21 +17,9 @@ final class VectorTapKernels {
     private VectorTapKernels() {
     }
 
-    static void tapDots(int len, float[] a, int aOff, float[] x, int xBase, int[] tapOff, int nTaps, float[] out,
-                        int outOff) {
-        int i = 0;
-        for (; i + 4 <= nTaps; i += 4) {
-            dots4(len, a, aOff, x, xBase + tapOff[i], xBase + tapOff[i + 1], xBase + tapOff[i + 2],
-                    xBase + tapOff[i + 3], out, outOff + i);
-        }
-        for (; i < nTaps; i++) {
-            out[outOff + i] += dot(len, a, aOff, x, xBase + tapOff[i]);
-        }
-    }
-
     /** out[outOff + j] += sum over t of a[aOff + t] * x[xj + t], for the four rows x0 .. x3. */
-    private static void dots4(int len, float[] a, int aOff, float[] x, int x0, int x1, int x2, int x3, float[] out,
-                              int outOff) {
+    static void dots4(int len, float[] a, int aOff, float[] x, int x0, int x1, int x2, int x3, float[] out,
+                      int outOff) {
         FloatVector s00 = FloatVector.zero(S);
         FloatVector s01 = s00;
         FloatVector s10 = s00;
@@ -75,24 +63,5 @@ final class VectorTapKernels {
         out[outOff + 1] += d1;
         out[outOff + 2] += d2;
         out[outOff + 3] += d3;
-    }
-
-    /** One tap's dot, with the same two-vector blocking and tail as {@link #dots4}. */
-    private static float dot(int len, float[] a, int aOff, float[] x, int xo) {
-        FloatVector s0 = FloatVector.zero(S);
-        FloatVector s1 = s0;
-        int t = 0;
-        for (; t + 2 * L <= len; t += 2 * L) {
-            s0 = FloatVector.fromArray(S, a, aOff + t).fma(FloatVector.fromArray(S, x, xo + t), s0);
-            s1 = FloatVector.fromArray(S, a, aOff + t + L).fma(FloatVector.fromArray(S, x, xo + t + L), s1);
-        }
-        for (; t + L <= len; t += L) {
-            s0 = FloatVector.fromArray(S, a, aOff + t).fma(FloatVector.fromArray(S, x, xo + t), s0);
-        }
-        float d = s0.add(s1).reduceLanes(VectorOperators.ADD);
-        for (; t < len; t++) {
-            d += a[aOff + t] * x[xo + t];
-        }
-        return d;
     }
 }

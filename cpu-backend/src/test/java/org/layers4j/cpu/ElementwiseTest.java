@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
 import org.layers4j.nn.conv.PaddingMode;
@@ -119,7 +120,7 @@ class ElementwiseTest {
 
     /** Summed in double on both kernel families: values that cancel in float32 leave the exact remainder. */
     @ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"vector", "scalar"})
+    @ValueSource(strings = {"vector", "scalar"})
     void biasGradientSumsInDoubleAtEveryPlaneLength(String kernels) {
         try (CpuBackend b = TestSupport.backend(kernels, 2)) {
             for (int plane = 1; plane <= 70; plane++) {
