@@ -78,40 +78,30 @@ final class IndirectConvolution {
             float[] buf = lay.fill(ws, x, (img * g.c() + grp * cg) * g.h() * g.w(), oh0, ow0, 0, cg);
             int aGroup = grp * kpad * kd;
             int yBase = (img * g.k() + grp * kg) * oh * ow + oh0 * ow + ow0;
-            if (aligned && cols % nr == 0 && kpad == kg) {
-                // whole panels per row and no padding rows: the kernel stores straight into y (row stride = plane)
-                for (int r0 = 0; r0 < rows; r0 += rowsPerSpan) {
-                    int rEnd = Math.min(rows, r0 + rowsPerSpan);
-                    for (int r = r0; r < rEnd; r++) {
-                        for (int c0 = 0; c0 < cols; c0 += nr) {
-                            panel(blocks, kd, a, aGroup, buf, rowOff, r * wq + c0, y, yBase + r * ow + c0, oh * ow);
-                        }
-                    }
-                    if (bias != null) {
-                        for (int k = 0; k < kg; k++) {
-                            for (int r = r0; r < rEnd; r++) {
-                                int at = yBase + k * oh * ow + r * ow;
-                                ConvEngine.store(kn, y, at, bias, grp * kg + k, y, at, cols);
-                            }
-                        }
-                    }
-                }
-                return;
-            }
             if (aligned) {
+                // whole panels per row and no padding rows: the kernel stores straight into y (row stride = plane)
+                boolean direct = cols % nr == 0 && kpad == kg;
                 int span = rowsPerSpan * perRow;
-                float[] tile = ws.floats(Workspace.Slot.EDGE, kpad * span);
+                float[] out = direct ? y : ws.floats(Workspace.Slot.EDGE, kpad * span);
+                int ld = direct ? oh * ow : span;
                 for (int r0 = 0; r0 < rows; r0 += rowsPerSpan) {
                     int rEnd = Math.min(rows, r0 + rowsPerSpan);
                     for (int r = r0; r < rEnd; r++) {
+                        int at = direct ? yBase + r * ow : (r - r0) * perRow;
                         for (int c0 = 0; c0 < cols; c0 += nr) {
-                            panel(blocks, kd, a, aGroup, buf, rowOff, r * wq + c0, tile, (r - r0) * perRow + c0, span);
+                            panel(blocks, kd, a, aGroup, buf, rowOff, r * wq + c0, out, at + c0, ld);
                         }
                     }
+                    // copied out with the bias, or (direct) the bias added in place while the rows are in cache
                     for (int r = r0; r < rEnd; r++) {
                         for (int k = 0; k < kg; k++) {
-                            ConvEngine.store(kn, tile, k * span + (r - r0) * perRow, bias, grp * kg + k, y,
-                                    yBase + k * oh * ow + r * ow, cols);
+                            int dst = yBase + k * oh * ow + r * ow;
+                            if (!direct) {
+                                ConvEngine.store(kn, out, k * span + (r - r0) * perRow, bias, grp * kg + k, y,
+                                        dst, cols);
+                            } else if (bias != null) {
+                                ConvEngine.store(kn, y, dst, bias, grp * kg + k, y, dst, cols);
+                            }
                         }
                     }
                 }
