@@ -59,7 +59,7 @@ final class IndirectConvolution {
         int spanPanels = Math.max(1, Math.min(MAX_SPAN_PANELS, (wq + nr - 1) / nr));
         // row-aligned panels compute roundUp(cols, nr) columns per row, flattened ones wq (cols + junk)
         int perRow = Gemm.roundUp(lay.colTile, nr);
-        boolean aligned = perRow < wq && perRow <= MAX_SPAN_PANELS * nr;
+        boolean aligned = perRow <= wq && perRow <= MAX_SPAN_PANELS * nr;
         int rowsPerSpan = Math.max(1, MAX_SPAN_PANELS * nr / perRow);
         int tilesPerImage = lay.bands * colBands;
         int finalColTile = lay.colTile;
@@ -79,8 +79,11 @@ final class IndirectConvolution {
             int aGroup = grp * kpad * kd;
             int yBase = (img * g.k() + grp * kg) * oh * ow + oh0 * ow + ow0;
             if (aligned) {
-                // whole panels per row and no padding rows: the kernel stores straight into y (row stride = plane)
-                boolean direct = cols % nr == 0 && kpad == kg;
+                // no padding rows and whole panels per row, or whole rows of y (the last panel of a row then spills
+                // perRow - cols junk values into the next row, which that row's own panels overwrite later): the
+                // kernel stores straight into y (row stride = plane); only a spilling band's last panel needs a tile
+                boolean spill = cols % nr != 0;
+                boolean direct = kpad == kg && (!spill || cols == ow && perRow - cols <= ow);
                 int span = rowsPerSpan * perRow;
                 float[] out = direct ? y : ws.floats(Workspace.Slot.EDGE, kpad * span);
                 int ld = direct ? oh * ow : span;
@@ -89,7 +92,12 @@ final class IndirectConvolution {
                     for (int r = r0; r < rEnd; r++) {
                         int at = direct ? yBase + r * ow : (r - r0) * perRow;
                         for (int c0 = 0; c0 < cols; c0 += nr) {
-                            panel(blocks, kd, a, aGroup, buf, rowOff, r * wq + c0, out, at + c0, ld);
+                            if (direct && spill && r == rows - 1 && c0 + nr > cols) {
+                                lastPanel(blocks, kd, a, aGroup, buf, rowOff, r * wq + c0, kg, cols - c0, y, at + c0,
+                                        oh * ow, ws);
+                            } else {
+                                panel(blocks, kd, a, aGroup, buf, rowOff, r * wq + c0, out, at + c0, ld);
+                            }
                         }
                     }
                     // copied out with the bias, or (direct) the bias added in place while the rows are in cache
@@ -132,6 +140,17 @@ final class IndirectConvolution {
                 kn.tileRowsOf(m, Math.min(DEPTH_BLOCK, kd - d0), a, aGroup + (rb * kd + d0 * m), buf, rowOff, d0, q0, tile,
                         rb * span + at, span, d0 > 0);
             }
+        }
+    }
+
+    /** A band's last panel when direct stores would spill past it: through a tile, its first {@code valid} columns. */
+    private void lastPanel(RowBlocks blocks, int kd, float[] a, int aGroup, float[] buf, int[] rowOff, int q0, int kg,
+                           int valid, float[] y, int at, int plane, Workspace ws) {
+        int nr = kn.nr();
+        float[] tile = ws.floats(Workspace.Slot.EDGE, blocks.kpad() * nr);
+        panel(blocks, kd, a, aGroup, buf, rowOff, q0, tile, 0, nr);
+        for (int k = 0; k < kg; k++) {
+            System.arraycopy(tile, k * nr, y, at + k * plane, valid);
         }
     }
 

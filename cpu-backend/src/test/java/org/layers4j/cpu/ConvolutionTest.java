@@ -85,6 +85,15 @@ class ConvolutionTest {
                         1, 1, 1),
                 geometry("7x7 stride 2, 30 outputs per row: row-aligned panels with junk", 1, 3, 21, 60, 10, 7, 7, 2, 2, 3,
                         3, 1, 1, 1),
+                // band rows of exactly one panel (AVX2 14 + 2, AVX-512 30 + 2, 128-bit 6 + 2, 8x3 10 + 2): the kernel
+                // stores straight into y, a row's junk spilling into the next row; each band's last row through a tile
+                geometry("14-wide rows, 2 groups of 8: direct stores spilling into the next row", 1, 16, 11, 14, 16, 3, 3,
+                        1, 1, 1, 1, 1, 1, 2),
+                geometry("30-wide rows over 3 images, 8 outputs", 3, 8, 9, 30, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geometry("6-wide rows, 2 groups of 8", 2, 16, 7, 6, 16, 3, 3, 1, 1, 1, 1, 1, 1, 2),
+                geometry("10-wide rows, 2 groups of 8", 1, 16, 9, 10, 16, 3, 3, 1, 1, 1, 1, 1, 1, 2),
+                geometry("14-wide rows, 5 outputs: padding rows, stored through the tile", 2, 4, 6, 14, 5, 3, 3, 1, 1, 1,
+                        1, 1, 1, 1),
                 // strided backward data through phased col2im rows: odd widths, negative shifts, strides 2 and 3
                 geometry("stride 3 width, 5x4 kernel, padding 2, dilation (1, 2)", 2, 3, 11, 17, 5, 5, 4, 1, 3, 2, 2, 1, 2,
                         1),
