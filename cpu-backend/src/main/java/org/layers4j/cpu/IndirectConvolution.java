@@ -63,6 +63,12 @@ final class IndirectConvolution {
         int rowsPerSpan = Math.max(1, MAX_SPAN_PANELS * nr / perRow);
         int tilesPerImage = lay.bands * colBands;
         int finalColTile = lay.colTile;
+        FlatBand flat = tilesPerImage == 1 ? FlatBand.of(g, nr) : null;
+        int bandColumns = aligned ? oh * perRow : Gemm.roundUp((oh - 1) * wq + ow, nr);
+        if (flat != null && Gemm.roundUp(oh * ow, nr) < bandColumns) {
+            flat(g, flat, blocks, a, bias, x, y);
+            return;
+        }
         runner.run(outer * tilesPerImage, idx -> {
             int t = idx % tilesPerImage;
             int band = t / colBands;
@@ -141,6 +147,48 @@ final class IndirectConvolution {
                         rb * span + at, span, d0 > 0);
             }
         }
+    }
+
+    /**
+     * The forward over a {@link FlatBand}, one task per image and group: panels of nr consecutive outputs of the
+     * flat plane, stored straight into y (no padding rows) or through a tile, the last partial panel through a tile;
+     * the bias added in place per plane while it is in cache.
+     */
+    private void flat(ConvGeometry g, FlatBand flat, RowBlocks blocks, float[] a, float[] bias, float[] x, float[] y) {
+        int nr = kn.nr();
+        int groups = g.groups();
+        int cg = g.cPerGroup();
+        int kg = g.kPerGroup();
+        int kd = cg * g.kh() * g.kw();
+        int kpad = blocks.kpad();
+        int plane = g.outH() * g.outW();
+        int[] rowOff = flat.rowOffsets();
+        runner.run(g.n() * groups, ng -> {
+            int grp = ng % groups;
+            int img = ng / groups;
+            Workspace ws = Workspace.get();
+            float[] buf = ws.floats(Workspace.Slot.COLUMNS, flat.size());
+            flat.fill(x, (img * g.c() + grp * cg) * g.h() * g.w(), 0, cg, buf);
+            int aGroup = grp * kpad * kd;
+            int yBase = (img * g.k() + grp * kg) * plane;
+            for (int q0 = 0; q0 < plane; q0 += nr) {
+                int valid = Math.min(nr, plane - q0);
+                if (valid == nr && kpad == kg) {
+                    panel(blocks, kd, a, aGroup, buf, rowOff, q0, y, yBase + q0, plane);
+                } else {
+                    float[] tile = ws.floats(Workspace.Slot.EDGE, kpad * nr);
+                    panel(blocks, kd, a, aGroup, buf, rowOff, q0, tile, 0, nr);
+                    for (int k = 0; k < kg; k++) {
+                        System.arraycopy(tile, k * nr, y, yBase + k * plane + q0, valid);
+                    }
+                }
+            }
+            if (bias != null) {
+                for (int k = 0; k < kg; k++) {
+                    ConvEngine.store(kn, y, yBase + k * plane, bias, grp * kg + k, y, yBase + k * plane, plane);
+                }
+            }
+        });
     }
 
     /** A band's last panel when direct stores would spill past it: through a tile, its first {@code valid} columns. */

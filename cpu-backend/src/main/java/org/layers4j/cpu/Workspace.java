@@ -15,7 +15,7 @@ final class Workspace {
         PACK_B,
         /** Task: an edge micro-tile. */
         EDGE,
-        /** Task: a column tile of the backward-data GEMM before col2im. */
+        /** Task: a column tile of the backward-data GEMM before col2im, or a forward task's {@link FlatBand}. */
         COLUMNS,
         /** Task: a plane of outputs or gradients in padded-row layout (direct kernels). */
         PLANE2,

@@ -94,6 +94,12 @@ class ConvolutionTest {
                 geometry("10-wide rows, 2 groups of 8", 1, 16, 9, 10, 16, 3, 3, 1, 1, 1, 1, 1, 1, 2),
                 geometry("14-wide rows, 5 outputs: padding rows, stored through the tile", 2, 4, 6, 14, 5, 3, 3, 1, 1, 1,
                         1, 1, 1, 1),
+                // unit stride keeping the width: the flat band (whole planes, no junk columns) where it computes less
+                geometry("5x5 kernel, padding 2, 2 groups of 8: flat band", 2, 16, 9, 12, 16, 5, 5, 1, 1, 2, 2, 1, 1, 2),
+                geometry("dilation 2, padding 2, 9x10 planes: flat band", 2, 6, 9, 10, 10, 3, 3, 1, 1, 2, 2, 2, 2, 1),
+                geometry("conv1d kernel 3 over 20 samples, 4 groups: flat band", 3, 8, 1, 20, 12, 1, 3, 1, 1, 0, 1, 1, 1,
+                        4),
+                geometry("padding (0, 1): flat band with no padding rows", 2, 4, 7, 9, 8, 3, 3, 1, 1, 0, 1, 1, 1, 1),
                 // strided backward data through phased col2im rows: odd widths, negative shifts, strides 2 and 3
                 geometry("stride 3 width, 5x4 kernel, padding 2, dilation (1, 2)", 2, 3, 11, 17, 5, 5, 4, 1, 3, 2, 2, 1, 2,
                         1),
