@@ -26,23 +26,27 @@ final class FlatBand {
     /** Floats per plane: inRows rows of w and a tail of zeros for the rounded-up reads of the last panel. */
     final int planeLen;
 
-    private FlatBand(ConvGeometry g, int tail) {
+    private FlatBand(ConvGeometry g, int inRows, int planeLen) {
         this.g = g;
-        this.inRows = g.outH() + (g.kh() - 1) * g.dilationH();
-        this.planeLen = inRows * g.w() + tail;
+        this.inRows = inRows;
+        this.planeLen = planeLen;
     }
 
     /**
      * The flat band of this geometry with {@code tail} zeros after each plane, or null when it does not apply
-     * (strides, a width the padding changes) or a group's planes exceed the band budget.
+     * (strides, a width the padding changes) or a group's planes exceed the band budget (sizes in 64-bit: padding
+     * and dilation may be near 2^31).
      */
     static FlatBand of(ConvGeometry g, int tail) {
         if (g.strideH() != 1 || g.strideW() != 1 || g.outW() != g.w() || g.outH() <= 0 || g.w() <= 0) {
             return null;
         }
-        FlatBand b = new FlatBand(g, tail);
-        long size = (long) g.cPerGroup() * g.kw() * b.planeLen;
-        return size <= MAX_FLOATS ? b : null;
+        long inRows = g.outH() + (long) (g.kh() - 1) * g.dilationH();
+        long planeLen = inRows * g.w() + tail;
+        if ((long) g.cPerGroup() * g.kw() * planeLen > MAX_FLOATS) {
+            return null;
+        }
+        return new FlatBand(g, (int) inRows, (int) planeLen);
     }
 
     /** Floats of a band holding every channel of a group. */

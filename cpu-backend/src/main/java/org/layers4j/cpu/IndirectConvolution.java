@@ -99,7 +99,7 @@ final class IndirectConvolution {
                         int at = direct ? yBase + r * ow : (r - r0) * perRow;
                         for (int c0 = 0; c0 < cols; c0 += nr) {
                             if (direct && spill && r == rows - 1 && c0 + nr > cols) {
-                                lastPanel(blocks, kd, a, aGroup, buf, rowOff, r * wq + c0, kg, cols - c0, y, at + c0,
+                                throughTile(blocks, kd, a, aGroup, buf, rowOff, r * wq + c0, kg, cols - c0, y, at + c0,
                                         oh * ow, ws);
                             } else {
                                 panel(blocks, kd, a, aGroup, buf, rowOff, r * wq + c0, out, at + c0, ld);
@@ -176,11 +176,7 @@ final class IndirectConvolution {
                 if (valid == nr && kpad == kg) {
                     panel(blocks, kd, a, aGroup, buf, rowOff, q0, y, yBase + q0, plane);
                 } else {
-                    float[] tile = ws.floats(Workspace.Slot.EDGE, kpad * nr);
-                    panel(blocks, kd, a, aGroup, buf, rowOff, q0, tile, 0, nr);
-                    for (int k = 0; k < kg; k++) {
-                        System.arraycopy(tile, k * nr, y, yBase + k * plane + q0, valid);
-                    }
+                    throughTile(blocks, kd, a, aGroup, buf, rowOff, q0, kg, valid, y, yBase + q0, plane, ws);
                 }
             }
             if (bias != null) {
@@ -191,8 +187,11 @@ final class IndirectConvolution {
         });
     }
 
-    /** A band's last panel when direct stores would spill past it: through a tile, its first {@code valid} columns. */
-    private void lastPanel(RowBlocks blocks, int kd, float[] a, int aGroup, float[] buf, int[] rowOff, int q0, int kg,
+    /**
+     * One panel through a tile, its first {@code valid} columns copied to y (plane stride {@code plane}): a panel that
+     * may not be stored in place (a spilling band's last one, a flat plane's partial last one, padding rows).
+     */
+    private void throughTile(RowBlocks blocks, int kd, float[] a, int aGroup, float[] buf, int[] rowOff, int q0, int kg,
                            int valid, float[] y, int at, int plane, Workspace ws) {
         int nr = kn.nr();
         float[] tile = ws.floats(Workspace.Slot.EDGE, blocks.kpad() * nr);

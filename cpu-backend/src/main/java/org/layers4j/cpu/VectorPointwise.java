@@ -210,23 +210,20 @@ final class VectorPointwise implements PointwiseKernels {
 
     @Override
     public void affine(int len, float[] x, int xOff, float center, float scale, float shift, float[] y, int yOff) {
+        if (len < L) {
+            TAIL.affine(len, x, xOff, center, scale, shift, y, yOff);
+            return;
+        }
+        FloatVector sc = FloatVector.broadcast(S, scale);
+        FloatVector sh = FloatVector.broadcast(S, shift);
+        // the tail as the whole vector ending at len, loaded before any store (x may be y): the lanes it shares
+        // with the last whole vector are computed the same way, so they are written twice with the same value
+        FloatVector last = FloatVector.fromArray(S, x, xOff + len - L);
         int e = S.loopBound(len);
-        if (e == len || len < L) {
-            FloatVector sc = FloatVector.broadcast(S, scale);
-            FloatVector sh = FloatVector.broadcast(S, shift);
-            for (int t = 0; t < e; t += L) {
-                FloatVector.fromArray(S, x, xOff + t).sub(center).fma(sc, sh).intoArray(y, yOff + t);
-            }
-            TAIL.affine(len - e, x, xOff + e, center, scale, shift, y, yOff + e);
-        } else {
-            // the tail as the whole vector ending at len, loaded before any store (x may be y): the lanes it shares
-            // with the last whole vector are computed the same way, so they are written twice with the same value
-            FloatVector sc = FloatVector.broadcast(S, scale);
-            FloatVector sh = FloatVector.broadcast(S, shift);
-            FloatVector last = FloatVector.fromArray(S, x, xOff + len - L);
-            for (int t = 0; t < e; t += L) {
-                FloatVector.fromArray(S, x, xOff + t).sub(center).fma(sc, sh).intoArray(y, yOff + t);
-            }
+        for (int t = 0; t < e; t += L) {
+            FloatVector.fromArray(S, x, xOff + t).sub(center).fma(sc, sh).intoArray(y, yOff + t);
+        }
+        if (e < len) {
             last.sub(center).fma(sc, sh).intoArray(y, yOff + len - L);
         }
     }
