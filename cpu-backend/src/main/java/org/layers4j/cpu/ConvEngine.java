@@ -1,5 +1,7 @@
 package org.layers4j.cpu;
 
+import java.util.List;
+import java.util.Locale;
 import org.layers4j.spi.ConvGeometry;
 
 /**
@@ -12,7 +14,9 @@ import org.layers4j.spi.ConvGeometry;
  * weights, so it runs on the same kernels; other strides use a GEMM into a column tile followed by
  * col2im ({@link Col2imBackwardData}). The weight gradient is computed from the forward's band buffers: as a
  * transposed GEMM on the forward's micro-tile when the output channels fill its panels
- * ({@link TransposedWeightGradient}), else as blocks of dot products ({@link BandWeightGradient}). The kernels also multiply padding and junk zeros, which an infinity turns into
+ * ({@link TransposedWeightGradient}), with the output channels of a group in one vector's lanes when they are
+ * exactly one vector ({@link LaneWeightGradient}), else as blocks of dot products ({@link BandWeightGradient}).
+ * The kernels also multiply padding and junk zeros, which an infinity turns into
  * NaN; {@link NonFiniteRepair} recomputes the elements this can affect, only when a non-finite value is present.
  * Work is split into independent tasks (image x group x band, input channels, or weight columns) so that no
  * two tasks write the same element and no reduction between threads is needed.
@@ -20,6 +24,11 @@ import org.layers4j.spi.ConvGeometry;
 final class ConvEngine {
     /** Stride phases (sh x sw) beyond which a geometry does not use polyphase bands ({@link #hugeStride}). */
     static final int MAX_PHASES = 64;
+    /**
+     * Tuning override of the weight-gradient path (a system property, for A/B measurements): {@code auto}, or
+     * {@code dot}, {@code transposed}, {@code lanes} to use that path wherever it applies.
+     */
+    static final String WEIGHT_GRADIENT_KEY = "layers4j.cpu.weightGradient";
 
     private final Kernels kn;
     private final ParallelRunner runner;
@@ -28,6 +37,8 @@ final class ConvEngine {
     private final Im2colConvolution im2col;
     private final BandWeightGradient weightGradient;
     private final TransposedWeightGradient transposedWeightGradient;
+    private final LaneWeightGradient laneWeightGradient;
+    private final boolean lanesAllowed;
     private final Col2imBackwardData col2im;
 
     ConvEngine(Kernels kn, ParallelRunner runner, ArrayPool pool) {
@@ -37,7 +48,14 @@ final class ConvEngine {
         this.indirect = new IndirectConvolution(kn, runner);
         this.im2col = new Im2colConvolution(kn, runner, indirect);
         this.weightGradient = new BandWeightGradient(kn, runner);
-        this.transposedWeightGradient = new TransposedWeightGradient(kn, runner, pool);
+        String choice = System.getProperty(WEIGHT_GRADIENT_KEY, "auto").trim().toLowerCase(Locale.ROOT);
+        if (!List.of("auto", "dot", "transposed", "lanes").contains(choice)) {
+            throw new IllegalArgumentException(WEIGHT_GRADIENT_KEY + " must be auto, dot, transposed or lanes, but got '"
+                    + System.getProperty(WEIGHT_GRADIENT_KEY) + "'");
+        }
+        this.transposedWeightGradient = new TransposedWeightGradient(kn, runner, pool, choice);
+        this.laneWeightGradient = new LaneWeightGradient(kn, runner);
+        this.lanesAllowed = choice.equals("auto") || choice.equals("lanes");
         this.col2im = new Col2imBackwardData(kn, runner);
     }
 
@@ -111,6 +129,8 @@ final class ConvEngine {
             gatherBackwardFilter(g, x, dy, dw);
         } else if (isDirect(g)) {
             direct.backwardFilter(g, x, dy, dw);
+        } else if (lanesAllowed && laneWeightGradient.suits(g)) {
+            laneWeightGradient.backwardFilter(g, x, dy, dw);
         } else {
             TransposedWeightGradient.Plan plan = transposedWeightGradient.plan(g);
             if (plan != null) {

@@ -20,7 +20,7 @@ public final class CpuBackendProvider implements BackendProvider {
         // the last five are tuning overrides read as system properties by the kernels (see docs/performance.md)
         return java.util.Set.of(Config.CPU_THREADS, Kernels.KERNELS_KEY, CpuBackend.WARMUP_KEY, "layers4j.cpu.poolBytes",
                 "layers4j.cpu.tile", "layers4j.cpu.dotOnePass", "layers4j.cpu.dotChunk", "layers4j.cpu.vectorRegisters",
-                TransposedWeightGradient.CHOICE_KEY);
+                ConvEngine.WEIGHT_GRADIENT_KEY);
     }
 
     @Override

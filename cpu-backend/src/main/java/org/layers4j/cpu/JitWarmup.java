@@ -34,6 +34,8 @@ final class JitWarmup {
             new ConvGeometry(1, 16, 4, 4, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16),
             new ConvGeometry(1, 8, 5, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8),
             new ConvGeometry(1, 16, 4, 4, 16, 3, 3, 1, 1, 1, 1, 1, 1, 2),
+            // one vector of outputs per group: the lane weight gradient
+            new ConvGeometry(1, 16, 5, 6, 2 * kn.lanes(), 3, 3, 1, 1, 1, 1, 1, 1, 2),
         };
         float[][] buffers = new float[geometries.length * 4][];
         for (int i = 0; i < geometries.length; i++) {
@@ -119,6 +121,7 @@ final class JitWarmup {
             kn.axpy(nr + (i & 7), 0.5f, b, 0, out, 0);
             kn.sum(2 * nr + (i & 7), b, 0);
             kn.dotTileLanes(2 * nr, b, 0, nr, b, rows, 0, lanes, 0);
+            kn.laneRowDots(1 + i % 3, 1 + (i & 7), b, 0, 2, b, 2 * kn.lanes(), out, 0, 3 * kn.lanes());
         }
         warmPointwise(kn.pointwise(), nr);
     }

@@ -120,6 +120,20 @@ interface Kernels {
     /** The granule of {@link #dotTile}'s length. */
     int dotBlockLength();
 
+    /** Floats per vector (1 for the scalar kernels): the output channels {@link #laneRowDots} holds in one vector. */
+    int lanes();
+
+    /**
+     * For channels c in [0, channels) (1 to 3), kernel columns s in [0, 3) and lanes l in [0, lanes()):
+     * acc[accOff + c*accStride + s*lanes() + l] += sum over j in [0, cols) of
+     * x[xOff + c*xStride + j] * d[dOff + (j - s)*lanes() + l]. One input row of up to three channels against a
+     * row of the output gradient laid out with a group's output channels in the lanes ({@link LaneWeightGradient}):
+     * the weight gradient of a unit-stride kernel row of width 3, without horizontal sums. d must hold two
+     * vectors before dOff.
+     */
+    void laneRowDots(int channels, int cols, float[] x, int xOff, int xStride, float[] d, int dOff, float[] acc,
+                     int accOff, int accStride);
+
     /** Sum of x[xOff + t] for t in [0, len), accumulated in float32 lanes. */
     float sum(int len, float[] x, int xOff);
 

@@ -169,6 +169,26 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public int lanes() {
+        return 1;
+    }
+
+    @Override
+    public void laneRowDots(int channels, int cols, float[] x, int xOff, int xStride, float[] d, int dOff, float[] acc,
+                            int accOff, int accStride) {
+        for (int c = 0; c < channels; c++) {
+            int a = accOff + c * accStride;
+            for (int s = 0; s < 3; s++) {
+                float sum = acc[a + s];
+                for (int j = 0; j < cols; j++) {
+                    sum += x[xOff + c * xStride + j] * d[dOff + j - s];
+                }
+                acc[a + s] = sum;
+            }
+        }
+    }
+
+    @Override
     public int dotBlockLength() {
         return 1;
     }

@@ -25,23 +25,17 @@ final class TransposedWeightGradient {
     /** The largest scratch array this path allocates; larger problems use the dot-product blocks. */
     static final long MAX_FLOATS = Integer.MAX_VALUE / 2;
 
-    /** Tuning override (a system property, for A/B measurements): {@code auto}, {@code dot} or {@code transposed}. */
-    static final String CHOICE_KEY = "layers4j.cpu.weightGradient";
-
     private final Kernels kn;
     private final ParallelRunner runner;
     private final ArrayPool pool;
     private final String choice;
 
-    TransposedWeightGradient(Kernels kn, ParallelRunner runner, ArrayPool pool) {
+    /** choice: {@link ConvEngine#WEIGHT_GRADIENT_KEY}'s value ("dot" disables this path, "transposed" forces it). */
+    TransposedWeightGradient(Kernels kn, ParallelRunner runner, ArrayPool pool, String choice) {
         this.kn = kn;
         this.runner = runner;
         this.pool = pool;
-        this.choice = System.getProperty(CHOICE_KEY, "auto").trim().toLowerCase(java.util.Locale.ROOT);
-        if (!choice.equals("auto") && !choice.equals("dot") && !choice.equals("transposed")) {
-            throw new IllegalArgumentException(CHOICE_KEY + " must be auto, dot or transposed, but got '"
-                    + System.getProperty(CHOICE_KEY) + "'");
-        }
+        this.choice = choice;
     }
 
     /**
@@ -53,7 +47,7 @@ final class TransposedWeightGradient {
         int nr = kn.nr();
         int kg = g.kPerGroup();
         int padded = Gemm.roundUp(kg, nr);
-        if (choice.equals("dot") || choice.equals("auto") && (padded - kg) * 4 > padded) {
+        if (choice.equals("dot") || !choice.equals("transposed") && (padded - kg) * 4 > padded) {
             return null;
         }
         Plan p = new Plan(g, kn.mr(), nr, runner.threads());

@@ -997,6 +997,29 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public int lanes() {
+        return L;
+    }
+
+    @Override
+    public void laneRowDots(int channels, int cols, float[] x, int xOff, int xStride, float[] d, int dOff, float[] acc,
+                            int accOff, int accStride) {
+        switch (channels) {
+            case 3:
+                VectorLaneKernels.rowDots3(cols, x, xOff, xStride, d, dOff, acc, accOff, accStride);
+                break;
+            case 2:
+                VectorLaneKernels.rowDots2(cols, x, xOff, xStride, d, dOff, acc, accOff, accStride);
+                break;
+            case 1:
+                VectorLaneKernels.rowDots1(cols, x, xOff, d, dOff, acc, accOff);
+                break;
+            default:
+                throw new IllegalArgumentException("laneRowDots takes 1 to 3 channels, got " + channels);
+        }
+    }
+
+    @Override
     public int dotBlockLength() {
         return L;
     }

@@ -100,6 +100,16 @@ class ConvolutionTest {
                 geometry("conv1d kernel 3 over 20 samples, 4 groups: flat band", 3, 8, 1, 20, 12, 1, 3, 1, 1, 0, 1, 1, 1,
                         4),
                 geometry("padding (0, 1): flat band with no padding rows", 2, 4, 7, 9, 8, 3, 3, 1, 1, 0, 1, 1, 1, 1),
+                // one vector of outputs per group (AVX-512 16, AVX2 8, 128-bit 4; scalar 1): the lane weight gradient
+                geometry("2 groups of 4 outputs over 3 channels", 2, 6, 7, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 2),
+                geometry("4 outputs over 4 channels: two channel pairs", 1, 4, 5, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geometry("2 groups of 8 over 7 channels, row stride 2, row dilation 2", 2, 14, 11, 10, 16, 3, 3, 2, 1,
+                        1, 1, 2, 1, 2),
+                geometry("8 outputs over 1 channel", 2, 1, 6, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geometry("conv1d kernel 3, 8 outputs over 3 channels", 2, 3, 1, 40, 8, 1, 3, 1, 1, 0, 1, 1, 1, 1),
+                geometry("16 outputs over 5 channels, unpadded", 2, 5, 8, 9, 16, 3, 3, 1, 1, 0, 0, 1, 1, 1),
+                geometry("16 outputs over 1 channel, padding 2", 1, 1, 6, 7, 16, 3, 3, 1, 1, 2, 2, 1, 1, 1),
+                geometry("1 output over 5 channels, padding (1, 2)", 2, 5, 6, 7, 1, 3, 3, 1, 1, 1, 2, 1, 1, 1),
                 // strided backward data through phased col2im rows: odd widths, negative shifts, strides 2 and 3
                 geometry("stride 3 width, 5x4 kernel, padding 2, dilation (1, 2)", 2, 3, 11, 17, 5, 5, 4, 1, 3, 2, 2, 1, 2,
                         1),
