@@ -23,6 +23,10 @@ final class Im2colConvolution {
     static final double MIN_BAND_UTILIZATION_SIX_ROWS = 0.8;
     /** The weights must fill at least this many micro-tile rows to amortize the im2col gather. */
     static final int MIN_ROW_BLOCKS = 4;
+    /** Input channels per group below which the position classes' short depth runs are not worth it. */
+    static final int MIN_CLASS_CHANNELS = 16;
+    /** The position classes are used when they compute at most this share of the plain batch GEMM's FLOPs. */
+    static final double MAX_CLASS_COST = 0.9;
     /** Depth block of a micro-kernel call (as in the band kernels). */
     private static final int DEPTH_BLOCK = 1024;
 
@@ -61,6 +65,13 @@ final class Im2colConvolution {
     }
 
     void forward(ConvGeometry g, float[] x, float[] w, float[] bias, float[] y) {
+        PositionClasses classes = ConvEngine.hugeStride(g) || g.cPerGroup() < MIN_CLASS_CHANNELS ? null
+                : PositionClasses.of(g, kn.nr());
+        if (classes != null && classes.cost <= MAX_CLASS_COST * Gemm.roundUp(g.n() * g.outH() * g.outW(), kn.nr())
+                * g.kh() * g.kw()) {
+            forwardByClass(g, classes, x, w, bias, y);
+            return;
+        }
         int mr = kn.mr();
         int nr = kn.nr();
         int groups = g.groups();
@@ -101,6 +112,106 @@ final class Im2colConvolution {
                 }
             }
         });
+    }
+
+    /**
+     * The batch GEMM per position class ({@link PositionClasses}): a panel's columns share the rectangle of taps
+     * inside the input, so only those taps' depth is multiplied (with tap-major packed weights, one contiguous depth
+     * range per kernel row). On 2 x 2 planes a 3 x 3 kernel has 4 of its 9 taps inside the input at every position,
+     * on 4 x 4 planes 6.25 on average: the padding's zeros are not multiplied.
+     */
+    private void forwardByClass(ConvGeometry g, PositionClasses pc, float[] x, float[] w, float[] bias, float[] y) {
+        int nr = kn.nr();
+        int kg = g.kPerGroup();
+        int cg = g.cPerGroup();
+        int kw = g.kw();
+        int kd = cg * g.kh() * kw;
+        RowBlocks blocks = RowBlocks.of(kg, kn.mr(), kn.shortMr());
+        int kpad = blocks.kpad();
+        int plane = g.outH() * g.outW();
+        int panels = pc.panelClass.length;
+        float[] a = indirect.packWeights(g, w, blocks, true);
+        runner.run(g.groups() * panels, idx -> {
+            int grp = idx / panels;
+            int panel = idx % panels;
+            int cls = pc.panelClass[panel];
+            int iLo = pc.bounds[4 * cls];
+            int ni = pc.bounds[4 * cls + 1] - iLo;
+            int jLo = pc.bounds[4 * cls + 2];
+            int nj = pc.bounds[4 * cls + 3] - jLo;
+            Workspace ws = Workspace.get();
+            float[] b = ws.floats(Workspace.Slot.PACK_B, Math.max(1, ni * nj * cg) * nr);
+            float[] tile = ws.floats(Workspace.Slot.EDGE, kpad * nr);
+            packClass(g, x, grp, pc.columns, panel * nr, iLo, ni, jLo, nj, b);
+            int aGroup = grp * kpad * kd;
+            int depth = nj * cg;
+            for (int bl = 0; bl < blocks.count(); bl++) {
+                int rb = blocks.start(bl);
+                int m = blocks.rows(bl);
+                if (ni == 0 || nj == 0) {
+                    java.util.Arrays.fill(tile, rb * nr, (rb + m) * nr, 0f);
+                }
+                for (int ii = 0; ii < ni; ii++) {
+                    int dA = ((iLo + ii) * kw + jLo) * cg;
+                    for (int d0 = 0; d0 < depth; d0 += DEPTH_BLOCK) {
+                        kn.tileOf(m, Math.min(DEPTH_BLOCK, depth - d0), a, aGroup + rb * kd + (dA + d0) * m, b,
+                                (ii * depth + d0) * nr, tile, rb * nr, nr, ii > 0 || d0 > 0);
+                    }
+                }
+            }
+            for (int j = 0; j < nr; j++) {
+                int pos = pc.columns[panel * nr + j];
+                if (pos < 0) {
+                    continue;
+                }
+                int img = pos / plane;
+                int dst = (img * g.k() + grp * kg) * plane + pos - img * plane;
+                for (int k = 0; k < kg; k++) {
+                    float v = tile[k * nr + j];
+                    y[dst + k * plane] = bias == null ? v : v + bias[grp * kg + k];
+                }
+            }
+        });
+    }
+
+    /**
+     * b[((ii*nj + jj)*cg + c)*nr + j] = input channel c at tap (iLo + ii, jLo + jj) of the position in column
+     * {@code col0 + j} (all inside the input, by the class); zero for padding columns.
+     */
+    private void packClass(ConvGeometry g, float[] x, int grp, int[] columns, int col0, int iLo, int ni, int jLo,
+                           int nj, float[] b) {
+        int nr = kn.nr();
+        int h = g.h();
+        int w = g.w();
+        int cg = g.cPerGroup();
+        int ow = g.outW();
+        int plane = g.outH() * ow;
+        int[] at = new int[nr];
+        for (int j = 0; j < nr; j++) {
+            int pos = columns[col0 + j];
+            if (pos < 0) {
+                at[j] = -1;
+                continue;
+            }
+            int img = pos / plane;
+            int p = pos - img * plane;
+            int oh = p / ow;
+            int ih = oh * g.strideH() - g.padH() + iLo * g.dilationH();
+            int iw = (p - oh * ow) * g.strideW() - g.padW() + jLo * g.dilationW();
+            at[j] = (img * g.c() + grp * cg) * h * w + ih * w + iw;
+        }
+        for (int ii = 0; ii < ni; ii++) {
+            for (int jj = 0; jj < nj; jj++) {
+                int shift = ii * g.dilationH() * w + jj * g.dilationW();
+                for (int c = 0; c < cg; c++) {
+                    int row = ((ii * nj + jj) * cg + c) * nr;
+                    int chan = c * h * w + shift;
+                    for (int j = 0; j < nr; j++) {
+                        b[row + j] = at[j] < 0 ? 0f : x[at[j] + chan];
+                    }
+                }
+            }
+        }
     }
 
     /** Per tap (c, i, j) in weight order: its channel, row and column shift, as c*h*w, i*dh, j*dw. */

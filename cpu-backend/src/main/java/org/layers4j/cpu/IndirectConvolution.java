@@ -287,6 +287,17 @@ final class IndirectConvolution {
      * packed by all threads, a block of rows per task.
      */
     float[] packWeights(ConvGeometry g, float[] w, RowBlocks blocks) {
+        return packWeights(g, w, blocks, false);
+    }
+
+    /**
+     * {@link #packWeights(ConvGeometry, float[], RowBlocks)}, with the depth in tap-major order when
+     * {@code tapMajor}: packed depth index tap*cg + c holds weight (c, tap), so that the channels of one tap (and of
+     * a run of taps) are one contiguous depth range ({@link Im2colConvolution}'s position classes).
+     */
+    float[] packWeights(ConvGeometry g, float[] w, RowBlocks blocks, boolean tapMajor) {
+        int cg = g.cPerGroup();
+        int kk = g.kh() * g.kw();
         int kg = g.kPerGroup();
         int kd = g.cPerGroup() * g.kh() * g.kw();
         int kpad = blocks.kpad();
@@ -301,8 +312,16 @@ final class IndirectConvolution {
                 int row = rb + i;
                 if (row < kg) {
                     int src = (grp * kg + row) * kd;
-                    for (int d = 0; d < kd; d++) {
-                        a[block + d * m + i] = w[src + d];
+                    if (tapMajor) {
+                        for (int t = 0; t < kk; t++) {
+                            for (int c = 0; c < cg; c++) {
+                                a[block + (t * cg + c) * m + i] = w[src + c * kk + t];
+                            }
+                        }
+                    } else {
+                        for (int d = 0; d < kd; d++) {
+                            a[block + d * m + i] = w[src + d];
+                        }
                     }
                 } else {
                     for (int d = 0; d < kd; d++) {

@@ -121,6 +121,13 @@ class ConvolutionTest {
                 geometry("4x4 planes, 2 groups of 48 outputs", 2, 10, 4, 4, 96, 3, 3, 1, 1, 1, 1, 1, 1, 2),
                 geometry("5x3 planes, stride 2, dilation 2, padding 2", 4, 7, 5, 3, 64, 3, 3, 2, 2, 2, 2, 2, 2, 1),
                 geometry("3x3 planes with a 2x3 kernel and 1x2 padding", 5, 9, 3, 3, 33, 2, 3, 1, 1, 1, 2, 1, 1, 1),
+                // the batch GEMM per position class (at least 16 channels per group): only the taps inside the input
+                geometry("2x2 planes of 24 images, 32 channels: position classes", 24, 32, 2, 2, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geometry("5x5 input of 32 images, stride 2, 2 groups of 24 channels: position classes", 32, 48, 5, 5, 64, 3, 3, 2, 2,
+                        1, 1, 1, 1, 2),
+                geometry("3x4 planes, 5x5 kernel, padding (2, 4), column dilation 2: position classes", 4, 20, 3, 4, 36, 5,
+                        5, 1, 1, 2, 4, 1, 2, 1),
+                geometry("2x2 input, padding 3: positions with no tap inside", 2, 16, 2, 2, 32, 3, 3, 1, 1, 3, 3, 1, 1, 1),
                 // strides too large for polyphase bands (one plane per phase): im2col, col2im, a gather loop
                 geometry("stride 2^31-1 with one output", 3, 4, 1, 6, 4, 1, 1, 1, Integer.MAX_VALUE, 0, 0, 1, 1, 2),
                 geometry("stride 2^29 over 2^30 of padding, three outputs", 2, 2, 3, 6, 40, 2, 1, 1, 1 << 29, 1, 1 << 29,
