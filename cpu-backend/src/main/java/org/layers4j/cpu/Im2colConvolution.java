@@ -101,15 +101,8 @@ final class Im2colConvolution {
                             nr, d0 > 0);
                 }
             }
-            // tile[k][j] -> y[img][grp*kg + k][p] for the panel's positions j0 + j = img*plane + p
             for (int j = 0; j < cols; j++) {
-                int img = (j0 + j) / plane;
-                int p = j0 + j - img * plane;
-                int dst = (img * g.k() + grp * kg) * plane + p;
-                for (int k = 0; k < kg; k++) {
-                    float v = tile[k * nr + j];
-                    y[dst + k * plane] = bias == null ? v : v + bias[grp * kg + k];
-                }
+                storeColumn(g, tile, nr, j, j0 + j, grp, bias, y);
             }
         });
     }
@@ -128,7 +121,6 @@ final class Im2colConvolution {
         int kd = cg * g.kh() * kw;
         RowBlocks blocks = RowBlocks.of(kg, kn.mr(), kn.shortMr());
         int kpad = blocks.kpad();
-        int plane = g.outH() * g.outW();
         int panels = pc.panelClass.length;
         float[] a = indirect.packWeights(g, w, blocks, true);
         runner.run(g.groups() * panels, idx -> {
@@ -161,17 +153,24 @@ final class Im2colConvolution {
             }
             for (int j = 0; j < nr; j++) {
                 int pos = pc.columns[panel * nr + j];
-                if (pos < 0) {
-                    continue;
-                }
-                int img = pos / plane;
-                int dst = (img * g.k() + grp * kg) * plane + pos - img * plane;
-                for (int k = 0; k < kg; k++) {
-                    float v = tile[k * nr + j];
-                    y[dst + k * plane] = bias == null ? v : v + bias[grp * kg + k];
+                if (pos >= 0) {
+                    storeColumn(g, tile, nr, j, pos, grp, bias, y);
                 }
             }
         });
+    }
+
+    /** Tile column j (row stride nr) -> y[img][grp*kg + k][p] for batch position pos = img*plane + p, plus the bias. */
+    private static void storeColumn(ConvGeometry g, float[] tile, int nr, int j, int pos, int grp, float[] bias,
+                                    float[] y) {
+        int kg = g.kPerGroup();
+        int plane = g.outH() * g.outW();
+        int img = pos / plane;
+        int dst = (img * g.k() + grp * kg) * plane + pos - img * plane;
+        for (int k = 0; k < kg; k++) {
+            float v = tile[k * nr + j];
+            y[dst + k * plane] = bias == null ? v : v + bias[grp * kg + k];
+        }
     }
 
     /**

@@ -41,9 +41,13 @@ final class LaneWeightGradient {
 
     /** Columns of a transposed gradient row: the output columns and the zero margins the kernel columns reach. */
     private static long columns(ConvGeometry g) {
-        long first = Math.min(0, g.padW() - (KW - 1));
         long last = Math.max(g.outW() - 1L, g.w() - 1L + g.padW());
-        return last - first + 1;
+        return last + margin(g) + 1;
+    }
+
+    /** Zero columns before output column 0: input column 0 meets output column padW - 2 at the last kernel column. */
+    private static int margin(ConvGeometry g) {
+        return -Math.min(0, g.padW() - (KW - 1));
     }
 
     void backwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw) {
@@ -87,7 +91,7 @@ final class LaneWeightGradient {
         int plane = h * w;
         int wp = (int) columns(g);
         // output column 0 sits at column margin of a row; input column j meets output column j + padW - kw
-        int margin = -Math.min(0, g.padW() - (KW - 1));
+        int margin = margin(g);
         int left = g.padW() + margin;
         int c0 = starts[b0];
         int c1 = starts[b1];
