@@ -365,7 +365,8 @@ public abstract class Module implements AutoCloseable {
         return input.shape();
     }
 
-    static void requireOnBackend(String what, Tensor t, Backend backend) {
+    /** For op implementations: checks a tensor is open and on {@code backend}, naming it in the message. */
+    public static void requireOnBackend(String what, Tensor t, Backend backend) {
         if (t.isClosed()) {
             throw new IllegalArgumentException(what + " " + t.shape().dimsString() + " is closed");
         }
@@ -383,7 +384,7 @@ public abstract class Module implements AutoCloseable {
      * zero-size dimension, as an empty batch gives) runs no op: there is nothing to compute, and no
      * backend is handed an empty tensor.
      */
-    protected static Tensor compute(Backend backend, Shape shape, Consumer<Tensor> op, Tensor... inputs) {
+    public static Tensor compute(Backend backend, Shape shape, Consumer<Tensor> op, Tensor... inputs) {
         Tensor out = backend.allocate(shape);
         if (shape.size() == 0) {
             return out;

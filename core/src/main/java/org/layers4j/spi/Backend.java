@@ -56,6 +56,20 @@ public interface Backend extends AutoCloseable {
     OptimizerOps optimizer();
 
     /**
+     * Broadcasting arithmetic, scalar arithmetic, the element-wise activations beyond {@link ActivationOps}
+     * and sums along an axis. The default says that this backend does not have the family (never a silent
+     * fallback).
+     */
+    default PointwiseOps pointwise() {
+        throw Unsupported.family(name(), "pointwise (broadcasting add / sub / mul / div, SiLU, Hardswish, GELU, ...)");
+    }
+
+    /** Interpolation (nearest, bilinear) forward and backward; the default says this backend lacks it. */
+    default ResampleOps resample() {
+        throw Unsupported.family(name(), "resample (interpolate / Upsample)");
+    }
+
+    /**
      * Waits until the work the calling thread has queued is done. Backends that compute
      * asynchronously (CUDA streams) override it; benchmarks call it before stopping the clock.
      */

@@ -50,6 +50,8 @@ public final class CpuBackend implements Backend {
     private final CpuElementwiseOps elementwiseOps;
     private final CpuLayoutOps layoutOps;
     private final CpuOptimizerOps optimizerOps;
+    private final CpuPointwiseOps pointwiseOps;
+    private final CpuResampleOps resampleOps;
 
     /**
      * A backend configured by {@code layers4j.cpu.threads}, {@code layers4j.cpu.kernels} and
@@ -80,6 +82,8 @@ public final class CpuBackend implements Backend {
         this.elementwiseOps = new CpuElementwiseOps(kernels.pointwise(), elementwise);
         this.layoutOps = new CpuLayoutOps(kernels.pointwise(), runner, elementwise);
         this.optimizerOps = new CpuOptimizerOps(elementwise);
+        this.pointwiseOps = new CpuPointwiseOps(kernels, elementwise, runner);
+        this.resampleOps = new CpuResampleOps(elementwise, runner);
         if (config.getBoolean(WARMUP_KEY, true)) {
             long t0 = System.nanoTime();
             JitWarmup.once(kernels, conv);
@@ -220,6 +224,16 @@ public final class CpuBackend implements Backend {
     @Override
     public OptimizerOps optimizer() {
         return optimizerOps;
+    }
+
+    @Override
+    public org.layers4j.spi.PointwiseOps pointwise() {
+        return pointwiseOps;
+    }
+
+    @Override
+    public org.layers4j.spi.ResampleOps resample() {
+        return resampleOps;
     }
 
     @Override
