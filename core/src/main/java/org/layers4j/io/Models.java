@@ -4,8 +4,13 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.layers4j.graph.Graph;
+import org.layers4j.graph.GraphJson;
+import org.layers4j.graph.GraphModule;
+import org.layers4j.graph.GraphTracer;
 import org.layers4j.internal.Json;
 import org.layers4j.nn.Module;
+import org.layers4j.nn.Sequential;
 import org.layers4j.spi.Backend;
 
 /**
@@ -18,21 +23,40 @@ public final class Models {
     private Models() {
     }
 
-    /** Saves a Sequential model of this library's layers, with its state_dict. */
+    /**
+     * Saves a model with its state_dict: a {@link Sequential} of this library's layers as a {@code sequential}
+     * file, any other model as a {@code graph} file — a {@link GraphModule} with its graph, a Java model through
+     * {@link GraphTracer} (it implements {@link org.layers4j.graph.Traceable}, as ResNet and TextCNN do).
+     */
     public static void save(Module model, Path path) throws IOException {
         if (model == null || path == null) {
             throw new IllegalArgumentException("model and path must not be null");
         }
-        Map<String, Object> spec = LayerSpecs.describe(model);
-        if (!"sequential".equals(spec.get("op"))) {
-            throw new IllegalArgumentException("a model file holds a Sequential; wrap the " + model.getClass().getSimpleName()
-                    + " in one");
-        }
+        SafeTensors.write(path, StateDicts.of(model), metadata(model));
+    }
+
+    /** The architecture metadata {@link #save} writes for a model. */
+    public static Map<String, String> metadata(Module model) {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");
-        meta.put("op", "sequential");
-        meta.put("layers", Json.write(spec.get("layers")));
-        SafeTensors.write(path, StateDicts.of(model), meta);
+        if (model instanceof Sequential && sequentialOfLayers(model)) {
+            meta.put("op", "sequential");
+            meta.put("layers", Json.write(LayerSpecs.describe(model).get("layers")));
+            return meta;
+        }
+        Graph graph = model instanceof GraphModule g ? g.graph() : GraphTracer.trace(model);
+        meta.put("op", "graph");
+        meta.put("graph", GraphJson.write(graph));
+        return meta;
+    }
+
+    private static boolean sequentialOfLayers(Module model) {
+        for (Module c : model.children().values()) {
+            if (!c.children().isEmpty() || c instanceof org.layers4j.graph.Traceable) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Loads a model file onto {@code backend}, in eval mode (as PyTorch code runs a loaded model for inference). */
@@ -51,10 +75,14 @@ public final class Models {
     public static Module fromContents(SafeTensors.Contents c, Backend backend) {
         java.util.Objects.requireNonNull(c, "contents");
         java.util.Objects.requireNonNull(backend, "backend");
+        if ("graph".equals(c.metadata().get("op"))) {
+            return graphModel(c, backend);
+        }
         String layers = c.metadata().get("layers");
         if (layers == null || !"sequential".equals(c.metadata().get("op"))) {
-            throw new IllegalArgumentException("not a layers4j model file: its metadata needs \"op\": \"sequential\" and"
-                    + " \"layers\" (a state_dict alone loads with StateDicts.load into a model you build)");
+            throw new IllegalArgumentException("not a layers4j model file: its metadata needs \"op\": \"graph\" and"
+                    + " \"graph\", or \"op\": \"sequential\" and \"layers\" (docs/model-format.md; a state_dict alone"
+                    + " loads with StateDicts.load into a model you build)");
         }
         Map<String, Object> spec = new LinkedHashMap<>();
         spec.put("op", "sequential");
@@ -72,5 +100,50 @@ public final class Models {
         }
         m.eval();
         return m;
+    }
+
+    private static Module graphModel(SafeTensors.Contents c, Backend backend) {
+        String text = c.metadata().get("graph");
+        if (text == null) {
+            throw new IllegalArgumentException("a graph model file needs the metadata key \"graph\" (docs/model-format.md)");
+        }
+        Graph graph = GraphJson.parse(text);
+        checkContainerShapes(graph, c.tensors());
+        GraphModule m = new GraphModule(graph, backend);
+        try {
+            StateDicts.load(m, c.tensors());
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+        m.eval();
+        return m;
+    }
+
+    /** A container's declared parameters against the file's tensors, before anything is allocated. */
+    private static void checkContainerShapes(Graph graph, Map<String, HostTensor> tensors) {
+        graph.modules().forEach((name, spec) -> {
+            if (!Graph.CONTAINER.equals(spec.get("op"))) {
+                return;
+            }
+            for (String kind : java.util.List.of("parameters", "buffers")) {
+                if (spec.get(kind) instanceof Map<?, ?> entries) {
+                    entries.forEach((attr, shape) -> {
+                        String full = name + "." + attr;
+                        HostTensor t = tensors.get(full);
+                        if (t == null) {
+                            throw new IllegalArgumentException("Missing key(s) in state_dict: \"" + full + "\" (declared by"
+                                    + " module '" + name + "')");
+                        }
+                        Object dims = shape instanceof Map<?, ?> m ? m.get("shape") : shape;
+                        if (!(dims instanceof java.util.List<?> l) || !l.equals(java.util.Arrays.stream(t.shape().dims())
+                                .mapToObj(d -> (Object) (long) d).toList())) {
+                            throw new IllegalArgumentException("size mismatch for " + full + ": module '" + name
+                                    + "' declares " + dims + ", the file holds " + t.shape().dimsString());
+                        }
+                    });
+                }
+            }
+        });
     }
 }

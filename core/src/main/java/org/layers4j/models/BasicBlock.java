@@ -1,5 +1,8 @@
 package org.layers4j.models;
 
+import org.layers4j.graph.GraphTracer;
+import org.layers4j.graph.Node.Ref;
+import org.layers4j.graph.Traceable;
 import org.layers4j.Tensor;
 import org.layers4j.nn.Functional;
 import org.layers4j.nn.Module;
@@ -16,7 +19,7 @@ import org.layers4j.spi.Backend;
  * {@code downsample.0}, {@code downsample.1}. A composite written in plain Java: forward only; the
  * residual add's gradient comes from {@link Functional#add} on the tape.
  */
-public final class BasicBlock extends Module {
+public final class BasicBlock extends Module implements Traceable {
     /** Output channels per input "plane" (1 for BasicBlock, as torchvision's expansion). */
     public static final int EXPANSION = 1;
 
@@ -57,5 +60,14 @@ public final class BasicBlock extends Module {
                 identity.close();
             }
         }
+    }
+
+    /** The forward as graph nodes, as torchvision's BasicBlock traces. */
+    @Override
+    public Ref trace(GraphTracer.Scope s, Ref x) {
+        Ref out = s.child("bn2", s.child("conv2", s.child("relu", s.child("bn1",
+                s.child("conv1", x)))));
+        Ref identity = downsample == null ? x : s.child("downsample", x);
+        return s.child("relu", s.graph().call("add", out, identity));
     }
 }

@@ -1,5 +1,8 @@
 package org.layers4j.models;
 
+import org.layers4j.graph.GraphTracer;
+import org.layers4j.graph.Node.Ref;
+import org.layers4j.graph.Traceable;
 import java.util.ArrayList;
 import java.util.List;
 import org.layers4j.Backends;
@@ -23,7 +26,7 @@ import org.layers4j.spi.Backend;
  * safetensors loads strictly with {@code StateDicts.load} and gives torchvision's output. Input
  * [N, 3, H, W]; output [N, numClasses] logits.
  */
-public final class ResNet extends Module {
+public final class ResNet extends Module implements Traceable {
     private final Conv2d conv1;
     private final BatchNorm2d bn1;
     private final ReLU relu;
@@ -89,6 +92,17 @@ public final class ResNet extends Module {
         h = then(h, avgpool);
         h = then(h, flatten);
         return then(h, fc);
+    }
+
+    /** torchvision's forward as graph nodes ({@code torch.flatten(x, 1)} as torchvision writes it). */
+    @Override
+    public Ref trace(GraphTracer.Scope s, Ref x) {
+        Ref h = s.child("maxpool", s.child("relu", s.child("bn1", s.child("conv1", x))));
+        for (int i = 1; i <= layers.size(); i++) {
+            h = s.child("layer" + i, h);
+        }
+        h = s.graph().call("flatten", s.child("avgpool", h), 1);
+        return s.child("fc", h);
     }
 
     /** m(h), closing h (the tape, when recording, keeps its own handles). */

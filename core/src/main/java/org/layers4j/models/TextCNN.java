@@ -1,5 +1,9 @@
 package org.layers4j.models;
 
+import org.layers4j.graph.GraphBuilder;
+import org.layers4j.graph.GraphTracer;
+import org.layers4j.graph.Node.Ref;
+import org.layers4j.graph.Traceable;
 import org.layers4j.Backends;
 import org.layers4j.Tensor;
 import org.layers4j.nn.Dropout;
@@ -19,7 +23,7 @@ import org.layers4j.spi.Backend;
  * classes). The children ({@code embedding}, {@code conv}, {@code fc}) are named as in the PyTorch
  * module {@code scripts/gen_model_refs.py} exports, so its state_dict loads strictly.
  */
-public final class TextCNN extends Module {
+public final class TextCNN extends Module implements Traceable {
     private final Embedding embedding;
     private final Conv1d conv;
     private final ReLU relu;
@@ -61,5 +65,17 @@ public final class TextCNN extends Module {
              Tensor d = dropout.forward(f)) {
             return fc.forward(d);
         }
+    }
+
+    /** The forward as graph nodes (max over time as the adaptive max pool of a [N, F, 1, L] view). */
+    @Override
+    public Ref trace(GraphTracer.Scope s, Ref tokens) {
+        GraphBuilder g = s.graph();
+        Ref e = s.child("embedding", tokens);
+        Ref r = s.child("relu", s.child("conv", g.call("transpose", e, 1, 2)));
+        Ref r4 = g.call("view", r, g.call("size", r, 0), g.call("size", r, 1), 1,
+                g.call("size", r, 2));
+        Ref p = g.call("adaptive_max_pool2d", r4, java.util.List.of(1L, 1L));
+        return s.child("fc", s.child("dropout", g.call("flatten", p, 1)));
     }
 }
