@@ -28,9 +28,14 @@ public final class Upsample extends Module {
         this(size, scaleFactor, mode, alignCorners, null, backend);
     }
 
-    /** Boxed sizes, as a model loader may hold them. */
-    public Upsample(Integer[] size, double[] scaleFactor, String mode, Boolean alignCorners, Backend backend) {
-        this(size == null ? null : Arrays.stream(size).mapToInt(Integer::intValue).toArray(), scaleFactor, mode,
+    /** Upsample by the given scale factor(s) (one, or one per spatial dim). */
+    public Upsample(double[] scaleFactor, String mode, Boolean alignCorners, Backend backend) {
+        this(null, scaleFactor, mode, alignCorners, null, backend);
+    }
+
+    /** Upsample to a size given boxed, as a model loader may hold it (one, or one per spatial dim). */
+    public static Upsample ofSize(Integer[] size, String mode, Boolean alignCorners, Backend backend) {
+        return new Upsample(size == null ? null : Arrays.stream(size).mapToInt(Integer::intValue).toArray(), null, mode,
                 alignCorners, null, backend);
     }
 

@@ -14,7 +14,9 @@ import org.layers4j.Tensor;
  * <li>{@code s = scales[d] > 0 ? (float) (1.0 / scales[d]) : (float) in / out} (ATen's
  * {@code compute_scales_value});
  * <li>nearest: {@code src = out == in ? dst : out == 2 * in ? dst >> 1 : min(floor(dst * s), in - 1)}
- * (ATen's {@code nearest_idx});
+ * (ATen's {@code nearest_idx}), except in the forward of a 1-D input, which PyTorch 1.13's CPU kernel
+ * computes as {@code min(floor(dst * s), in - 1)} without the two shortcuts (they differ when a scale
+ * factor gives out == in or out == 2 * in with {@code s != in / out}; the backward keeps them);
  * <li>nearest-exact: {@code src = min(floor((float) ((dst + 0.5) * s)), in - 1)};
  * <li>linear: with {@code r = align_corners ? (out > 1 ? (float) (in - 1) / (out - 1) : 0) : s}, the
  * source coordinate {@code c = align_corners ? r * dst : max(0, (float) (r * (dst + 0.5) - 0.5))}

@@ -40,16 +40,19 @@ final class CpuResampleOps implements ResampleOps {
         return scale > 0 ? (float) (1.0 / scale) : (float) in / out;
     }
 
-    /** ATen's nearest_idx / nearest_exact_idx for every output index. */
-    static int[] nearestIndex(int in, int out, double scale, boolean exact) {
+    /**
+     * ATen's nearest_idx (with its shortcuts for out == in and out == 2 * in when {@code shortcut}) or
+     * nearest_exact_idx, for every output index.
+     */
+    static int[] nearestIndex(int in, int out, double scale, boolean exact, boolean shortcut) {
         int[] src = new int[out];
         float s = scaleValue(scale, in, out);
         for (int o = 0; o < out; o++) {
             if (exact) {
                 src[o] = Math.min((int) Math.floor((float) ((o + 0.5) * s)), in - 1);
-            } else if (out == in) {
+            } else if (shortcut && out == in) {
                 src[o] = o;
-            } else if (out == 2 * in) {
+            } else if (shortcut && out == 2 * in) {
                 src[o] = o >> 1;
             } else {
                 src[o] = Math.min((int) Math.floor(o * s), in - 1);
@@ -101,8 +104,10 @@ final class CpuResampleOps implements ResampleOps {
         int inW = g[2];
         int outH = g[3];
         int outW = g[4];
-        int[] ih = nearestIndex(inH, outH, sc[0], exact);
-        int[] iw = nearestIndex(inW, outW, sc[1], exact);
+        // PyTorch 1.13's CPU kernels: the 1-D forward computes floor(dst * scale) without nearest_idx's shortcuts
+        boolean shortcut = x.shape().rank() != 3;
+        int[] ih = nearestIndex(inH, outH, sc[0], exact, shortcut);
+        int[] iw = nearestIndex(inW, outW, sc[1], exact, shortcut);
         runner.run(g[0], p -> {
             int xp = p * inH * inW;
             int yp = p * outH * outW;
@@ -126,8 +131,8 @@ final class CpuResampleOps implements ResampleOps {
         int inW = g[2];
         int outH = g[3];
         int outW = g[4];
-        int[] ih = nearestIndex(inH, outH, sc[0], exact);
-        int[] iw = nearestIndex(inW, outW, sc[1], exact);
+        int[] ih = nearestIndex(inH, outH, sc[0], exact, true);
+        int[] iw = nearestIndex(inW, outW, sc[1], exact, true);
         runner.run(g[0], p -> {
             int xp = p * inH * inW;
             int yp = p * outH * outW;
