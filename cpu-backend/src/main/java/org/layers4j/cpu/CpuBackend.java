@@ -83,7 +83,7 @@ public final class CpuBackend implements Backend {
         this.layoutOps = new CpuLayoutOps(kernels.pointwise(), runner, elementwise);
         this.optimizerOps = new CpuOptimizerOps(elementwise);
         this.pointwiseOps = new CpuPointwiseOps(kernels, elementwise, runner);
-        this.resampleOps = new CpuResampleOps(elementwise, runner);
+        this.resampleOps = new CpuResampleOps(runner);
         if (config.getBoolean(WARMUP_KEY, true)) {
             long t0 = System.nanoTime();
             JitWarmup.once(kernels, conv);

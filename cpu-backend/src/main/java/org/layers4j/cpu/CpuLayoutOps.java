@@ -8,7 +8,8 @@ import org.layers4j.spi.PaddingPlan;
 
 /**
  * Explicit padding ({@link Elementwise}), axis permutation (row by row of the output, each row a copy when
- * the last output axis is x's last axis, else a strided gather), and Embedding's row gather / scatter-add.
+ * the last output axis is x's last axis, else a strided gather), Embedding's row gather / scatter-add, and
+ * the slab copies, broadcast and constant padding of the shape ops (row by row, in parallel).
  */
 final class CpuLayoutOps implements LayoutOps {
     /** Elements per task. */
@@ -138,6 +139,176 @@ final class CpuLayoutOps implements LayoutOps {
                 if (row != skipIndex && row >= v0 && row < v1) {
                     pk.addInto(e, g, i * e, dt, (int) row * e);
                 }
+            }
+        });
+    }
+
+    @Override
+    public void copySlab(Tensor src, int srcMid, int srcStart, int srcStep, Tensor dst, int dstMid, int dstStart,
+                         int dstStep, int outer, int count, int inner) {
+        float[] a = CpuStorage.of(src);
+        float[] b = CpuStorage.of(dst); // a partial write: the rest of dst must keep its values
+        if (srcStep == 1 && dstStep == 1) {
+            // one contiguous run of count * inner elements per outer index
+            int run = count * inner;
+            int per = Math.max(1, CHUNK / Math.max(1, run));
+            runner.run((outer + per - 1) / per, t -> {
+                int end = Math.min(outer, (t + 1) * per);
+                for (int o = t * per; o < end; o++) {
+                    System.arraycopy(a, (o * srcMid + srcStart) * inner, b, (o * dstMid + dstStart) * inner, run);
+                }
+            });
+            return;
+        }
+        int rows = outer * count;
+        int per = Math.max(1, CHUNK / Math.max(1, inner));
+        runner.run((rows + per - 1) / per, t -> {
+            int end = Math.min(rows, (t + 1) * per);
+            for (int r = t * per; r < end; r++) {
+                int o = r / count;
+                int j = r - o * count;
+                System.arraycopy(a, (o * srcMid + srcStart + j * srcStep) * inner, b,
+                        (o * dstMid + dstStart + j * dstStep) * inner, inner);
+            }
+        });
+    }
+
+    @Override
+    public void broadcast(Tensor x, Tensor y) {
+        float[] src = CpuStorage.of(x);
+        float[] dst = CpuStorage.overwrite(y);
+        int[] yDim = y.shape().dims();
+        int rank = yDim.length;
+        if (rank == 0) {
+            dst[0] = src[0];
+            return;
+        }
+        int[] stride = broadcastStrides(x.shape().dims(), yDim);
+        int inner = yDim[rank - 1];
+        int innerStride = stride[rank - 1];
+        int rows = dst.length / inner;
+        int per = Math.max(1, CHUNK / inner);
+        runner.run((rows + per - 1) / per, t -> {
+            int r1 = Math.min(rows, (t + 1) * per);
+            for (int r = t * per; r < r1; r++) {
+                int off = rowOffset(r, yDim, stride);
+                int d = r * inner;
+                if (innerStride == 1) {
+                    System.arraycopy(src, off, dst, d, inner);
+                } else {
+                    Arrays.fill(dst, d, d + inner, src[off]);
+                }
+            }
+        });
+    }
+
+    @Override
+    public void broadcastBackward(Tensor dy, Tensor dx) {
+        float[] g = CpuStorage.of(dy);
+        float[] out = CpuStorage.overwrite(dx);
+        int[] yDim = dy.shape().dims();
+        int rank = yDim.length;
+        if (rank == 0) {
+            out[0] = g[0];
+            return;
+        }
+        int[] stride = broadcastStrides(dx.shape().dims(), yDim);
+        int inner = yDim[rank - 1];
+        int innerStride = stride[rank - 1];
+        int rows = g.length / inner;
+        double[] acc = new double[out.length];
+        for (int r = 0; r < rows; r++) {
+            int off = rowOffset(r, yDim, stride);
+            int d = r * inner;
+            if (innerStride == 1) {
+                for (int i = 0; i < inner; i++) {
+                    acc[off + i] += g[d + i];
+                }
+            } else {
+                double s = acc[off];
+                for (int i = 0; i < inner; i++) {
+                    s += g[d + i];
+                }
+                acc[off] = s;
+            }
+        }
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) acc[i];
+        }
+    }
+
+    /** x's element strides along y's dims, 0 where x's dim is 1 (broadcast). */
+    private static int[] broadcastStrides(int[] xDim, int[] yDim) {
+        int rank = yDim.length;
+        int[] stride = new int[rank];
+        int st = 1;
+        for (int i = rank - 1; i >= 0; i--) {
+            stride[i] = xDim[i] == 1 && yDim[i] != 1 ? 0 : st;
+            st *= xDim[i];
+        }
+        return stride;
+    }
+
+    /** The x offset of row r (all dims but the last) of a y of dims {@code yDim}, with x's {@code stride}. */
+    private static int rowOffset(int r, int[] yDim, int[] stride) {
+        int off = 0;
+        int rem = r;
+        for (int a = yDim.length - 2; a >= 0; a--) {
+            int idx = rem % yDim[a];
+            rem /= yDim[a];
+            off += idx * stride[a];
+        }
+        return off;
+    }
+
+    @Override
+    public void padConstant(Tensor x, int[] before, float value, Tensor y) {
+        float[] src = CpuStorage.of(x);
+        float[] dst = CpuStorage.overwrite(y);
+        int[] xDim = x.shape().dims();
+        int[] yDim = y.shape().dims();
+        int rank = yDim.length;
+        if (rank == 0) {
+            dst[0] = src[0];
+            return;
+        }
+        int[] xStride = new int[rank];
+        int st = 1;
+        for (int i = rank - 1; i >= 0; i--) {
+            xStride[i] = st;
+            st *= xDim[i];
+        }
+        int inner = yDim[rank - 1];
+        int lastBefore = before[rank - 1];
+        int lastSize = xDim[rank - 1];
+        // the y columns [c0, c1) read x columns [c0 - lastBefore, c1 - lastBefore)
+        int c0 = Math.min(inner, Math.max(0, lastBefore));
+        int c1 = Math.max(c0, Math.min(inner, lastSize + lastBefore));
+        int rows = dst.length / inner;
+        int per = Math.max(1, CHUNK / inner);
+        runner.run((rows + per - 1) / per, t -> {
+            int r1 = Math.min(rows, (t + 1) * per);
+            for (int r = t * per; r < r1; r++) {
+                int d = r * inner;
+                int off = 0;
+                boolean inside = true;
+                int rem = r;
+                for (int a = rank - 2; a >= 0; a--) {
+                    int idx = rem % yDim[a] - before[a];
+                    rem /= yDim[a];
+                    if (idx < 0 || idx >= xDim[a]) {
+                        inside = false;
+                        break;
+                    }
+                    off += idx * xStride[a];
+                }
+                if (!inside || c1 == c0) {
+                    Arrays.fill(dst, d, d + inner, value);
+                    continue;
+                }
+                Arrays.fill(dst, d, d + c0, value);
+                System.arraycopy(src, off + c0 - lastBefore, dst, d + c0, c1 - c0);
+                Arrays.fill(dst, d + c1, d + inner, value);
             }
         });
     }
