@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -491,6 +490,26 @@ public abstract class BackendNormConvTransposeDifferentialTests {
             assertEquals("ConvTranspose1d(4, 6, kernel_size=(3,), stride=(1,), bias=False)", m.toString());
             assertNull(m.bias());
             assertEquals(List.of("weight"), new ArrayList<>(m.stateDict().keySet()));
+        }
+    }
+
+    @Test
+    void emptyBatchesGiveEmptyOutputsAndZeroGradients() {
+        Backend be = backend();
+        try (LayerNorm ln = new LayerNorm(new int[] {4}, 1e-5, true, be);
+             GroupNorm gn = new GroupNorm(2, 4, 1e-5, true, be);
+             ConvTranspose2d ct = ConvTranspose2d.builder(4, 2, 3).stride(2).backend(be).build()) {
+            for (Module m : new Module[] {ln, gn, ct}) {
+                int[] shape = m == ln ? new int[] {0, 3, 4} : m == gn ? new int[] {0, 4, 5} : new int[] {0, 4, 3, 3};
+                try (Tensor x = be.allocate(Shape.of(shape)); Tape tape = Tape.start(); Tensor y = m.forward(x);
+                     Tensor dy = be.allocate(y.shape()); Gradients g = tape.backward(y, dy)) {
+                    assertEquals(0, y.shape().size(), m.toString());
+                    assertEquals(0, g.of(x).shape().size());
+                    for (Parameter p : m.namedParameterObjects().values()) {
+                        assertArrayEquals(new float[p.data().shape().size()], p.grad().toArray(), 0f);
+                    }
+                }
+            }
         }
     }
 
