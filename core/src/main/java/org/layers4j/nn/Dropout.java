@@ -4,13 +4,15 @@ import java.util.SplittableRandom;
 import org.layers4j.Backends;
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
+import org.layers4j.nn.functional.Regularization;
 import org.layers4j.spi.Backend;
 
 /**
  * PyTorch's {@code nn.Dropout(p=0.5)}. In training mode each element is zeroed with probability p and
  * the rest scaled by 1 / (1 - p); the mask comes from this module's own seedable RNG on the host, so
  * every backend drops the same elements for the same seed (PyTorch's own random stream cannot be
- * reproduced). In eval mode it is the identity (the output shares the input's memory).
+ * reproduced). In eval mode it is the identity (the output shares the input's memory). The masking is
+ * {@link Regularization#dropout}'s.
  */
 public final class Dropout extends Module {
     private final double p;
@@ -43,19 +45,7 @@ public final class Dropout extends Module {
         if (!isTraining() || p == 0) {
             return Functional.reshape(input, s);
         }
-        Backend be = backend();
-        float[] m = new float[s.size()];
-        float keep = p == 1 ? 0f : (float) (1.0 / (1.0 - p));
-        synchronized (rng) {
-            for (int i = 0; i < m.length; i++) {
-                m[i] = rng.nextDouble() < p ? 0f : keep;
-            }
-        }
-        try (Tensor mask = be.upload(m, s)) {
-            Tensor out = compute(be, s, y -> be.elementwise().multiply(input, mask, y), input, mask);
-            return record("Dropout", out, tensors(input), params(), tensors(mask),
-                    (dy, k) -> new Tensor[] {compute(be, s, dx -> be.elementwise().multiply(dy, k[0], dx), dy, k[0])});
-        }
+        return Regularization.dropout(input, p, true, rng);
     }
 
     @Override

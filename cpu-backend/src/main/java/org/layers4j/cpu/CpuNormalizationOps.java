@@ -191,4 +191,205 @@ final class CpuNormalizationOps implements NormalizationOps {
         }
         runner.run(c, channel);
     }
+
+    // ---- layer and group normalization ----------------------------------------------------------
+
+    /**
+     * Where the affine parameter of a block's element comes from: LayerNorm's column (the element's index in
+     * its row), GroupNorm's channel (the group's first channel plus index / s).
+     */
+    @FunctionalInterface
+    private interface ParamIndex {
+        int of(int block, int j);
+    }
+
+    @Override
+    public void layerNorm(Tensor x, Tensor weight, Tensor bias, double eps, Tensor y, Tensor saveMean,
+                          Tensor saveInvStd) {
+        int rows = saveMean.shape().size();
+        int cols = x.shape().size() / rows;
+        normalizeBlocks(x, weight, bias, eps, y, saveMean, saveInvStd, rows, cols, (b, j) -> j);
+    }
+
+    @Override
+    public void groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps, Tensor y, Tensor saveMean,
+                          Tensor saveInvStd) {
+        int c = x.shape().dim(1);
+        int s = x.shape().size() / (x.shape().dim(0) * c);
+        int cpg = c / groups;
+        int blocks = saveMean.shape().size();
+        normalizeBlocks(x, weight, bias, eps, y, saveMean, saveInvStd, blocks, cpg * s,
+                (b, j) -> (b % groups) * cpg + j / s);
+    }
+
+    @Override
+    public void layerNormBackward(Tensor x, Tensor dy, Tensor weight, Tensor saveMean, Tensor saveInvStd, Tensor dx,
+                                  Tensor dWeight, Tensor dBias) {
+        int rows = saveMean.shape().size();
+        int cols = x.shape().size() / rows;
+        float[] xv = CpuStorage.of(x);
+        float[] g = CpuStorage.of(dy);
+        float[] sm = CpuStorage.of(saveMean);
+        float[] si = CpuStorage.of(saveInvStd);
+        blockBackward(xv, g, weight, sm, si, dx, rows, cols, (b, j) -> j);
+        float[] dw = dWeight == null ? null : CpuStorage.overwrite(dWeight);
+        float[] db = dBias == null ? null : CpuStorage.overwrite(dBias);
+        if (dw == null && db == null) {
+            return;
+        }
+        // column sums over the rows: one task per block of columns, each reading every row's slice
+        int width = 64;
+        int tasks = (cols + width - 1) / width;
+        forTasks(tasks, xv.length, t -> {
+            int from = t * width;
+            int to = Math.min(cols, from + width);
+            double[] sw = new double[to - from];
+            double[] sb = new double[to - from];
+            for (int r = 0; r < rows; r++) {
+                double mean = sm[r];
+                double inv = si[r];
+                int off = r * cols;
+                for (int j = from; j < to; j++) {
+                    double d = g[off + j];
+                    sb[j - from] += d;
+                    sw[j - from] += d * (xv[off + j] - mean) * inv;
+                }
+            }
+            for (int j = from; j < to; j++) {
+                if (dw != null) {
+                    dw[j] = (float) sw[j - from];
+                }
+                if (db != null) {
+                    db[j] = (float) sb[j - from];
+                }
+            }
+        });
+    }
+
+    @Override
+    public void groupNormBackward(Tensor x, Tensor dy, int groups, Tensor weight, Tensor saveMean,
+                                  Tensor saveInvStd, Tensor dx, Tensor dWeight, Tensor dBias) {
+        int n = x.shape().dim(0);
+        int c = x.shape().dim(1);
+        int s = x.shape().size() / (n * c);
+        int cpg = c / groups;
+        float[] xv = CpuStorage.of(x);
+        float[] g = CpuStorage.of(dy);
+        float[] sm = CpuStorage.of(saveMean);
+        float[] si = CpuStorage.of(saveInvStd);
+        blockBackward(xv, g, weight, sm, si, dx, n * groups, cpg * s, (b, j) -> (b % groups) * cpg + j / s);
+        float[] dw = dWeight == null ? null : CpuStorage.overwrite(dWeight);
+        float[] db = dBias == null ? null : CpuStorage.overwrite(dBias);
+        if (dw == null && db == null) {
+            return;
+        }
+        forTasks(c, xv.length, ch -> {
+            double sw = 0;
+            double sb = 0;
+            int grp = ch / cpg;
+            for (int img = 0; img < n; img++) {
+                int blk = img * groups + grp;
+                double mean = sm[blk];
+                double inv = si[blk];
+                int off = (img * c + ch) * s;
+                for (int i = 0; i < s; i++) {
+                    double d = g[off + i];
+                    sb += d;
+                    sw += d * (xv[off + i] - mean) * inv;
+                }
+            }
+            if (dw != null) {
+                dw[ch] = (float) sw;
+            }
+            if (db != null) {
+                db[ch] = (float) sb;
+            }
+        });
+    }
+
+    /**
+     * Normalizes {@code blocks} contiguous blocks of {@code len} values, each with its own mean and biased
+     * variance (two passes in double), applying the per-element affine parameter {@code param} selects.
+     */
+    private void normalizeBlocks(Tensor x, Tensor weight, Tensor bias, double eps, Tensor y, Tensor saveMean,
+                                 Tensor saveInvStd, int blocks, int len, ParamIndex param) {
+        float[] xv = CpuStorage.of(x);
+        float[] wv = weight == null ? null : CpuStorage.of(weight);
+        float[] bv = bias == null ? null : CpuStorage.of(bias);
+        float[] yv = CpuStorage.overwrite(y);
+        float[] sm = CpuStorage.overwrite(saveMean);
+        float[] si = CpuStorage.overwrite(saveInvStd);
+        forBlocks(blocks, len, b -> {
+            int off = b * len;
+            double sum = 0;
+            for (int j = 0; j < len; j++) {
+                sum += xv[off + j];
+            }
+            double mean = sum / len;
+            double sq = 0;
+            for (int j = 0; j < len; j++) {
+                double d = xv[off + j] - mean;
+                sq += d * d;
+            }
+            double inv = 1.0 / Math.sqrt(sq / len + eps);
+            for (int j = 0; j < len; j++) {
+                double v = (xv[off + j] - mean) * inv;
+                if (wv != null || bv != null) {
+                    int p = param.of(b, j);
+                    v = v * (wv == null ? 1.0 : wv[p]) + (bv == null ? 0.0 : bv[p]);
+                }
+                yv[off + j] = (float) v;
+            }
+            sm[b] = (float) mean;
+            si[b] = (float) inv;
+        });
+    }
+
+    /** dx of {@link #normalizeBlocks}: invStd * (g - mean(g) - xhat * mean(g * xhat)) per block, g = dy * weight. */
+    private void blockBackward(float[] xv, float[] g, Tensor weight, float[] sm, float[] si, Tensor dx, int blocks,
+                               int len, ParamIndex param) {
+        float[] wv = weight == null ? null : CpuStorage.of(weight);
+        float[] d = CpuStorage.overwrite(dx);
+        forBlocks(blocks, len, b -> {
+            int off = b * len;
+            double mean = sm[b];
+            double inv = si[b];
+            double sumG = 0;
+            double sumGx = 0;
+            for (int j = 0; j < len; j++) {
+                double gj = wv == null ? g[off + j] : (double) g[off + j] * wv[param.of(b, j)];
+                sumG += gj;
+                sumGx += gj * (xv[off + j] - mean) * inv;
+            }
+            double a = sumG / len;
+            double c = sumGx / len;
+            for (int j = 0; j < len; j++) {
+                double gj = wv == null ? g[off + j] : (double) g[off + j] * wv[param.of(b, j)];
+                double xhat = (xv[off + j] - mean) * inv;
+                d[off + j] = (float) (inv * (gj - a - xhat * c));
+            }
+        });
+    }
+
+    /** Runs one task per block, blocks grouped so that each task has at least about {@link #SERIAL} values. */
+    private void forBlocks(int blocks, int len, ParallelRunner.Task block) {
+        int per = Math.max(1, SERIAL / Math.max(1, len));
+        int tasks = (blocks + per - 1) / per;
+        forTasks(tasks, (long) blocks * len, t -> {
+            int end = Math.min(blocks, (t + 1) * per);
+            for (int b = t * per; b < end; b++) {
+                block.run(b);
+            }
+        });
+    }
+
+    private void forTasks(int tasks, long total, ParallelRunner.Task task) {
+        if (total < SERIAL) {
+            for (int t = 0; t < tasks; t++) {
+                task.run(t);
+            }
+            return;
+        }
+        runner.run(tasks, task);
+    }
 }
