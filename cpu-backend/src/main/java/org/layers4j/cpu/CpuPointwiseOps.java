@@ -144,6 +144,16 @@ final class CpuPointwiseOps implements PointwiseOps {
     public void unary(UnaryOp op, Tensor x, Tensor y) {
         float[] xv = CpuStorage.of(x);
         float[] yv = CpuStorage.overwrite(y);
+        if (op.kind() == UnaryOp.Kind.SILU) {
+            // x * sigmoid(x) on the vector sigmoid kernel (exp in lanes), then the product in place
+            split.runChunks(yv.length, (from, to) -> {
+                pk.sigmoid(from, to, xv, yv);
+                for (int i = from; i < to; i++) {
+                    yv[i] = xv[i] * yv[i];
+                }
+            });
+            return;
+        }
         split.runChunks(yv.length, (from, to) -> UnaryKernels.forward(op, from, to, xv, yv));
     }
 
@@ -152,6 +162,17 @@ final class CpuPointwiseOps implements PointwiseOps {
         float[] xv = CpuStorage.of(x);
         float[] g = CpuStorage.of(dy);
         float[] d = CpuStorage.overwrite(dx);
+        if (op.kind() == UnaryOp.Kind.SILU) {
+            // s = sigmoid(x) on the vector kernel into dx, then dy * s * (1 + x * (1 - s)) in place
+            split.runChunks(d.length, (from, to) -> {
+                pk.sigmoid(from, to, xv, d);
+                for (int i = from; i < to; i++) {
+                    float s = d[i];
+                    d[i] = g[i] * s * (1f + xv[i] * (1f - s));
+                }
+            });
+            return;
+        }
         split.runChunks(d.length, (from, to) -> UnaryKernels.backward(op, from, to, xv, g, d));
     }
 }

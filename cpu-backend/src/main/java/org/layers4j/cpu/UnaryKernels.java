@@ -6,7 +6,8 @@ import org.layers4j.spi.UnaryOp;
  * The activations of {@link org.layers4j.spi.PointwiseOps#unary} over a range [from, to) of elements, in
  * PyTorch 1.13's CPU formulas: the piecewise ones (hardtanh, hardswish, hardsigmoid) in float32 with
  * PyTorch's comparisons (so NaN and the kinks behave as there), the transcendental ones (SiLU, GELU)
- * evaluated in double and rounded once.
+ * evaluated in double and rounded once. ({@link CpuPointwiseOps} runs SiLU on the vector sigmoid kernel
+ * instead; the double loops here are its scalar reference.)
  */
 final class UnaryKernels {
     private static final double SQRT1_2 = 0.7071067811865476;
