@@ -56,9 +56,6 @@ public final class Arithmetic {
 
     private static Tensor broadcasting(String name, BinaryOp op, double alpha, Tensor a, Tensor b) {
         Backend be = Ops.requireFloats(name, a, b);
-        if (Double.isNaN(alpha) && (op == BinaryOp.ADD || op == BinaryOp.SUB)) {
-            throw new IllegalArgumentException(name + ": alpha must not be NaN");
-        }
         Shape as = a.shape();
         Shape bs = b.shape();
         Broadcast layout = Broadcast.of(as.dims(), bs.dims());
