@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
-"""PyTorch side of the layers4j model file: one safetensors file holding an nn.Sequential.
+"""PyTorch side of the layers4j model file: one safetensors file holding a model (docs/model-format.md).
 
 Tensors: the model's state_dict (parameters and buffers by PyTorch's names, `0.weight`,
 `1.running_mean`, `1.num_batches_tracked` as I64, ...), F32 and I64 little-endian.
-`__metadata__`: {"format": "pt", "op": "sequential", "layers": "<JSON list>"}, one object per child,
-`{"op": <lower-case class name>, <every constructor argument by its PyTorch name, as PyTorch
-resolved it>}` -- the format of the `sequential` fixtures (fixtures/gen_layers.py, fixtures/README.md).
+`__metadata__`: {"format": "pt", "op": "sequential", "layers": "<JSON list>"} for a plain nn.Sequential of
+format-1 layers, one object per child, `{"op": <lower-case class name>, <every constructor argument by its
+PyTorch name, as PyTorch resolved it>}` -- the format of the `sequential` fixtures (fixtures/gen_layers.py,
+fixtures/README.md); {"format": "pt", "op": "graph", "graph": "<JSON object>"} for any other module that
+torch.fx can trace: its leaf modules' specs and its eval-mode fx graph, mapped to one op registry.
 
-Plain PyTorch (Debian's python3-torch 1.13, with numpy), no safetensors package.
+Plain PyTorch (Debian's python3-torch 1.13, with numpy; torchvision for its models), no safetensors package.
 
   torch_models.py export-example OUT.safetensors [--example lenet|textcnn|vgg_bn|vgg11_bn|embed_mlp] [--seed N] [--input IN]
-  torch_models.py run MODEL.safetensors INPUT.safetensors OUT.safetensors   (eval mode, `input` -> `output`)
+  torch_models.py export-torchvision NAME OUT.safetensors [--num-classes N] [--seed S]   (see torchvision_model)
+  torch_models.py run MODEL.safetensors INPUT.safetensors OUT.safetensors   (eval mode, `input` -> `output`, or one
+                                                                            tensor per key of a dict output)
   torch_models.py roundtrip MODEL.safetensors   (load, save again, compare the state dicts byte for byte)
   torch_models.py selftest
 """
@@ -705,9 +709,10 @@ def roundtrip(path, strict=True):
         save(load(first), second)
         original = {k: v for k, v in read_safetensors(path)[0].items() if strict or k in model.state_dict()}
         diffs = same_state(original, read_safetensors(first)[0])
-        if read_safetensors(first)[1] != read_safetensors(second)[1]:
-            diffs.append("the layers do not describe themselves again identically")
-        same_layers = json.loads(read_safetensors(path)[1]["layers"]) == json.loads(read_safetensors(first)[1]["layers"])
+        if read_safetensors_metadata(first) != read_safetensors_metadata(second):
+            diffs.append("the architecture does not describe itself again identically")
+        arch = lambda m: json.loads(m.get("layers") or m.get("graph") or "null")  # noqa: E731
+        same_layers = arch(read_safetensors_metadata(path)) == arch(read_safetensors_metadata(first))
     return diffs, same_layers
 
 
