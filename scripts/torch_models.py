@@ -217,6 +217,8 @@ class _Tracer(torch.fx.Tracer):
     def is_leaf_module(self, m, qualname):
         if type(m) is nn.Module or isinstance(m, (nn.ModuleList, nn.ModuleDict, nn.ParameterList, nn.ParameterDict)):
             return False  # containers, never called themselves
+        if isinstance(m, (GraphDropout, GraphStochasticDepth)):
+            return True  # a loaded graph's mode-following ops: written back as the registry ops they came from
         return super().is_leaf_module(m, qualname)
 
 
@@ -347,6 +349,8 @@ def _module_entries(model, tracer):
         own_p = {k: list(p.shape) for k, p in m._parameters.items() if p is not None}
         own_b = {k: (list(b.shape) if b.dtype != torch.int64 else {"shape": list(b.shape), "dtype": "int64"})
                  for k, b in m._buffers.items() if b is not None and k not in m._non_persistent_buffers_set}
+        if isinstance(m, (GraphDropout, GraphStochasticDepth)):
+            continue  # stateless; its calls are written as `dropout` / `stochastic_depth` nodes
         if not name:
             if own_p or own_b:
                 raise ValueError("the root module owns %s directly; a graph file names containers by non-empty "
@@ -414,6 +418,11 @@ def export_graph(model):
         elif not n.users and n.op in ("call_function", "call_method") and n.target is not torch._assert \
                 and _canonical_or_none(n, fn_ops) in PURE_SHAPE_OPS:
             graph.erase_node(n)
+    names = {n.name for n in graph.nodes}
+    for n in graph.nodes:  # a loaded graph's helper calls get back the names fx gave the ops (a save is a fixpoint)
+        if n.op == "call_module" and n.name.startswith("_layers4j_") and n.name[len("_layers4j_"):] not in names:
+            n.name = n.name[len("_layers4j_"):]
+            names.add(n.name)
     out = []
     for n in graph.nodes:
         if n.op == "placeholder":
@@ -423,6 +432,9 @@ def export_graph(model):
                 raise _node_error(n, "get_attr of %r, which is no parameter or buffer of the state_dict "
                                      "(a tensor constant or a submodule)" % n.target)
             out.append({"name": n.name, "op": "get_attr", "target": n.target})
+        elif n.op == "call_module" and isinstance(model.get_submodule(n.target), (GraphDropout, GraphStochasticDepth)):
+            op = "dropout" if isinstance(model.get_submodule(n.target), GraphDropout) else "stochastic_depth"
+            out.append(_with_args({"name": n.name, "op": "call_function", "target": op}, list(n.args), dict(n.kwargs), n))
         elif n.op == "call_module":
             out.append(_with_args({"name": n.name, "op": "call_module", "target": n.target}, list(n.args), dict(n.kwargs), n))
         elif n.op in ("call_function", "call_method"):
@@ -811,7 +823,7 @@ def _graph_selftest(p):
         assert not torch.equal(got["logits"], back.eval()(x)["logits"])
     # a loaded graph traces and saves again to the same graph, and Python's 3.11 unpack fix is reversible
     save(back, p + "2")
-    assert json.loads(read_safetensors_metadata(p + "2")["graph"])["modules"] == json.loads(meta["graph"])["modules"]
+    assert json.loads(read_safetensors_metadata(p + "2")["graph"]) == g
     assert torch.fx.proxy.Proxy.__iter__ is not _unpack_iter
     print("ok  graph: residual block (chunk, broadcast mul, layer scale, stochastic depth), channel shuffle, interpolate, "
           "cat, dict output; eval bit-exact, train mode follows the module")
