@@ -72,57 +72,57 @@ READ_DT = {"F32": ("<f4", 4), "F16": ("<f2", 2), "BF16": ("<u2", 2), "F64": ("<f
 
 def write_safetensors(path, tensors, metadata):
     """tensors: name -> tensor of a dtype in WRITE_DT (save() passes only F32 and I64); metadata: str -> str."""
-    header, blobs, offset = {}, [], 0
+    header, offset, tensors = {}, 0, {k: t.detach().cpu() for k, t in tensors.items()}
     for name, t in tensors.items():
-        t = t.detach().cpu().contiguous()
         if t.dtype not in WRITE_DT:
             raise ValueError("tensor %r has dtype %s; can write only %s" % (name, t.dtype, list(WRITE_DT)))
-        a = t.view(torch.int16).numpy() if t.dtype == torch.bfloat16 else t.numpy()
-        data = a.astype(a.dtype.newbyteorder("<")).tobytes()
-        header[name] = {"dtype": WRITE_DT[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
+        size = t.numel() * t.element_size()
+        header[name] = {"dtype": WRITE_DT[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + size]}
+        offset += size
     header["__metadata__"] = dict(metadata)
     raw = json.dumps(header, separators=(",", ":")).encode()
     raw += b" " * ((8 - len(raw) % 8) % 8)
-    with open(path, "wb") as f:  # tensor by tensor: a 2.6 GB model is not joined into one more copy
+    with open(path, "wb") as f:  # tensor by tensor: a 2.6 GB model is not copied whole into bytes
         f.write(struct.pack("<Q", len(raw)) + raw)
-        for data in blobs:
-            f.write(data)
+        for t in tensors.values():
+            t = t.contiguous()
+            a = t.view(torch.int16).numpy() if t.dtype == torch.bfloat16 else t.numpy()
+            f.write(a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes())
 
 
 def read_safetensors(path):
     """(tensors, metadata): F32/F16/BF16/F64 become float32 tensors, I64 int64; the data must be covered exactly."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    if len(raw) < 8:
-        raise ValueError("%s: not a safetensors file (%d bytes)" % (path, len(raw)))
-    (n,) = struct.unpack("<Q", raw[:8])
-    if n > len(raw) - 8:
-        raise ValueError("%s: header length %d does not fit the file" % (path, n))
-    header, data = json.loads(raw[8:8 + n]), raw[8 + n:]
-    metadata, tensors, ranges = header.pop("__metadata__", None) or {}, {}, []
-    for name, info in header.items():
-        if info.get("dtype") not in READ_DT:
-            raise ValueError("%s: tensor %r has dtype %s; can read only %s" % (path, name, info.get("dtype"), list(READ_DT)))
-        np_dt, size = READ_DT[info["dtype"]]
-        shape, (begin, end) = info["shape"], info["data_offsets"]
-        count = int(np.prod(shape, dtype=np.int64))
-        if end - begin != count * size or end > len(data):
-            raise ValueError("%s: tensor %r has data_offsets %s that do not hold %s %s" % (path, name, [begin, end], shape, info["dtype"]))
-        a = np.frombuffer(data, dtype=np_dt, count=count, offset=begin)
-        if info["dtype"] == "BF16":
-            a = (a.astype(np.uint32) << 16).view(np.float32)
-        a = a.astype(np.int64 if info["dtype"] == "I64" else np.float32)
-        tensors[name] = torch.from_numpy(a.copy()).reshape(shape)
-        ranges.append((begin, end, name))
+    with open(path, "rb") as f:  # tensor by tensor: a 2.6 GB file is not held twice
+        size_all = os.fstat(f.fileno()).st_size
+        if size_all < 8:
+            raise ValueError("%s: not a safetensors file (%d bytes)" % (path, size_all))
+        (n,) = struct.unpack("<Q", f.read(8))
+        if n > size_all - 8:
+            raise ValueError("%s: header length %d does not fit the file" % (path, n))
+        header, data_len = json.loads(f.read(n)), size_all - 8 - n
+        metadata, tensors, ranges = header.pop("__metadata__", None) or {}, {}, []
+        for name, info in header.items():
+            if info.get("dtype") not in READ_DT:
+                raise ValueError("%s: tensor %r has dtype %s; can read only %s" % (path, name, info.get("dtype"), list(READ_DT)))
+            np_dt, size = READ_DT[info["dtype"]]
+            shape, (begin, end) = info["shape"], info["data_offsets"]
+            count = int(np.prod(shape, dtype=np.int64))
+            if end - begin != count * size or end > data_len or begin < 0:
+                raise ValueError("%s: tensor %r has data_offsets %s that do not hold %s %s" % (path, name, [begin, end], shape, info["dtype"]))
+            f.seek(8 + n + begin)
+            a = np.frombuffer(bytearray(f.read(end - begin)), dtype=np_dt, count=count)
+            if info["dtype"] == "BF16":
+                a = (a.astype(np.uint32) << 16).view(np.float32)
+            a = a.astype(np.int64 if info["dtype"] == "I64" else np.float32, copy=False)
+            tensors[name] = torch.from_numpy(a).reshape(shape)
+            ranges.append((begin, end, name))
     at = 0
     for begin, end, name in sorted(ranges):
         if begin != at:
             raise ValueError("%s: tensor %r at %d: the tensors must cover the data exactly (expected offset %d)" % (path, name, begin, at))
         at = end
-    if at != len(data):
-        raise ValueError("%s: %d trailing bytes after the last tensor" % (path, len(data) - at))
+    if at != data_len:
+        raise ValueError("%s: %d trailing bytes after the last tensor" % (path, data_len - at))
     return tensors, metadata
 
 
