@@ -436,6 +436,9 @@ def export_graph(model):
             op = "dropout" if isinstance(model.get_submodule(n.target), GraphDropout) else "stochastic_depth"
             out.append(_with_args({"name": n.name, "op": "call_function", "target": op}, list(n.args), dict(n.kwargs), n))
         elif n.op == "call_module":
+            if type(model.get_submodule(n.target)) not in OP_OF:
+                raise _node_error(n, "no layers4j layer for a %s; supported: %s" % (
+                    type(model.get_submodule(n.target)).__name__, ", ".join(c.__name__ for c in OP_OF)))
             out.append(_with_args({"name": n.name, "op": "call_module", "target": n.target}, list(n.args), dict(n.kwargs), n))
         elif n.op in ("call_function", "call_method"):
             if n.op == "call_method" and n.target.endswith("_") and not n.target.endswith("__"):
@@ -758,8 +761,9 @@ class _ExampleBlock(nn.Module):
 
 
 class _ExampleGraph(nn.Module):
-    """Every kind of graph node: shape arithmetic with tuple unpacking (a channel shuffle), interpolate to
-    the input's size, cat, group norm, functional pooling and dropout, float constants, a dict output."""
+    """Every kind of graph node: an assert, shape arithmetic with tuple unpacking (a channel shuffle),
+    interpolate to the input's size, cat, group norm, functional pooling and dropout, float constants,
+    a dict output."""
 
     def __init__(self):
         super().__init__()
@@ -769,6 +773,7 @@ class _ExampleGraph(nn.Module):
         self.head = nn.Linear(11, 5)
 
     def forward(self, x):
+        torch._assert(x.dim() == 4, "expected a 4-D input")  # dropped, with the shape arithmetic only it used
         h = self.block(self.stem(x))
         b, c, hh, ww = h.size()
         h = torch.transpose(h.view(b, 2, c // 2, hh, ww), 1, 2).contiguous().view(b, -1, hh, ww)
@@ -797,6 +802,7 @@ def _graph_selftest(p):
     for op in ["chunk", "mul", "stochastic_depth", "add", "size", "getitem", "floordiv", "view", "transpose", "contiguous",
                "getattr", "interpolate", "cat", "adaptive_avg_pool2d", "flatten", "dropout", "hardtanh"]:
         assert op in ops, (op, ops)
+    assert "dim" not in ops and "eq" not in ops and "_assert" not in meta["graph"]
     by_op = {n["target"]: n for n in g["nodes"] if n["op"] == "call_function"}
     assert by_op["stochastic_depth"]["args"][1:] == [0.5, "row"] and "kwargs" not in by_op["stochastic_depth"]
     assert by_op["dropout"].get("kwargs") == {"p": 0.25, "inplace": False}  # as F.dropout passed them, `training` dropped
@@ -879,6 +885,7 @@ def selftest():
             with torch.no_grad():
                 assert torch.equal(other(x), load(p)(x))
         for bad, words in [(nn.Linear(2, 2), ["linear", "supported"]), (_Einsum(), ["einsum", "supported"]),
+                           (nn.Sequential(nn.Linear(4, 4), nn.PReLU()), ["fx node '_1'", "PReLU", "supported"]),
                            (_DtypeArgument(), ["sum", "float64", "dtype"])]:
             try:
                 save(bad, p)
