@@ -354,7 +354,7 @@ def _module_entries(model, tracer):
         if not name:
             if own_p or own_b:
                 raise ValueError("the root module owns %s directly; a graph file names containers by non-empty "
-                                 "names (move them into a submodule)" % sorted(own_p) + sorted(own_b))
+                                 "names (move them into a submodule)" % (sorted(own_p) + sorted(own_b)))
             continue
         if tracer.is_leaf_module(m, name):
             try:
