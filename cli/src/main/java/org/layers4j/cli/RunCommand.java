@@ -2,11 +2,14 @@ package org.layers4j.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.layers4j.DType;
 import org.layers4j.Tensor;
+import org.layers4j.graph.GraphModule;
 import org.layers4j.io.HostTensor;
 import org.layers4j.io.Models;
 import org.layers4j.io.SafeTensors;
@@ -21,9 +24,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         exitCodeListHeading = ExitCodes.HEADING,
         exitCodeList = {ExitCodes.L_OK, ExitCodes.L_USAGE, ExitCodes.L_CANNOT_RUN, ExitCodes.L_INTERNAL_ERROR},
-        description = "Run a model file (a Sequential saved by"
-        + " Models.save or scripts/torch_models.py) in eval mode on the tensor 'input' of a safetensors file (or its"
-        + " only tensor) and print the output as PyTorch would.")
+        description = "Run a model file (a graph or Sequential saved by Models.save or scripts/torch_models.py) in"
+        + " eval mode on the tensor 'input' of a safetensors file (or its only tensor) and print the output as PyTorch"
+        + " would; a model returning a dict or tuple prints each tensor under its key or index.")
 final class RunCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -37,7 +40,8 @@ final class RunCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "INPUT", description = "a .safetensors file with the input tensor")
     Path input;
 
-    @Option(names = "--output", paramLabel = "FILE", description = "also write the output, as tensor 'output', to FILE")
+    @Option(names = "--output", paramLabel = "FILE", description = "also write the output to FILE: tensor 'output', or"
+            + " for a dict / tuple output one tensor per key ('out', 'aux') or index ('0', '1')")
     Path output;
 
     @Override
@@ -52,14 +56,31 @@ final class RunCommand implements Callable<Integer> {
             }
             x = tensors.values().iterator().next();
         }
+        if (output != null) {
+            Path dir = output.toAbsolutePath().getParent();
+            if (dir != null && !Files.isDirectory(dir)) {
+                throw new IllegalArgumentException("--output " + output + ": the directory " + dir + " does not exist");
+            }
+        }
         Backend be = backend.resolve();
         try (Module m = Models.load(model, be);
-             Tensor in = x.dtype() == DType.INT64 ? be.upload(x.longs(), x.shape()) : be.upload(x.data(), x.shape());
-             Tensor y = m.forward(in)) {
-            float[] values = y.toArray();
-            out.println(TorchFormat.tensor(values, y.shape(), ""));
+             Tensor in = x.dtype() == DType.INT64 ? be.upload(x.longs(), x.shape()) : be.upload(x.data(), x.shape())) {
+            Map<String, Tensor> ys = m instanceof GraphModule g ? g.forwardNamed(in) : Map.of("output", m.forward(in));
+            Map<String, HostTensor> written = new LinkedHashMap<>();
+            try {
+                for (Map.Entry<String, Tensor> e : ys.entrySet()) {
+                    float[] values = e.getValue().toArray();
+                    if (ys.size() > 1) {
+                        out.println(e.getKey() + ":");
+                    }
+                    out.println(TorchFormat.tensor(values, e.getValue().shape(), ""));
+                    written.put(e.getKey(), new HostTensor(e.getValue().shape(), values));
+                }
+            } finally {
+                ys.values().forEach(Tensor::close);
+            }
             if (output != null) {
-                SafeTensors.write(output, Map.of("output", new HostTensor(y.shape(), values)), Map.of("format", "pt"));
+                SafeTensors.write(output, written, Map.of("format", "pt"));
             }
         }
         out.flush();

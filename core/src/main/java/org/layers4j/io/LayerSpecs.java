@@ -5,6 +5,21 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.layers4j.nn.Dropout;
+import org.layers4j.nn.Dropout2d;
+import org.layers4j.nn.Identity;
+import org.layers4j.nn.Upsample;
+import org.layers4j.nn.activation.GELU;
+import org.layers4j.nn.activation.Hardsigmoid;
+import org.layers4j.nn.activation.Hardswish;
+import org.layers4j.nn.activation.Hardtanh;
+import org.layers4j.nn.activation.ReLU6;
+import org.layers4j.nn.activation.SiLU;
+import org.layers4j.nn.conv.ConvTranspose;
+import org.layers4j.nn.conv.ConvTranspose1d;
+import org.layers4j.nn.conv.ConvTranspose2d;
+import org.layers4j.nn.conv.ConvTransposeBuilder;
+import org.layers4j.nn.norm.GroupNorm;
+import org.layers4j.nn.norm.LayerNorm;
 import org.layers4j.nn.Flatten;
 import org.layers4j.nn.Module;
 import org.layers4j.nn.Sequential;
@@ -69,14 +84,28 @@ public final class LayerSpecs {
             case "sequential" -> sequential(a, backend);
             case "conv1d", "conv2d" -> conv(op, a, backend);
             case "linear" -> new Linear(a.integer("in_features"), a.integer("out_features"), a.bool("bias", true), backend, 0);
-            case "relu" -> new ReLU(backend);
-            case "leakyrelu" -> new LeakyReLU(a.number("negative_slope", 0.01), backend);
+            case "relu" -> inplace(a, new ReLU(backend));
+            case "relu6" -> inplace(a, new ReLU6(backend));
+            case "silu" -> inplace(a, new SiLU(backend));
+            case "hardswish" -> inplace(a, new Hardswish(backend));
+            case "hardsigmoid" -> inplace(a, new Hardsigmoid(backend));
+            case "hardtanh" -> inplace(a, new Hardtanh(a.number("min_val", -1.0), a.number("max_val", 1.0), backend));
+            case "gelu" -> new GELU(a.string("approximate", "none"), backend);
+            case "identity" -> new Identity(backend);
+            case "layernorm" -> new LayerNorm(a.ints("normalized_shape"), a.number("eps", 1e-5),
+                    a.bool("elementwise_affine", true), backend);
+            case "groupnorm" -> new GroupNorm(a.integer("num_groups"), a.integer("num_channels"), a.number("eps", 1e-5),
+                    a.bool("affine", true), backend);
+            case "convtranspose1d", "convtranspose2d" -> convTranspose(op, a, backend);
+            case "upsample" -> upsample(a, backend);
+            case "dropout2d" -> inplace(a, new Dropout2d(a.number("p", 0.5), 0, backend));
+            case "leakyrelu" -> inplace(a, new LeakyReLU(a.number("negative_slope", 0.01), backend));
             case "sigmoid" -> new Sigmoid(backend);
             case "tanh" -> new Tanh(backend);
             case "softmax" -> new Softmax(a.integer("dim"), backend);
             case "logsoftmax" -> new LogSoftmax(a.integer("dim"), backend);
             case "flatten" -> new Flatten(a.integer("start_dim", 1), a.integer("end_dim", -1), backend);
-            case "dropout" -> new Dropout(a.number("p", 0.5), 0, backend);
+            case "dropout" -> inplace(a, new Dropout(a.number("p", 0.5), 0, backend));
             case "embedding" -> new Embedding(a.integer("num_embeddings"), a.integer("embedding_dim"),
                     a.optionalInteger("padding_idx"), backend, 0);
             case "batchnorm1d", "batchnorm2d" -> batchNorm(op, a, backend);
@@ -87,7 +116,8 @@ public final class LayerSpecs {
             default -> throw new IllegalArgumentException("unknown layer op '" + op + "'; known: sequential, "
                     + "conv1d, conv2d, linear, relu, leakyrelu, sigmoid, tanh, softmax, logsoftmax, flatten, dropout, "
                     + "embedding, batchnorm1d, batchnorm2d, maxpool1d, maxpool2d, avgpool1d, avgpool2d, "
-                    + "adaptiveavgpool1d, adaptiveavgpool2d, adaptivemaxpool2d");
+                    + "adaptiveavgpool1d, adaptiveavgpool2d, adaptivemaxpool2d, relu6, silu, hardswish, hardsigmoid, "
+                    + "hardtanh, gelu, identity, layernorm, groupnorm, convtranspose1d, convtranspose2d, upsample, dropout2d");
         };
         a.checkAllUsed();
         return m;
@@ -117,6 +147,44 @@ public final class LayerSpecs {
             modules.forEach(Module::close);
             throw e;
         }
+    }
+
+    /** PyTorch's {@code inplace} flag is accepted and ignored: layers4j's layers always return a new tensor. */
+    private static Module inplace(SpecArgs a, Module m) {
+        a.bool("inplace", false);
+        return m;
+    }
+
+    private static Module convTranspose(String op, SpecArgs a, Backend backend) {
+        int in = a.integer("in_channels");
+        int out = a.integer("out_channels");
+        int[] k = a.ints("kernel_size");
+        ConvTransposeBuilder<? extends ConvTranspose> b = op.equals("convtranspose1d") ? ConvTranspose1d.builder(in, out, k)
+                : ConvTranspose2d.builder(in, out, k);
+        if (a.has("stride")) {
+            b.stride(a.ints("stride"));
+        }
+        if (a.has("padding")) {
+            b.padding(a.ints("padding"));
+        }
+        if (a.has("output_padding")) {
+            b.outputPadding(a.ints("output_padding"));
+        }
+        if (a.has("dilation")) {
+            b.dilation(a.ints("dilation"));
+        }
+        b.groups(a.integer("groups", 1)).bias(a.bool("bias", true))
+                .paddingMode(PaddingMode.fromTorchName(a.string("padding_mode", "zeros")));
+        return b.backend(backend).seed(0).build();
+    }
+
+    private static Module upsample(SpecArgs a, Backend backend) {
+        int[] size = a.has("size") && !a.isNull("size") ? a.ints("size") : null;
+        double[] scale = a.has("scale_factor") && !a.isNull("scale_factor") ? a.numbers("scale_factor") : null;
+        Boolean align = a.has("align_corners") && !a.isNull("align_corners") ? a.bool("align_corners", false) : null;
+        Boolean recompute = a.has("recompute_scale_factor") && !a.isNull("recompute_scale_factor")
+                ? a.bool("recompute_scale_factor", false) : null;
+        return new Upsample(size, scale, a.string("mode", "nearest"), align, recompute, backend);
     }
 
     private static Module conv(String op, SpecArgs a, Backend backend) {
@@ -214,6 +282,50 @@ public final class LayerSpecs {
             o.put("in_features", l.inFeatures());
             o.put("out_features", l.outFeatures());
             o.put("bias", l.bias() != null);
+        } else if (m instanceof ReLU6) {
+            o.put("op", "relu6");
+        } else if (m instanceof Hardtanh h) {
+            o.put("op", "hardtanh");
+            o.put("min_val", h.minVal());
+            o.put("max_val", h.maxVal());
+        } else if (m instanceof SiLU || m instanceof Hardswish || m instanceof Hardsigmoid || m instanceof Identity) {
+            o.put("op", m.getClass().getSimpleName().toLowerCase());
+        } else if (m instanceof GELU g) {
+            o.put("op", "gelu");
+            o.put("approximate", g.approximate());
+        } else if (m instanceof LayerNorm l) {
+            o.put("op", "layernorm");
+            ints(o, "normalized_shape", l.normalizedShape());
+            o.put("eps", l.eps());
+            o.put("elementwise_affine", l.elementwiseAffine());
+        } else if (m instanceof GroupNorm g) {
+            o.put("op", "groupnorm");
+            o.put("num_groups", g.numGroups());
+            o.put("num_channels", g.numChannels());
+            o.put("eps", g.eps());
+            o.put("affine", g.affine());
+        } else if (m instanceof ConvTranspose c) {
+            o.put("op", "convtranspose" + c.kernelSize().length + "d");
+            o.put("in_channels", c.inChannels());
+            o.put("out_channels", c.outChannels());
+            ints(o, "kernel_size", c.kernelSize());
+            ints(o, "stride", c.stride());
+            ints(o, "padding", c.padding());
+            ints(o, "output_padding", c.outputPadding());
+            o.put("groups", c.groups());
+            o.put("bias", c.hasBias());
+            ints(o, "dilation", c.dilation());
+            o.put("padding_mode", c.paddingMode().torchName());
+        } else if (m instanceof Upsample u) {
+            o.put("op", "upsample");
+            o.put("size", u.size() == null ? null : java.util.Arrays.stream(u.size()).boxed().toList());
+            o.put("scale_factor", u.scaleFactor() == null ? null
+                    : java.util.Arrays.stream(u.scaleFactor()).boxed().toList());
+            o.put("mode", u.mode());
+            o.put("align_corners", u.alignCorners());
+        } else if (m instanceof Dropout2d d) {
+            o.put("op", "dropout2d");
+            o.put("p", d.p());
         } else if (m instanceof LeakyReLU l) {
             o.put("op", "leakyrelu");
             o.put("negative_slope", l.negativeSlope());

@@ -111,6 +111,21 @@ final class SpecArgs {
         return new int[] {integer(k)};
     }
 
+    double[] numbers(String k) {
+        Object n = node(k);
+        if (n instanceof List<?> l) {
+            double[] v = new double[l.size()];
+            for (int i = 0; i < v.length; i++) {
+                if (!(l.get(i) instanceof Number x)) {
+                    throw new IllegalArgumentException(op() + ": '" + k + "' must hold numbers, got " + Json.write(n));
+                }
+                v[i] = x.doubleValue();
+            }
+            return v;
+        }
+        return new double[] {number(k, 0)};
+    }
+
     Integer[] optionalInts(String k) {
         Object n = node(k);
         if (n instanceof List<?> l) {

@@ -35,8 +35,8 @@ public interface LayoutOps {
     /**
      * A strided copy of slabs (cat, split, chunk, narrow, slice, select and their backwards): with src viewed
      * as [outer, srcMid, inner] and dst as [outer, dstMid, inner],
-     * {@code dst[o, dstStart + j * dstStep, i] = src[o, srcStart + j * srcStep, i]} for o < outer,
-     * j < count, i < inner. Unlike other ops it writes only those elements of dst and leaves the rest as
+     * {@code dst[o, dstStart + j * dstStep, i] = src[o, srcStart + j * srcStep, i]} for {@code o < outer},
+     * {@code j < count, i < inner}. Unlike other ops it writes only those elements of dst and leaves the rest as
      * they are (callers copy into a fresh zero tensor, or fill one output from several calls). Core has
      * checked every index is in range, steps are >= 1 and outer * count * inner > 0.
      */

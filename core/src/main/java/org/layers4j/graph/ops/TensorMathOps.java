@@ -1,32 +1,94 @@
 package org.layers4j.graph.ops;
 
 import org.layers4j.Tensor;
-import org.layers4j.nn.Functional;
+import org.layers4j.nn.functional.Arithmetic;
 
 /**
- * Arithmetic: {@code add}, {@code sub}, {@code mul}, {@code div}, {@code neg} on tensors (broadcasting)
- * and on Python numbers (as Python computes them: int op int stays int, {@code /} gives a float), and the
- * reductions {@code mean} / {@code sum}.
+ * Arithmetic: {@code add}, {@code sub}, {@code mul}, {@code div}, {@code neg} on tensors (broadcasting),
+ * tensors and Python numbers, or two numbers (as Python computes them: int op int stays an int, {@code /}
+ * gives a float: the shape arithmetic of a traced graph); the reductions {@code mean} / {@code sum}.
  */
 final class TensorMathOps {
     private TensorMathOps() {
     }
 
     static void register(OpRegistry r) {
-        r.register(FunctionalOp.of("add", Signature.of("input", "other", "alpha=1"), (a, c) -> {
-            if (!(a.get("input") instanceof Tensor) && !(a.get("other") instanceof Tensor)) {
-                return numbers("add", a.get("input"), a.get("other"));
-            }
-            Tensor x = a.tensor("input");
-            Tensor y = a.tensor("other");
-            return Functional.add(x, y);
-        }));
+        r.register(FunctionalOp.of("add", Signature.of("input", "other", "alpha=1"), (a, c) -> addOrSub(a, false)));
+        r.register(FunctionalOp.of("sub", Signature.of("input", "other", "alpha=1"), (a, c) -> addOrSub(a, true)));
         r.register(FunctionalOp.of("mul", Signature.of("input", "other"), (a, c) -> {
-            if (!(a.get("input") instanceof Tensor) && !(a.get("other") instanceof Tensor)) {
-                return numbers("mul", a.get("input"), a.get("other"));
+            Object x = a.get("input");
+            Object y = a.get("other");
+            if (x instanceof Tensor t && y instanceof Tensor u) {
+                return Arithmetic.mul(t, u);
             }
-            throw new IllegalArgumentException("mul(): tensors are not supported yet");
+            if (x instanceof Tensor t) {
+                return Arithmetic.mul(t, a.number("other"));
+            }
+            if (y instanceof Tensor u) {
+                return Arithmetic.mul(u, a.number("input"));
+            }
+            return numbers("mul", x, y);
         }));
+        r.register(FunctionalOp.of("div", Signature.of("input", "other", "rounding_mode=None"), (a, c) -> {
+            Object x = a.get("input");
+            Object y = a.get("other");
+            if (!a.isNull("rounding_mode")) {
+                throw new IllegalArgumentException("div(): rounding_mode='" + a.string("rounding_mode") + "' is not"
+                        + " supported (only true division)");
+            }
+            if (x instanceof Tensor t && y instanceof Tensor u) {
+                return Arithmetic.div(t, u);
+            }
+            if (x instanceof Tensor t) {
+                return Arithmetic.div(t, a.number("other"));
+            }
+            if (y instanceof Tensor u) {
+                return Arithmetic.rdiv(a.number("input"), u);
+            }
+            return numbers("div", x, y);
+        }));
+        r.register(FunctionalOp.of("neg", Signature.of("input"), (a, c) -> {
+            Object x = a.get("input");
+            if (x instanceof Tensor t) {
+                return Arithmetic.neg(t);
+            }
+            return numbers("mul", x, -1L);
+        }));
+        r.register(FunctionalOp.of("mean", Signature.of("input", "dim=None", "keepdim=False", "dtype=None"),
+                (a, c) -> Arithmetic.mean(a.tensor("input"), dims(a), a.bool("keepdim"))));
+        r.register(FunctionalOp.of("sum", Signature.of("input", "dim=None", "keepdim=False", "dtype=None"),
+                (a, c) -> Arithmetic.sum(a.tensor("input"), dims(a), a.bool("keepdim"))));
+    }
+
+    private static int[] dims(Args a) {
+        if (!a.isNull("dtype")) {
+            throw new IllegalArgumentException(a.op() + "(): dtype= is not supported (tensors are float32)");
+        }
+        return a.optionalInts("dim");
+    }
+
+    private static Object addOrSub(Args a, boolean sub) {
+        Object x = a.get("input");
+        Object y = a.get("other");
+        double alpha = a.number("alpha");
+        if (x instanceof Tensor t && y instanceof Tensor u) {
+            return sub ? Arithmetic.sub(t, u, alpha) : Arithmetic.add(t, u, alpha);
+        }
+        if (x instanceof Tensor t) {
+            double s = a.number("other") * alpha;
+            return sub ? Arithmetic.sub(t, s) : Arithmetic.add(t, s);
+        }
+        if (y instanceof Tensor u) {
+            double s = a.number("input");
+            if (alpha == 1) {
+                return sub ? Arithmetic.rsub(s, u) : Arithmetic.add(u, s);
+            }
+            try (Tensor scaled = Arithmetic.mul(u, alpha)) {
+                return sub ? Arithmetic.rsub(s, scaled) : Arithmetic.add(scaled, s);
+            }
+        }
+        Object other = a.get("alpha") instanceof Long l && l == 1 ? y : numbers("mul", y, a.get("alpha"));
+        return numbers(sub ? "sub" : "add", x, other);
     }
 
     /** Python arithmetic on two numbers. */
@@ -43,17 +105,17 @@ final class TensorMathOps {
                 default -> throw new IllegalStateException(op);
             };
         }
-        double a = ((Number) x).doubleValue();
-        double b = ((Number) y).doubleValue();
+        double p = ((Number) x).doubleValue();
+        double q = ((Number) y).doubleValue();
         return switch (op) {
-            case "add" -> a + b;
-            case "sub" -> a - b;
-            case "mul" -> a * b;
+            case "add" -> p + q;
+            case "sub" -> p - q;
+            case "mul" -> p * q;
             case "div" -> {
-                if (b == 0) {
+                if (q == 0) {
                     throw new IllegalArgumentException("div(): division by zero");
                 }
-                yield a / b;
+                yield p / q;
             }
             default -> throw new IllegalStateException(op);
         };
