@@ -309,7 +309,13 @@ public final class GraphModule extends Module {
      */
     public Map<String, Tensor> forwardNamed(Tensor... inputs) {
         Map<String, Tensor> out = new LinkedHashMap<>();
-        flatten("", run(inputs), out);
+        Object result = run(inputs);
+        try {
+            flatten("", result, out);
+        } catch (RuntimeException e) {
+            Values.close(result);
+            throw e;
+        }
         return out;
     }
 
@@ -323,7 +329,8 @@ public final class GraphModule extends Module {
         } else if (v instanceof Map<?, ?> m) {
             m.forEach((k, x) -> flatten(prefix.isEmpty() ? (String) k : prefix + "." + k, x, out));
         } else if (v != null) {
-            throw new IllegalStateException("the graph's output holds " + Values.describe(v) + ", not a tensor");
+            throw new IllegalArgumentException("the graph's output '" + (prefix.isEmpty() ? "output" : prefix) + "' is "
+                    + Values.describe(v) + ", not a tensor (run(...) returns the output as the graph builds it)");
         }
     }
 

@@ -132,7 +132,7 @@ public abstract class BackendGraphTests {
         Ref scale = g.attr("block.scale");
         Ref sum = g.call("add", x, scale);
         Ref r = g.call("relu", sum);
-        g.output(new Node.Dict(Map.of("out", r, "aux", List.of(sum, x))));
+        g.output(dict(r, List.of(sum, x)));
         Map<String, Map<String, Object>> modules = new LinkedHashMap<>();
         modules.put("block", Map.of("op", Graph.CONTAINER, "parameters", Map.of("scale", List.of(2L, 3L))));
         try (GraphModule m = new GraphModule(g.build(modules), backend())) {
@@ -253,5 +253,13 @@ public abstract class BackendGraphTests {
             assertEquals("node 'view' (call_function view): shape '[5, -1]' is invalid for input of size 6",
                     assertThrows(IllegalArgumentException.class, () -> m.forward(in)).getMessage());
         }
+    }
+
+    /** {"out": out, "aux": aux}, in that order. */
+    private static Node.Dict dict(Object out, Object aux) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("out", out);
+        m.put("aux", aux);
+        return new Node.Dict(m);
     }
 }
