@@ -24,7 +24,9 @@ import org.layers4j.graph.GraphModule;
 import org.layers4j.graph.GraphTracer;
 import org.layers4j.graph.Node;
 import org.layers4j.graph.Node.Ref;
+import org.layers4j.io.HostTensor;
 import org.layers4j.io.Models;
+import org.layers4j.io.SafeTensors;
 import org.layers4j.io.StateDicts;
 import org.layers4j.models.ResNet;
 import org.layers4j.models.TextCNN;
@@ -100,6 +102,23 @@ public abstract class BackendGraphTests {
                     });
                 }
             }
+        }
+    }
+
+    @Test
+    void resnet18SavedFromJavaWithTorchvisionsWeightsGivesTorchvisionsOutput(@TempDir Path dir) throws IOException {
+        SafeTensors.Contents c = SafeTensors.read(TestData.fixtureDir().resolveSibling("models").resolve("resnet18.safetensors"));
+        Path file = dir.resolve("resnet18-graph.safetensors");
+        try (ResNet net = ResNet.resnet18(10, backend())) {
+            Map<String, HostTensor> sd = new LinkedHashMap<>();
+            net.stateDict().keySet().forEach(k -> sd.put(k, c.tensor(k)));
+            StateDicts.load(net, sd);
+            Models.save(net, file);
+        }
+        try (Module loaded = Models.load(file, backend());
+             Tensor x = backend().upload(c.tensor("input").data(), c.tensor("input").shape());
+             Tensor y = loaded.forward(x)) {
+            BackendModelTests.assertClose("torchvision's output", c.tensor("output"), y);
         }
     }
 
