@@ -16,6 +16,13 @@ statistics and constant-initialised parameters randomised), eval mode.
         runs `CMD run --backend cpu --output DIR/NAME.java.safetensors DIR/NAME.safetensors DIR/NAME.input.safetensors`
         per model and compares each expected tensor with the same name in the Java output
   zoo_check.py census DIR                             the registry ops (with their arguments) and leaf modules used
+  zoo_check.py train-export DIR [--only A,B]
+        DIR/NAME.case.safetensors: a graph training case (fixtures/README.md, "Graph cases") for each of TRAIN_MODELS
+        (batch 2, 3x64x64, dropout / stochastic depth probabilities 0, one Adam step with lr 1e-3; PyTorch float32)
+  zoo_check.py train-check DIR --java CMD [--only A,B] [--timeout S]
+        runs `CMD conformance --backend cpu --save-trained DIR/trained DIR/NAME.case.safetensors ...` (all at once),
+        then loads each DIR/trained/NAME.case.safetensors with torch_models.load and compares its parameters with the
+        case's adam.* tensors (and its buffers with after.*)
 
 Pass rule, per tensor: max|actual - expected| <= 1e-4 * max(1, max|expected|). Run with /usr/bin/python3
 (Debian's PyTorch 1.13 and torchvision 0.14).
@@ -45,6 +52,8 @@ SEGMENTATION = ["deeplabv3_mobilenet_v3_large", "deeplabv3_resnet50", "deeplabv3
 MODELS = CLASSIFICATION + SEGMENTATION
 TRANSFORMERS = ("vit_", "swin_", "maxvit_")
 SEED = 20261201
+TRAIN_MODELS = ["resnet50", "mobilenet_v3_small", "efficientnet_b0", "densenet121", "convnext_tiny", "regnet_y_400mf",
+                "fcn_resnet50"]
 
 
 def torchvision_models():
@@ -212,6 +221,128 @@ def cmd_compare(a):
     return 1 if failed else 0
 
 
+def train_case_path(d, name):
+    return os.path.join(d, name + ".case.safetensors")
+
+
+def selected_train(a):
+    names = a.only.split(",") if a.only else TRAIN_MODELS
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        sys.exit("unknown model(s) %s" % unknown)
+    return names
+
+
+def cmd_train_export(a):
+    import graph_cases as gc_
+    os.makedirs(a.dir, exist_ok=True)
+    for name in selected_train(a):
+        t = time.time()
+        model = gc_.zero_dropout(build(name))
+        x = torch.randn((2, 3, 64, 64), generator=torch.Generator().manual_seed(SEED + 7))
+        tensors, _ = gc_.write_case(model, x, train_case_path(a.dir, name), True, adam=gc_.ADAM, seed=SEED)
+        print("exported %-20s %d tensors, %.1f MB  %.1fs" % (name, len(tensors), os.path.getsize(
+            train_case_path(a.dir, name)) / 1e6, time.time() - t), flush=True)
+        del model, tensors
+        gc.collect()
+    return 0
+
+
+def cmd_train_check(a):
+    java = shlex.split(a.java)
+    names = selected_train(a)
+    trained = os.path.join(a.dir, "trained")
+    os.makedirs(trained, exist_ok=True)
+    for name in names:
+        if os.path.exists(os.path.join(trained, name + ".case.safetensors")):
+            os.remove(os.path.join(trained, name + ".case.safetensors"))  # a stale model must not pass
+    cmd = java + ["conformance", "--backend", "cpu", "--save-trained", trained] + [train_case_path(a.dir, n) for n in names]
+    t = time.time()
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout)
+    print(r.stdout.rstrip())
+    if r.stderr.strip():
+        print(r.stderr.rstrip()[-3000:], file=sys.stderr)
+    print("(java conformance: rc %d, %.0fs)\n" % (r.returncode, time.time() - t))
+    failed = 0
+    print("%-20s %10s  %-6s %-44s %s" % ("model", "params", "status", "worst adam.* tensor (max|err| / tol)", "worst after.*"))
+    for name in names:
+        path = os.path.join(trained, name + ".case.safetensors")  # the case's name: NAME.case
+        case, _ = tm.read_safetensors(train_case_path(a.dir, name))
+        if not os.path.exists(path):
+            failed += 1
+            print("%-20s %10s  %-6s no trained model written" % (name, "", "FAIL"), flush=True)
+            continue
+        sd = tm.load(path).state_dict()
+        worst = {"adam": ("", 0.0, 1.0), "after": ("", 0.0, 1.0)}
+        ok, nparams, notes = True, 0, []
+        for k, e in case.items():
+            kind = k.split(".")[0]
+            if kind not in worst:
+                continue
+            key = k[len(kind) + 1:]
+            act = sd.get(key)
+            if act is None or act.shape != e.shape:
+                ok = False
+                worst[kind] = (key, float("inf"), 0.0)
+                continue
+            if kind == "adam":
+                nparams += e.numel()
+            if e.dtype == torch.int64:
+                err, tol = (0.0 if torch.equal(act, e) else float("inf")), 0.0
+            else:
+                err = (act.to(torch.float32) - e).abs().max().item() if e.numel() else 0.0
+                tol = 1e-4 * max(1.0, e.abs().max().item() if e.numel() else 0.0)
+            ok = ok and err <= tol
+            if kind == "adam" and err > tol:  # where it fails: how large PyTorch's gradient is there
+                bad = (act.to(torch.float32) - e).abs() > tol
+                gr = case["grad." + key].abs()
+                notes.append("    %s: %d of %d elements off (max %.3g > %.3g); |grad| there <= %.3g, tensor's max |grad| %.3g"
+                             % (key, int(bad.sum()), e.numel(), err, tol, gr[bad].max().item(), gr.max().item()))
+            if err / max(tol, 1e-30) > worst[kind][1] / max(worst[kind][2], 1e-30):
+                worst[kind] = (key, err, tol)
+        failed += not ok
+        fmt = lambda w: "%s %.3g / %.3g" % w if w[0] else "-"
+        print("%-20s %10d  %-6s %-44s %s" % (name, nparams, "pass" if ok else "FAIL", fmt(worst["adam"]), fmt(worst["after"])),
+              flush=True)
+        if notes:
+            print("\n".join(notes), flush=True)
+    print("%d passed, %d failed" % (len(names) - failed, failed))
+    if a.conditioning:
+        print("\nconditioning: PyTorch's own float32 gradients against its float64 ones, by the same rule (ratio = max|err| / tol)")
+        for name in names:
+            print("  %-20s %s" % (name, conditioning(train_case_path(a.dir, name))), flush=True)
+    return 1 if failed else 0
+
+
+def conditioning(path):
+    """The worst tensor of PyTorch float32 against PyTorch float64 on a case (output and gradients)."""
+    import copy
+    import graph_cases as gc_
+    case, _ = tm.read_safetensors(path)
+    model = tm.load(path, strict=False)
+
+    def run(dt):
+        m = copy.deepcopy(model).to(dt).train()
+        x = case["input"].detach().clone().to(dt).requires_grad_(True)
+        y = gc_._named_outputs(m(x))
+        single = list(y) == ["output"]
+        loss = sum((v * case["grad_output" if single else "grad_output." + k].to(dt)).sum() for k, v in y.items())
+        loss.backward()
+        d = {"grad_input": x.grad}
+        d.update({"grad." + k: p.grad for k, p in m.named_parameters() if p.grad is not None})
+        d.update({("output" if single else "output." + k): v.detach() for k, v in y.items()})
+        return d
+    f32, f64 = run(torch.float32), run(torch.float64)
+    worst = (0.0, "", 0.0, 0.0)
+    for k, e in f64.items():
+        e = e.to(torch.float32)
+        err = (f32[k] - e).abs().max().item()
+        tol = 1e-4 * max(1.0, e.abs().max().item())
+        worst = max(worst, (err / tol, k, err, tol))
+    return "worst %s: max|f32 - f64| %.3g, tol %.3g (ratio %.3g)%s" % (
+        worst[1], worst[2], worst[3], worst[0], "" if worst[0] <= 1 else " -- ill-conditioned: PyTorch fails its own rule")
+
+
 def _constant(v):
     """A JSON argument with its node references shown as <node>."""
     return json.dumps(_hide_nodes(v))
@@ -277,6 +408,15 @@ def main():
         if c == "compare":
             s.add_argument("--java", required=True, help="the layers4j command, e.g. ./layers4j")
             s.add_argument("--timeout", type=int, default=1800, help="seconds per model")
+    for c in ["train-export", "train-check"]:
+        s = sub.add_parser(c)
+        s.add_argument("dir")
+        s.add_argument("--only", help="comma-separated model names (default: %s)" % ",".join(TRAIN_MODELS))
+        if c == "train-check":
+            s.add_argument("--java", required=True, help="the layers4j command, e.g. ./layers4j")
+            s.add_argument("--timeout", type=int, default=7200, help="seconds for the whole Java run")
+            s.add_argument("--conditioning", action="store_true",
+                           help="also compare PyTorch float32 with float64 on each case (is the case well-conditioned?)")
     a = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("ZOO_THREADS", "1")))
     if a.cmd == "list":
@@ -286,7 +426,8 @@ def main():
             len(MODELS), len(listed), "" if sorted(MODELS) == listed else
             " -- differs: missing here %s, extra here %s" % (sorted(set(listed) - set(MODELS)), sorted(set(MODELS) - set(listed)))))
         return 0 if sorted(MODELS) == listed else 1
-    return {"export": cmd_export, "roundtrip": cmd_roundtrip, "compare": cmd_compare, "census": cmd_census}[a.cmd](a)
+    return {"export": cmd_export, "roundtrip": cmd_roundtrip, "compare": cmd_compare, "census": cmd_census,
+            "train-export": cmd_train_export, "train-check": cmd_train_check}[a.cmd](a)
 
 
 if __name__ == "__main__":

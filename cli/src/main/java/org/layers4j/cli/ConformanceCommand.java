@@ -26,8 +26,13 @@ final class ConformanceCommand implements Callable<Integer> {
     @CommandLine.Mixin
     BackendOption backend;
 
-    @Parameters(arity = "1..*", paramLabel = "DIR", description = "directories holding .safetensors cases")
+    @Parameters(arity = "1..*", paramLabel = "DIR", description = "directories holding .safetensors cases"
+            + " (or single case files)")
     List<Path> dirs;
+
+    @CommandLine.Option(names = "--save-trained", paramLabel = "DIR", description = "for graph cases with 'adam':"
+            + " also write the model after the Adam step to DIR/<case>.safetensors (a model file PyTorch loads back)")
+    Path saveTrained;
 
     @Override
     public Integer call() {
@@ -53,7 +58,7 @@ final class ConformanceCommand implements Callable<Integer> {
         for (Path file : files) {
             String name = file.getFileName().toString().replaceFirst("\\.safetensors$", "");
             try {
-                ConformanceCase.Result r = ConformanceCase.load(file).run(be);
+                ConformanceCase.Result r = ConformanceCase.load(file).run(be, saveTrained);
                 if (r.passed()) {
                     passed++;
                     out.printf("PASS  %-32s max error %.3e%n", name, r.maxError());
@@ -65,6 +70,7 @@ final class ConformanceCommand implements Callable<Integer> {
                     out.printf("FAIL  %-32s max error %.3e:%s%n", name, r.maxError(), why);
                 }
             } catch (IOException | RuntimeException | OutOfMemoryError e) {
+                // (an UncheckedIOException from --save-trained included)
                 // an unreadable, malformed or too large file fails its case; the next case still runs
                 failed++;
                 String msg = e.getMessage() == null ? "" : e.getMessage().lines().findFirst().orElse("");

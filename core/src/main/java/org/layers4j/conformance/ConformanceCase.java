@@ -39,10 +39,17 @@ public final class ConformanceCase {
         return new ConformanceCase(fileName.replaceFirst("\\.safetensors$", ""), SafeTensors.read(file));
     }
 
-    /** Every {@code *.safetensors} file directly in the directories, sorted by name. */
+    /**
+     * Every {@code *.safetensors} file directly in the directories, sorted by name; a path that is a regular
+     * {@code .safetensors} file is one case itself.
+     */
     public static List<Path> find(List<Path> dirs) throws IOException {
         List<Path> files = new ArrayList<>();
         for (Path dir : dirs) {
+            if (Files.isRegularFile(dir) && dir.getFileName().toString().endsWith(".safetensors")) {
+                files.add(dir);
+                continue;
+            }
             if (!Files.isDirectory(dir)) {
                 throw new IOException("not a directory: " + dir);
             }
@@ -100,8 +107,20 @@ public final class ConformanceCase {
      * every buffer after the forward.
      */
     public Result run(Backend backend) {
+        return run(backend, null);
+    }
+
+    /**
+     * As {@link #run(Backend)}; a {@code graph} case with {@code adam} also writes its model after the Adam step
+     * with {@link org.layers4j.io.Models#save} to {@code saveTrained/<case>.safetensors} when {@code saveTrained}
+     * is not null (other cases ignore it).
+     */
+    public Result run(Backend backend, Path saveTrained) {
         if (op().equals("training")) {
             return runTraining(backend);
+        }
+        if (op().equals("graph")) {
+            return runGraph(backend, saveTrained);
         }
         List<Comparison> comparisons = new ArrayList<>();
         HostTensor in = contents.tensor("input");
@@ -171,6 +190,165 @@ public final class ConformanceCase {
             model.stateDict().forEach((k, v) -> comparisons.add(compare("final." + k, v)));
         }
         return new Result(name, comparisons);
+    }
+
+    /** The case's graph model on {@code backend}: its graph, and the tensors of the file that are its state_dict. */
+    public org.layers4j.graph.GraphModule buildGraphModule(Backend backend) {
+        org.layers4j.graph.Graph graph = org.layers4j.graph.GraphJson.parse(meta("graph"));
+        org.layers4j.graph.GraphModule m = new org.layers4j.graph.GraphModule(graph, backend);
+        try {
+            Map<String, HostTensor> state = new java.util.LinkedHashMap<>();
+            for (String k : m.stateDict().keySet()) {
+                HostTensor t = contents.tensors().get(k);
+                if (t == null) {
+                    throw new IllegalArgumentException(name + ": the case has no state_dict entry '" + k + "'");
+                }
+                state.put(k, t);
+            }
+            org.layers4j.io.StateDicts.load(m, state);
+            m.train(training());
+            return m;
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A graph case: forward (every output by {@link org.layers4j.graph.GraphModule#forwardNamed}'s names), backward
+     * of {@code sum_k sum(output_k * grad_output_k)}, gradients, buffers after a training forward and, with
+     * {@code adam}, every parameter after one Adam step.
+     */
+    private Result runGraph(Backend backend, Path saveTrained) {
+        List<Comparison> comparisons = new ArrayList<>();
+        List<Tensor> temps = new ArrayList<>();
+        try (org.layers4j.graph.GraphModule module = buildGraphModule(backend);
+             Tensor x = upload(backend, contents.tensor("input"));
+             Tape tape = Tape.start()) {
+            Map<String, Tensor> ys = module.forwardNamed(x);
+            temps.addAll(ys.values());
+            boolean single = ys.size() == 1 && ys.containsKey("output");
+            for (Map.Entry<String, Tensor> e : ys.entrySet()) {
+                comparisons.add(compare(single ? "output" : "output." + e.getKey(), e.getValue()));
+            }
+            if (!single) {
+                // every expected output was produced
+                contents.tensors().keySet().stream().filter(k -> k.startsWith("output.")
+                        && !ys.containsKey(k.substring("output.".length()))).forEach(k -> comparisons.add(
+                        new Comparison(k, Double.POSITIVE_INFINITY, 0, false, "the graph has no such output")));
+            }
+            if (hasGraphBackward(single)) {
+                Gradients g;
+                if (single) {
+                    Tensor dy = upload(backend, contents.tensor("grad_output"));
+                    temps.add(dy);
+                    g = tape.backward(ys.get("output"), dy);
+                } else {
+                    Tensor loss = null;
+                    for (Map.Entry<String, Tensor> e : ys.entrySet()) {
+                        Tensor dy = upload(backend, contents.tensor("grad_output." + e.getKey()));
+                        temps.add(dy);
+                        Tensor prod = org.layers4j.nn.functional.Arithmetic.mul(e.getValue(), dy);
+                        temps.add(prod);
+                        Tensor part = org.layers4j.nn.functional.Arithmetic.sum(prod, null, false);
+                        temps.add(part);
+                        if (loss == null) {
+                            loss = part;
+                        } else {
+                            loss = org.layers4j.nn.functional.Arithmetic.add(loss, part);
+                            temps.add(loss);
+                        }
+                    }
+                    g = tape.backward(loss);
+                }
+                try (Gradients grads = g) {
+                    if (contents.tensors().containsKey("grad_input")) {
+                        Tensor dx = grads.of(x);
+                        comparisons.add(dx == null ? missing("grad_input") : compare("grad_input", dx));
+                    }
+                    module.namedParameterObjects().forEach((p, param) -> {
+                        Tensor pg = param.grad();
+                        if (pg == null) {
+                            try (Tensor zeros = backend.allocate(param.data().shape())) {
+                                comparisons.add(compare("grad." + p, zeros));
+                            }
+                        } else {
+                            comparisons.add(compare("grad." + p, pg));
+                        }
+                    });
+                }
+            }
+            if (training()) {
+                module.buffers().forEach((b, t) -> {
+                    if (contents.tensors().containsKey("after." + b)) {
+                        comparisons.add(compare("after." + b, t));
+                    }
+                });
+            }
+            String adamJson = contents.metadata().get("adam");
+            if (adamJson != null) {
+                try (org.layers4j.optim.Adam adam = adam(module, adamJson)) {
+                    adam.step();
+                }
+                module.namedParameterObjects().forEach((p, param) -> comparisons.add(compare("adam." + p, param.data())));
+                if (saveTrained != null) {
+                    try {
+                        java.nio.file.Files.createDirectories(saveTrained);
+                        org.layers4j.io.Models.save(module, saveTrained.resolve(name + ".safetensors"));
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+            }
+        } finally {
+            java.util.Collections.reverse(temps);
+            java.util.IdentityHashMap<Tensor, Boolean> closed = new java.util.IdentityHashMap<>();
+            temps.forEach(t -> {
+                if (t != null && closed.put(t, Boolean.TRUE) == null) {
+                    t.close();
+                }
+            });
+        }
+        return new Result(name, comparisons);
+    }
+
+    private boolean hasGraphBackward(boolean single) {
+        return single ? contents.tensors().containsKey("grad_output")
+                : contents.tensors().keySet().stream().anyMatch(k -> k.startsWith("grad_output."));
+    }
+
+    private org.layers4j.optim.Adam adam(org.layers4j.nn.Module model, String json) {
+        Map<String, Object> a;
+        try {
+            a = org.layers4j.internal.Json.parseObject(json);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + ": metadata 'adam' is not a JSON object: " + e.getMessage(), e);
+        }
+        org.layers4j.optim.Adam adam = new org.layers4j.optim.Adam(model);
+        for (Map.Entry<String, Object> e : a.entrySet()) {
+            switch (e.getKey()) {
+                case "lr" -> adam.lr(number(e.getKey(), e.getValue()));
+                case "betas" -> {
+                    if (!(e.getValue() instanceof List<?> l) || l.size() != 2) {
+                        throw new IllegalArgumentException(name + ": adam 'betas' must be a list of two numbers");
+                    }
+                    adam.betas(number("betas", l.get(0)), number("betas", l.get(1)));
+                }
+                case "eps" -> adam.eps(number(e.getKey(), e.getValue()));
+                case "weight_decay" -> adam.weightDecay(number(e.getKey(), e.getValue()));
+                case "amsgrad" -> adam.amsgrad(Boolean.TRUE.equals(e.getValue()));
+                case "maximize" -> adam.maximize(Boolean.TRUE.equals(e.getValue()));
+                default -> throw new IllegalArgumentException(name + ": adam has no argument '" + e.getKey() + "'");
+            }
+        }
+        return adam;
+    }
+
+    private double number(String key, Object v) {
+        if (!(v instanceof Number n)) {
+            throw new IllegalArgumentException(name + ": adam '" + key + "' must be a number, not " + v);
+        }
+        return n.doubleValue();
     }
 
     private Map<String, Object> sequentialSpec() {

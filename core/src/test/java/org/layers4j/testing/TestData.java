@@ -16,6 +16,11 @@ public final class TestData {
         return fixtureDir().resolveSibling("layers");
     }
 
+    /** fixtures/graphs: the graph model cases (gen_graphs.py). */
+    public static Path graphFixtureDir() {
+        return fixtureDir().resolveSibling("graphs");
+    }
+
     public static Path fixtureDir() {
         String root = System.getProperty("layers4jRepoRoot");
         if (root != null && Files.isDirectory(Paths.get(root, "fixtures", "conformance"))) {
