@@ -53,11 +53,16 @@ final class ModelBench {
      * One eval forward before anything is timed: the names and shapes of the outputs (for {@code inShape}'s
      * batch size). An input shape the model cannot take (a wrong rank, channel count, spatial size too small)
      * is a {@link UsageException} naming the shape and the model's complaint. Inputs of rank 4 or more
-     * ([N, C, H, W], [N, C, D, H, W]), whose first dimension is always the batch, are probed at batch 1.
+     * ([N, C, H, W], [N, C, D, H, W]), whose first dimension is always the batch, are probed at batch 1 (and
+     * again at their batch size when an output has no leading dimension of 1 there).
      */
     static Map<String, Shape> probe(Module m, Shape inShape, String inputOption) {
+        return probe(m, inShape, inputOption, true);
+    }
+
+    private static Map<String, Shape> probe(Module m, Shape inShape, String inputOption, boolean mayShrink) {
         int[] dims = inShape.dims();
-        boolean batchOne = dims.length >= 4 && dims[0] > 1;
+        boolean batchOne = mayShrink && dims.length >= 4 && dims[0] > 1;
         if (batchOne) {
             dims[0] = 1;
         }
@@ -80,17 +85,19 @@ final class ModelBench {
             throw new IllegalStateException("the model returns no tensor");
         }
         if (batchOne) {
+            if (shapes.values().stream().anyMatch(v -> v.rank() == 0 || v.dim(0) != 1)) {
+                // an output without a leading batch dimension: its shape at the real batch size is only known by running it
+                return probe(m, inShape, inputOption, false);
+            }
             shapes.replaceAll((k, v) -> atBatch(v, inShape.dim(0)));
         }
         return shapes;
     }
 
-    /** An output's shape at batch size {@code n}, from the probe's at batch 1. */
+    /** An output's shape at batch size {@code n}, from the probe's at batch 1 (whose first dimension is 1). */
     private static Shape atBatch(Shape probed, int n) {
         int[] d = probed.dims();
-        if (d.length > 0) {
-            d[0] = n;
-        }
+        d[0] = n;
         return Shape.of(d);
     }
 

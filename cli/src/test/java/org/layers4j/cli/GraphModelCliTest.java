@@ -146,6 +146,21 @@ class GraphModelCliTest {
     }
 
     @Test
+    void trainingOnAnOutputWithoutAClassDimensionIsAUsageErrorNamingItsShape(@TempDir Path dir) throws IOException {
+        GraphBuilder g = new GraphBuilder();
+        g.output(g.call("view", g.input("x"), -1));
+        Path model = dir.resolve("flat.safetensors");
+        try (GraphModule m = new GraphModule(g.build(Map.of()), Backends.get("cpu"))) {
+            Models.save(m, model);
+        }
+        CliTestSupport.Run r = CliTestSupport.run("bench", "--backend", "cpu", "--model", model.toString(),
+                "--input-shape", "2,3,4,4", "--reps", "1", "--train");
+        assertEquals(ExitCodes.USAGE, r.exitCode(), r.err());
+        assertTrue(r.err().contains("--train needs a first output [N, C] or [N, C, H, W] for cross-entropy, but the"
+                + " model's output 'output' is [96]"), r.err());
+    }
+
+    @Test
     void anInputShapeTheModelCannotTakeIsAUsageErrorBeforeTiming(@TempDir Path dir) throws IOException {
         Path model = segmentationGraph(dir);
         CliTestSupport.Run r = CliTestSupport.run("bench", "--backend", "cpu", "--model", model.toString(),
