@@ -48,7 +48,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "CPU threads (sets layers4j.cpu.threads)")
     Integer threads;
 
-    @Option(names = "--json", paramLabel = "FILE", description = "also write the results as JSON")
+    @Option(names = "--json", paramLabel = "FILE", description = "also write the results as JSON (with --model: the"
+            + " median, the output shapes, the peak tensor memory and the JVM heap peak in bytes)")
     Path json;
 
     @Option(names = "--reps", defaultValue = "10", description = "timed runs per case (default ${DEFAULT-VALUE})")
@@ -70,15 +71,18 @@ final class BenchCommand implements Callable<Integer> {
     List<String> only;
 
     @Option(names = "--model", paramLabel = "FILE|resnet18|resnet34",
-            description = "time a whole model instead of the suite: a model file, or torchvision's architecture")
+            description = "time a whole model instead of the suite: a model file (graph or Sequential), or torchvision's"
+            + " architecture; prints the median, the backend's peak tensor memory and the JVM heap peak over the timed runs")
     String model;
 
     @Option(names = "--train", description = "with --model: time a full training step (cross-entropy on random"
-            + " targets, SGD with momentum 0.9: forward, backward, update)")
+            + " targets, SGD with momentum 0.9: forward, backward, update) on the first output: [N, C] logits, or"
+            + " [N, C, H, W] scores with per-pixel targets (a segmentation model's 'out')")
     boolean train;
 
     @Option(names = "--input-shape", paramLabel = "N,C,H,W", defaultValue = "8,3,224,224",
-            description = "the model's input shape for --model (default ${DEFAULT-VALUE})")
+            description = "the model's input shape for --model (default ${DEFAULT-VALUE}); one forward at batch 1"
+            + " checks that it fits the model before anything is timed")
     String inputShape;
 
     @Parameters(arity = "0..1", paramLabel = "SUITE.json", description = "the suite to run")
@@ -112,13 +116,61 @@ final class BenchCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
             }
             try (org.layers4j.nn.Module m = ModelBench.load(model, be)) {
+                java.util.Map<String, Shape> outputs;
+                try {
+                    outputs = ModelBench.probe(m, shape, inputShape);
+                    if (train) {
+                        String first = outputs.keySet().iterator().next();
+                        ModelBench.targetShape(first, outputs.get(first));
+                    }
+                } catch (ModelBench.UsageException e) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+                }
+                String first = outputs.keySet().iterator().next();
                 String mode = train ? "training step (forward, cross-entropy, backward, SGD update)"
                         : backward ? "forward + backward of sum(output)" : "eval forward";
                 out.printf("backend: %s, threads: %d, model %s, input %s, %s, median of %d timed runs%n", be.name(),
                         threadCount, model, shape.dimsString(), mode, reps);
-                double ms = train ? ModelBench.timeTraining(m, shape, warmup, warmupSeconds, reps)
+                StringBuilder outs = new StringBuilder();
+                outputs.forEach((k, v) -> outs.append(outs.length() == 0 ? "" : ", ").append(k).append(' ')
+                        .append(v.dimsString()));
+                out.println("outputs: " + outs + (outputs.size() > 1 && (train || backward) ? " (" + first
+                        + (train ? " trained on" : " differentiated") + ")" : ""));
+                out.flush();
+                ModelBench.Result r = train
+                        ? ModelBench.timeTraining(m, shape, first, outputs.get(first),
+                                warmup, warmupSeconds, reps)
                         : ModelBench.time(m, shape, backward, warmup, warmupSeconds, reps);
-                out.printf("%-14s %10.3f ms%n", Path.of(model).getFileName(), ms);
+                out.println(modelLine(Path.of(model).getFileName().toString(), r, be.name()));
+                if (json != null) {
+                    ObjectNode root = JSON.createObjectNode();
+                    root.put("backend", be.name());
+                    root.put("threads", threadCount);
+                    root.put("model", model);
+                    ArrayNode in = root.putArray("input_shape");
+                    for (int d : shape.dims()) {
+                        in.add(d);
+                    }
+                    root.put("mode", train ? "train" : backward ? "backward" : "forward");
+                    ObjectNode os = root.putObject("outputs");
+                    outputs.forEach((k, v) -> {
+                        ArrayNode a = os.putArray(k);
+                        for (int d : v.dims()) {
+                            a.add(d);
+                        }
+                    });
+                    root.put("reps", reps);
+                    root.put("median_ms", r.medianMs());
+                    if (r.peakTensorBytes() >= 0) {
+                        root.put("peak_tensor_bytes", r.peakTensorBytes());
+                        root.put("live_tensor_bytes_before", r.liveBeforeBytes());
+                    } else {
+                        root.putNull("peak_tensor_bytes");
+                        root.putNull("live_tensor_bytes_before");
+                    }
+                    root.put("jvm_heap_peak_bytes", r.heapPeakBytes());
+                    JSON.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), root);
+                }
             }
             return 0;
         }
@@ -170,6 +222,26 @@ final class BenchCommand implements Callable<Integer> {
             JSON.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), root);
         }
         return 0;
+    }
+
+    /**
+     * The result line of {@code bench --model}, e.g. {@code resnet18.safetensors   41.302 ms   peak tensor memory
+     * 143.2 MiB (44.9 MiB live before the runs)   JVM heap peak 612.0 MiB}; the bytes live before the runs are
+     * the weights, the inputs and, for training, the gradients and the optimizer state.
+     */
+    static String modelLine(String name, ModelBench.Result r, String backendName) {
+        String tensors = r.peakTensorBytes() >= 0
+                ? "peak tensor memory " + mib(r.peakTensorBytes()) + " MiB (" + mib(r.liveBeforeBytes())
+                        + " MiB live before the runs)"
+                : "peak tensor memory n/a (" + backendName + " does not track it)";
+        return String.format("%-14s %10.3f ms   %s   JVM heap peak %s MiB", name, r.medianMs(), tensors,
+                mib(r.heapPeakBytes()));
+    }
+
+    /** Bytes in MiB: one decimal from 1 MiB on, three below (a small model's 0.012 MiB). */
+    static String mib(long bytes) {
+        double m = bytes / (1024.0 * 1024.0);
+        return String.format(java.util.Locale.ROOT, m >= 1 ? "%.1f" : "%.3f", m);
     }
 
     /**

@@ -1,24 +1,120 @@
 package org.layers4j.cli;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
+import org.layers4j.graph.GraphModule;
 import org.layers4j.io.Models;
 import org.layers4j.models.ResNet;
 import org.layers4j.nn.Module;
 import org.layers4j.nn.Tape;
 import org.layers4j.spi.Backend;
+import org.layers4j.spi.MemoryStats;
 
 /**
  * Times a whole model for {@code bench --model}: a model file, or the built-in {@code resnet18} /
  * {@code resnet34} (torchvision's architecture, random weights), forward in eval mode or, with
- * backward, forward + backward in training mode on a {@link Tape}.
+ * backward, forward + backward in training mode on a {@link Tape}. A graph model's first output is the one
+ * timed for backward and trained on ({@code out} for torchvision's segmentation models).
+ *
+ * <p>Besides the time, each run measures memory over the timed runs: the backend's peak of live tensor
+ * bytes ({@link Backend#memory()}; weights, inputs, activations, gradients, optimizer state), when the
+ * backend tracks it, and the JVM heap's peak (the sum of the heap pools' peak usage, reset after warm-up:
+ * an upper bound, as the pools peak at different moments, which includes garbage not yet collected).
  */
 final class ModelBench {
     private ModelBench() {
+    }
+
+    /**
+     * One timing: the median, the backend's peak tensor bytes during the timed runs (-1: not tracked), the
+     * tensor bytes live when they started (weights, inputs; -1: not tracked) and the JVM heap peak in bytes.
+     */
+    record Result(double medianMs, long peakTensorBytes, long liveBeforeBytes, long heapPeakBytes) {
+    }
+
+    /** A usage error in the command line's model options (an input shape the model cannot take, ...): exit 2. */
+    static final class UsageException extends RuntimeException {
+        UsageException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /**
+     * One eval forward before anything is timed: the names and shapes of the outputs (for {@code inShape}'s
+     * batch size). An input shape the model cannot take (a wrong rank, channel count, spatial size too small)
+     * is a {@link UsageException} naming the shape and the model's complaint. Inputs of rank 4 or more
+     * ([N, C, H, W], [N, C, D, H, W]), whose first dimension is always the batch, are probed at batch 1 (and
+     * again at their batch size when an output has no leading dimension of 1 there).
+     */
+    static Map<String, Shape> probe(Module m, Shape inShape, String inputOption) {
+        return probe(m, inShape, inputOption, true);
+    }
+
+    private static Map<String, Shape> probe(Module m, Shape inShape, String inputOption, boolean mayShrink) {
+        int[] dims = inShape.dims();
+        boolean batchOne = mayShrink && dims.length >= 4 && dims[0] > 1;
+        if (batchOne) {
+            dims[0] = 1;
+        }
+        Shape one = Shape.of(dims);
+        Backend be = m.backend();
+        m.eval();
+        Map<String, Shape> shapes = new LinkedHashMap<>();
+        try (Tensor x = be.upload(Timing.random(new SplittableRandom(1), one.size()), one)) {
+            Map<String, Tensor> ys = m instanceof GraphModule g ? g.forwardNamed(x) : Map.of("output", m.forward(x));
+            try {
+                ys.forEach((k, v) -> shapes.put(k, v.shape()));
+            } finally {
+                ys.values().forEach(Tensor::close);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--input-shape " + inputOption + " (rank " + inShape.rank() + ") does not fit the model: "
+                    + String.valueOf(e.getMessage()).lines().findFirst().orElse(""), e);
+        }
+        if (shapes.isEmpty()) {
+            throw new IllegalStateException("the model returns no tensor");
+        }
+        if (batchOne) {
+            if (shapes.values().stream().anyMatch(v -> v.rank() == 0 || v.dim(0) != 1)) {
+                // an output without a leading batch dimension: its shape at the real batch size is only known by running it
+                return probe(m, inShape, inputOption, false);
+            }
+            shapes.replaceAll((k, v) -> atBatch(v, inShape.dim(0)));
+        }
+        return shapes;
+    }
+
+    /** An output's shape at batch size {@code n}, from the probe's at batch 1 (whose first dimension is 1). */
+    private static Shape atBatch(Shape probed, int n) {
+        int[] d = probed.dims();
+        d[0] = n;
+        return Shape.of(d);
+    }
+
+    /**
+     * The class-index target shape for cross-entropy on an output of {@code shape} [N, C, d1, ...]: [N, d1, ...]
+     * (per-pixel classes for a segmentation output). Anything of rank below 2 is a {@link UsageException}.
+     */
+    static Shape targetShape(String name, Shape shape) {
+        if (shape.rank() < 2) {
+            throw new UsageException("--train needs a first output [N, C] or [N, C, H, W] for cross-entropy, but the"
+                    + " model's output '" + name + "' is " + shape.dimsString(), null);
+        }
+        int[] d = shape.dims();
+        int[] t = new int[d.length - 1];
+        t[0] = d[0];
+        System.arraycopy(d, 2, t, 1, d.length - 2);
+        return Shape.of(t);
     }
 
     static Module load(String model, Backend be) throws IOException {
@@ -42,6 +138,9 @@ final class ModelBench {
             int[] dims = new int[parts.length];
             for (int i = 0; i < dims.length; i++) {
                 dims[i] = Integer.parseInt(parts[i].trim());
+                if (dims[i] < 1) {
+                    throw new IllegalArgumentException("--input-shape dims must be >= 1, got '" + s + "'");
+                }
             }
             return Shape.of(dims);
         } catch (NumberFormatException e) {
@@ -51,33 +150,55 @@ final class ModelBench {
     }
 
     /** The median milliseconds of one forward (or forward + backward) over {@code reps} timed runs. */
-    static double time(Module m, Shape inShape, boolean backward, int warmup, double warmupSeconds, int reps) {
+    static Result time(Module m, Shape inShape, boolean backward, int warmup, double warmupSeconds, int reps) {
         Backend be = m.backend();
         float[] data = Timing.random(new SplittableRandom(1), inShape.size());
         m.train(backward);
         try (Tensor x = be.upload(data, inShape)) {
-            return Timing.medianMs(warmup, warmupSeconds, reps, () -> once(m, x, backward));
+            return measured(be, warmup, warmupSeconds, reps, () -> once(m, x, backward));
         }
     }
 
+    /** Times {@code once}, resetting the memory peaks after warm-up and reading them after the timed runs. */
+    private static Result measured(Backend be, int warmup, double warmupSeconds, int reps, Runnable once) {
+        MemoryStats mem = be.memory();
+        List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
+                .filter(p -> p.getType() == MemoryType.HEAP && p.isValid()).toList();
+        long[] liveBefore = new long[1];
+        double ms = Timing.medianMs(warmup, warmupSeconds, reps, () -> {
+            mem.resetPeak();
+            liveBefore[0] = mem.liveBytes();
+            heap.forEach(MemoryPoolMXBean::resetPeakUsage);
+        }, once);
+        long heapPeak = 0;
+        for (MemoryPoolMXBean p : heap) {
+            java.lang.management.MemoryUsage u = p.getPeakUsage();
+            heapPeak += u == null ? 0 : u.getUsed();
+        }
+        return mem.tracked() ? new Result(ms, mem.peakBytes(), liveBefore[0], heapPeak) : new Result(ms, -1, -1, heapPeak);
+    }
+
     /** The median milliseconds of a full training step (cross-entropy on fixed random targets, SGD momentum 0.9). */
-    static double timeTraining(Module m, Shape inShape, int warmup, double warmupSeconds, int reps) {
+    /**
+     * The median milliseconds of a full training step (cross-entropy on fixed random targets, SGD momentum 0.9)
+     * on the first output, of shape {@code output} ([N, C] logits, or [N, C, H, W] scores with per-pixel
+     * targets [N, H, W]).
+     */
+    static Result timeTraining(Module m, Shape inShape, String outputName, Shape output, int warmup,
+            double warmupSeconds, int reps) {
         Backend be = m.backend();
         SplittableRandom rng = new SplittableRandom(1);
         float[] data = Timing.random(rng, inShape.size());
-        int classes;
-        m.eval();
-        try (Tensor x = be.upload(data, inShape); Tensor y = m.forward(x)) {
-            classes = y.shape().dim(y.shape().rank() - 1);
-        }
-        long[] targets = new long[inShape.dim(0)];
+        Shape targetShape = targetShape(outputName, output);
+        int classes = output.dim(1);
+        long[] targets = new long[targetShape.size()];
         for (int i = 0; i < targets.length; i++) {
             targets[i] = rng.nextInt(classes);
         }
         org.layers4j.nn.loss.CrossEntropyLoss loss = new org.layers4j.nn.loss.CrossEntropyLoss();
-        try (Tensor x = be.upload(data, inShape); Tensor t = be.upload(targets, Shape.of(targets.length));
+        try (Tensor x = be.upload(data, inShape); Tensor t = be.upload(targets, targetShape);
              org.layers4j.optim.SGD opt = new org.layers4j.optim.SGD(m, 0.01).momentum(0.9)) {
-            return Timing.medianMs(warmup, warmupSeconds, reps, () -> {
+            return measured(be, warmup, warmupSeconds, reps, () -> {
                 org.layers4j.optim.Training.step(m, loss, opt, x, t);
                 be.synchronize();
             });

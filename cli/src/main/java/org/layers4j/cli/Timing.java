@@ -14,10 +14,16 @@ final class Timing {
      * {@code once} must include any synchronization an asynchronous backend needs.
      */
     static double medianMs(int warmup, double warmupSeconds, int reps, Runnable once) {
+        return medianMs(warmup, warmupSeconds, reps, () -> { }, once);
+    }
+
+    /** As {@link #medianMs(int, double, int, Runnable)}, running {@code beforeTimed} between warm-up and the timed runs. */
+    static double medianMs(int warmup, double warmupSeconds, int reps, Runnable beforeTimed, Runnable once) {
         long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
         for (int i = 0; i < warmup || System.nanoTime() < warmEnd; i++) {
             once.run();
         }
+        beforeTimed.run();
         double[] times = new double[reps];
         for (int i = 0; i < reps; i++) {
             long t0 = System.nanoTime();

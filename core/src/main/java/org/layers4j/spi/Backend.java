@@ -70,6 +70,14 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * The bytes held by this backend's tensors now and at their peak (see {@link MemoryStats}); the
+     * default says that this backend does not track them ({@link MemoryStats#tracked()} false).
+     */
+    default MemoryStats memory() {
+        return MemoryStats.untracked();
+    }
+
+    /**
      * Waits until the work the calling thread has queued is done. Backends that compute
      * asynchronously (CUDA streams) override it; benchmarks call it before stopping the clock.
      */

@@ -11,6 +11,7 @@ import org.layers4j.spi.BlasOps;
 import org.layers4j.spi.ConvolutionOps;
 import org.layers4j.spi.ElementwiseOps;
 import org.layers4j.spi.LayoutOps;
+import org.layers4j.spi.MemoryStats;
 import org.layers4j.spi.OptimizerOps;
 import org.layers4j.spi.NormalizationOps;
 import org.layers4j.spi.PoolingOps;
@@ -42,6 +43,7 @@ public final class CpuBackend implements Backend {
 
     /** Arrays of closed tensors for reuse, bounded by {@link #POOL_BYTES_KEY}, released under memory pressure. */
     private final ArrayPool pool;
+    private final MemoryStats memory = MemoryStats.tracking();
     private final CpuConvolutionOps convolutionOps;
     private final CpuPoolingOps poolingOps;
     private final CpuNormalizationOps normalizationOps;
@@ -132,18 +134,28 @@ public final class CpuBackend implements Backend {
         return "cpu";
     }
 
+    /**
+     * Tracked: every float / long array behind a tensor counts from its tensor's creation to its release
+     * (close or Cleaner); views share their tensor's array and count once; arrays waiting in the pool of
+     * closed tensors' arrays, and the convolution workspaces, are not tensor memory and do not count.
+     */
+    @Override
+    public MemoryStats memory() {
+        return memory;
+    }
+
     @Override
     public Tensor allocate(Shape shape, DType dtype) {
         java.util.Objects.requireNonNull(shape, "shape");
         java.util.Objects.requireNonNull(dtype, "dtype");
         if (dtype == DType.INT64) {
-            return Tensors.wrap(this, shape, DType.INT64, new CpuLongStorage(new long[shape.size()]));
+            return Tensors.wrap(this, shape, DType.INT64, new CpuLongStorage(new long[shape.size()], memory));
         }
         float[] a = pool.recycled(shape.size());
         if (a == null) {
-            return Tensors.wrap(this, shape, new CpuStorage(newArray(shape.size()), pool, null));
+            return Tensors.wrap(this, shape, new CpuStorage(newArray(shape.size()), pool, null, memory));
         }
-        return Tensors.wrap(this, shape, new CpuStorage(a, pool, elementwise::zero));
+        return Tensors.wrap(this, shape, new CpuStorage(a, pool, elementwise::zero, memory));
     }
 
     @Override
@@ -156,7 +168,7 @@ public final class CpuBackend implements Backend {
             copy = newArray(data.length);
         }
         System.arraycopy(data, 0, copy, 0, data.length);
-        return Tensors.wrap(this, shape, new CpuStorage(copy, pool, null));
+        return Tensors.wrap(this, shape, new CpuStorage(copy, pool, null, memory));
     }
 
     @Override
@@ -164,7 +176,7 @@ public final class CpuBackend implements Backend {
         java.util.Objects.requireNonNull(data, "data");
         java.util.Objects.requireNonNull(shape, "shape");
         checkSize(data.length, shape);
-        return Tensors.wrap(this, shape, DType.INT64, new CpuLongStorage(data.clone()));
+        return Tensors.wrap(this, shape, DType.INT64, new CpuLongStorage(data.clone(), memory));
     }
 
     private static void checkSize(int length, Shape shape) {

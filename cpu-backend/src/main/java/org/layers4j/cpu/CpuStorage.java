@@ -2,6 +2,7 @@ package org.layers4j.cpu;
 
 import java.util.function.Consumer;
 import org.layers4j.Tensor;
+import org.layers4j.spi.MemoryStats;
 import org.layers4j.spi.TensorStorage;
 import org.layers4j.spi.Tensors;
 
@@ -13,19 +14,25 @@ import org.layers4j.spi.Tensors;
  * <p>A tensor allocated on a recycled array must read as zeros, but most such tensors are outputs that the
  * next operation overwrites in full. So the zero fill is deferred: {@link #of} (any read or in-place
  * update) performs it first, {@link #overwrite} (an operation that writes every element) skips it.
+ *
+ * <p>The array's bytes count in the backend's {@link MemoryStats} from creation to release (a recycled array
+ * counts again when a new storage takes it, as it left the account when its previous storage was released).
  */
 final class CpuStorage implements TensorStorage {
     private volatile float[] data;
     private final ArrayPool pool;
     private final Consumer<float[]> zeroer;
+    private final MemoryStats memory;
     private volatile boolean pendingZero;
 
     /** Storage over {@code data}; with a non-null {@code zeroer} the array still has to be zeroed before use. */
-    CpuStorage(float[] data, ArrayPool pool, Consumer<float[]> zeroer) {
+    CpuStorage(float[] data, ArrayPool pool, Consumer<float[]> zeroer, MemoryStats memory) {
         this.data = data;
         this.pool = pool;
         this.zeroer = zeroer;
         this.pendingZero = zeroer != null;
+        this.memory = memory;
+        memory.allocated((long) data.length * Float.BYTES);
     }
 
     private float[] live() {
@@ -60,8 +67,11 @@ final class CpuStorage implements TensorStorage {
     public void release() {
         float[] d = data;
         data = null;
-        if (d != null && pool != null) {
-            pool.give(d);
+        if (d != null) {
+            memory.released((long) d.length * Float.BYTES);
+            if (pool != null) {
+                pool.give(d);
+            }
         }
     }
 

@@ -18,6 +18,7 @@ import org.layers4j.spi.BlasOps;
 import org.layers4j.spi.ConvolutionOps;
 import org.layers4j.spi.ElementwiseOps;
 import org.layers4j.spi.LayoutOps;
+import org.layers4j.spi.MemoryStats;
 import org.layers4j.spi.OptimizerOps;
 import org.layers4j.spi.NormalizationOps;
 import org.layers4j.spi.PoolingOps;
@@ -46,6 +47,7 @@ public final class CudnnBackend implements Backend {
     private final String name;
     private final CudaSettings settings;
     private final DeviceAllocator allocator;
+    private final MemoryStats memory = MemoryStats.tracking();
     private final ContextPool contexts;
     private final Descriptors descriptors;
     private final Convolutions convolutions;
@@ -117,6 +119,15 @@ public final class CudnnBackend implements Backend {
     @Override
     public String name() {
         return name;
+    }
+
+    /**
+     * Tracked: the bytes of every live tensor's device memory, from allocation to release (views count once;
+     * the caching allocator's free blocks and cuDNN workspaces do not count).
+     */
+    @Override
+    public MemoryStats memory() {
+        return memory;
     }
 
     public int device() {
@@ -334,8 +345,9 @@ public final class CudnnBackend implements Backend {
     }
 
     private Tensor newTensor(Shape shape, DType dtype) {
-        DeviceAllocator.Block b = allocator.allocate((long) shape.size() * dtype.bytes());
-        return Tensors.wrap(this, shape, dtype, new CudaStorage(this, allocator, b));
+        long bytes = (long) shape.size() * dtype.bytes();
+        DeviceAllocator.Block b = allocator.allocate(bytes);
+        return Tensors.wrap(this, shape, dtype, new CudaStorage(this, allocator, b, memory, bytes));
     }
 
     /** The device pointer of a tensor of this backend; anything else never reaches native code. */

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.regex.Pattern;
 import org.apache.spark.TaskContext;
@@ -38,6 +39,7 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
+import org.layers4j.graph.GraphModule;
 import org.layers4j.nn.Module;
 import org.layers4j.spi.Backend;
 import scala.runtime.AbstractFunction1;
@@ -47,6 +49,13 @@ import scala.runtime.AbstractFunction1;
  * one sample of shape {@code inputShape}, row-major) goes through the model in batches of
  * {@code batchSize} rows per partition, and its output (flattened, array&lt;float&gt;) lands in
  * {@code outputCol}. Rows keep their order; a null input gives a null output.
+ *
+ * <p>A model with several outputs (a graph file returning a dict, such as a torchvision segmentation
+ * model's {@code {"out": ..., "aux": ...}}, or a tuple) puts one of them in {@code outputCol}: the one
+ * {@code outputName} names ({@code out}, {@code aux}; {@code 0}, {@code 1} for a tuple; {@code output} for a
+ * model returning one tensor), by default the model's first. The name is checked on the driver when the
+ * model file is readable there (its header only: an unknown name is an IllegalArgumentException listing
+ * the model's outputs), and on the executors in any case.
  *
  * <p>Each executor JVM loads the model once per (modelPath, backend) ({@link ModelCache}); the file
  * must be readable at {@code modelPath} on every executor, or be shipped with {@code --files}
@@ -70,6 +79,7 @@ public class LayersTransformer extends Transformer implements DefaultParamsWrita
     private final IntArrayParam inputShape;
     private final IntParam batchSize;
     private final Param<String> backend;
+    private final Param<String> outputName;
 
     public LayersTransformer() {
         this(Identifiable$.MODULE$.randomUID("layersTransformer"));
@@ -86,6 +96,9 @@ public class LayersTransformer extends Transformer implements DefaultParamsWrita
         batchSize = new IntParam(this, "batchSize", "rows per forward call (>= 1)", ParamValidators.gtEq(1));
         backend = new Param<>(this, "backend", "layers4j backend on the executors: auto, cpu, cuda or cuda:N",
                 new BackendSpec());
+        outputName = new Param<>(this, "outputName", "which output of a multi-output model (a graph returning a dict"
+                + " or tuple) goes to outputCol: a dict key such as 'out' or 'aux', a tuple index such as '0', 'output'"
+                + " for a single tensor; unset: the model's first output", new NonBlank());
         setDefault(outputCol, "output");
         setDefault(batchSize, 64);
         setDefault(backend, "auto");
@@ -118,6 +131,10 @@ public class LayersTransformer extends Transformer implements DefaultParamsWrita
 
     public Param<String> backend() {
         return backend;
+    }
+
+    public Param<String> outputName() {
+        return outputName;
     }
 
     public LayersTransformer setModelPath(String value) {
@@ -155,6 +172,12 @@ public class LayersTransformer extends Transformer implements DefaultParamsWrita
         return this;
     }
 
+    /** Which output of a multi-output model lands in outputCol (a dict key, a tuple index); unset: the first. */
+    public LayersTransformer setOutputName(String value) {
+        set(outputName, value);
+        return this;
+    }
+
     public String getModelPath() {
         return getOrDefault(modelPath);
     }
@@ -179,6 +202,11 @@ public class LayersTransformer extends Transformer implements DefaultParamsWrita
         return getOrDefault(backend);
     }
 
+    /** The output selected with {@link #setOutputName}, or null for the model's first output. */
+    public String getOutputName() {
+        return isDefined(outputName) ? getOrDefault(outputName) : null;
+    }
+
     @Override
     public StructType transformSchema(StructType schema) {
         for (Param<?> p : List.of(modelPath, inputCol, inputShape)) {
@@ -201,6 +229,7 @@ public class LayersTransformer extends Transformer implements DefaultParamsWrita
         if (names.contains(out)) {
             throw new IllegalArgumentException("output column '" + out + "' already exists");
         }
+        checkOutputName();
         return schema.add(new StructField(out, DataTypes.createArrayType(DataTypes.FloatType, false), true,
                 org.apache.spark.sql.types.Metadata.empty()));
     }
@@ -223,9 +252,34 @@ public class LayersTransformer extends Transformer implements DefaultParamsWrita
         return dataset.toDF().mapPartitions(new RowScorer(scorer(dataset)), Encoders.row(outSchema));
     }
 
+    /**
+     * Checks outputName against the outputs the model file declares, when the file is readable on the driver
+     * (otherwise, or when its header cannot be read, the executors check it and report any problem).
+     */
+    private void checkOutputName() {
+        String name = getOutputName();
+        if (name == null) {
+            return;
+        }
+        java.nio.file.Path file = ModelCache.resolve(getModelPath());
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            return;
+        }
+        ModelOutputs.Declared declared;
+        try {
+            declared = ModelOutputs.read(file);
+        } catch (java.io.IOException | RuntimeException e) {
+            return;
+        }
+        if (!declared.accepts(name)) {
+            throw new IllegalArgumentException("outputName '" + name + "': the model " + getModelPath()
+                    + " has no such output; its outputs are " + declared.names());
+        }
+    }
+
     private Scorer scorer(Dataset<?> dataset) {
         return new Scorer(getModelPath(), getBackend().trim().toLowerCase(Locale.ROOT), getInputShape(),
-                getBatchSize(), dataset.schema().fieldIndex(getInputCol()), getInputCol());
+                getBatchSize(), dataset.schema().fieldIndex(getInputCol()), getInputCol(), getOutputName());
     }
 
     @Override
@@ -255,8 +309,12 @@ public class LayersTransformer extends Transformer implements DefaultParamsWrita
         final int batchSize;
         final int inputIndex;
         final String inputName;
+        /** The output to keep, or null for the model's first. */
+        final String outputName;
 
-        Scorer(String modelPath, String backendSpec, int[] sampleShape, int batchSize, int inputIndex, String inputName) {
+        Scorer(String modelPath, String backendSpec, int[] sampleShape, int batchSize, int inputIndex, String inputName,
+                String outputName) {
+            this.outputName = outputName;
             this.modelPath = modelPath;
             this.backendSpec = backendSpec;
             this.sampleShape = sampleShape;
@@ -292,7 +350,7 @@ public class LayersTransformer extends Transformer implements DefaultParamsWrita
             Backend b = model.backend();
             float[] y;
             try (Tensor x = b.upload(n * sampleSize == data.length ? data : Arrays.copyOf(data, n * sampleSize),
-                    Shape.of(dims)); Tensor result = model.forward(x)) {
+                    Shape.of(dims)); Tensor result = forward(model, x)) {
                 y = result.toArray();
             }
             int per = y.length / n;
@@ -301,6 +359,32 @@ public class LayersTransformer extends Transformer implements DefaultParamsWrita
                 out[k] = Arrays.copyOfRange(y, k * per, (k + 1) * per);
             }
             return out;
+        }
+
+        /** The selected output of the model for {@code x}: the first when no name was set. */
+        private Tensor forward(Module model, Tensor x) {
+            if (outputName == null) {
+                return model.forward(x);
+            }
+            if (!(model instanceof GraphModule g)) {
+                if (!outputName.equals("output")) {
+                    throw new IllegalArgumentException("outputName '" + outputName + "': the model " + modelPath
+                            + " has no such output; its outputs are [output]");
+                }
+                return model.forward(x);
+            }
+            Map<String, Tensor> all = g.forwardNamed(x);
+            Tensor kept = all.get(outputName);
+            all.forEach((k, t) -> {
+                if (t != kept) {
+                    t.close();
+                }
+            });
+            if (kept == null) {
+                throw new IllegalArgumentException("outputName '" + outputName + "': the model " + modelPath
+                        + " has no such output; its outputs are " + all.keySet());
+            }
+            return kept;
         }
 
         private static String partition() {
@@ -496,6 +580,16 @@ public class LayersTransformer extends Transformer implements DefaultParamsWrita
                 }
             }
             return true;
+        }
+    }
+
+    /** outputName: not blank. */
+    static final class NonBlank extends AbstractFunction1<String, Object> implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public Object apply(String name) {
+            return name != null && !name.isBlank();
         }
     }
 
