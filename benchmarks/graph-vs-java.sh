@@ -10,11 +10,8 @@ rounds="${1:-5}"
 batches="${2:-1 8}"
 out="${OUT:-/tmp/graph-vs-java}"
 mkdir -p "$out"
-cp_file="$root/benchmarks/target/classpath.txt"
-if [ ! -s "$cp_file" ]; then
-  (cd "$root" && mvn -q -pl benchmarks dependency:build-classpath -Dmdep.outputFile="$cp_file" >/dev/null)
-fi
-cp="$root/benchmarks/target/classes:$root/cpu-backend/target/classes:$root/core/target/classes:$(cat "$cp_file")"
+# the CLI jar's manifest names its runtime dependencies; SaveResNet18 is in the benchmarks module's classes
+cp="$root/benchmarks/target/classes:$root/cli/target/layers4j-cli.jar"
 graph="$out/resnet18-java-graph.safetensors"
 java --add-modules jdk.incubator.vector -cp "$cp" org.layers4j.bench.SaveResNet18 "$graph" 2>/dev/null
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(grep -o -m1 'avx512f' /proc/cpuinfo || echo avx2)"
