@@ -119,6 +119,10 @@ public abstract class BackendGraphTests {
              Tensor x = backend().upload(c.tensor("input").data(), c.tensor("input").shape());
              Tensor y = loaded.forward(x)) {
             BackendModelTests.assertClose("torchvision's output", c.tensor("output"), y);
+            try (Tensor flat = backend().upload(new float[12], Shape.of(4, 3))) {
+                String e = assertThrows(IllegalArgumentException.class, () -> loaded.forward(flat)).getMessage();
+                assertTrue(e.startsWith("node 'conv1' (call_module conv1): "), e);
+            }
         }
     }
 
