@@ -132,10 +132,33 @@ public final class CpuBackend implements Backend {
         return "cpu";
     }
 
+    /** The longest Java array HotSpot allocates (a few below Integer.MAX_VALUE). */
+    static final int MAX_ARRAY_LENGTH = Integer.MAX_VALUE - 8;
+
+    /**
+     * An IllegalArgumentException naming the size when a tensor of {@code shape} cannot be allocated at all:
+     * more elements than a Java array holds, or more bytes than the JVM's maximum heap (-Xmx).
+     */
+    static void checkAllocatable(Shape shape, DType dtype) {
+        long n = shape.size();
+        long bytes = n * (dtype == DType.INT64 ? Long.BYTES : Float.BYTES);
+        long max = Runtime.getRuntime().maxMemory();
+        if (n > MAX_ARRAY_LENGTH) {
+            throw new IllegalArgumentException("cannot allocate a " + dtype.name().toLowerCase(java.util.Locale.ROOT) + " tensor of shape " + shape.dimsString()
+                    + ": " + n + " elements, more than the CPU backend's largest array (" + MAX_ARRAY_LENGTH + ")");
+        }
+        if (bytes > max) {
+            throw new IllegalArgumentException("cannot allocate a " + dtype.name().toLowerCase(java.util.Locale.ROOT) + " tensor of shape " + shape.dimsString()
+                    + ": " + bytes + " bytes, more than the JVM's maximum heap of " + max + " bytes; it needs at least"
+                    + " -Xmx" + ((bytes >> 30) + 1) + "g");
+        }
+    }
+
     @Override
     public Tensor allocate(Shape shape, DType dtype) {
         java.util.Objects.requireNonNull(shape, "shape");
         java.util.Objects.requireNonNull(dtype, "dtype");
+        checkAllocatable(shape, dtype);
         if (dtype == DType.INT64) {
             return Tensors.wrap(this, shape, DType.INT64, new CpuLongStorage(new long[shape.size()]));
         }
