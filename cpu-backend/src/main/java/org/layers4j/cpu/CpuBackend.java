@@ -72,22 +72,27 @@ public final class CpuBackend implements Backend {
         this.pool = new ArrayPool(poolBytes / Float.BYTES);
         this.kernels = Kernels.select(config.get(Kernels.KERNELS_KEY, "auto").value());
         this.runner = new ParallelRunner(threads);
-        ConvEngine conv = new ConvEngine(kernels, runner, pool);
-        this.elementwise = new Elementwise(runner, kernels);
-        this.convolutionOps = new CpuConvolutionOps(conv, elementwise);
-        this.poolingOps = new CpuPoolingOps(kernels.pointwise(), elementwise);
-        this.normalizationOps = new CpuNormalizationOps(kernels, runner);
-        this.blasOps = new CpuBlasOps(kernels, runner);
-        this.activationOps = new CpuActivationOps(kernels, elementwise, runner);
-        this.elementwiseOps = new CpuElementwiseOps(kernels.pointwise(), elementwise);
-        this.layoutOps = new CpuLayoutOps(kernels.pointwise(), runner, elementwise);
-        this.optimizerOps = new CpuOptimizerOps(elementwise);
-        this.pointwiseOps = new CpuPointwiseOps(kernels, elementwise, runner);
-        this.resampleOps = new CpuResampleOps(runner);
-        if (config.getBoolean(WARMUP_KEY, true)) {
-            long t0 = System.nanoTime();
-            JitWarmup.once(kernels, conv);
-            LOG.debug("JIT warm-up took {} ms", (System.nanoTime() - t0) / 1_000_000);
+        try {
+            ConvEngine conv = new ConvEngine(kernels, runner, pool);
+            this.elementwise = new Elementwise(runner, kernels);
+            this.convolutionOps = new CpuConvolutionOps(conv, elementwise);
+            this.poolingOps = new CpuPoolingOps(kernels.pointwise(), elementwise);
+            this.normalizationOps = new CpuNormalizationOps(kernels, runner);
+            this.blasOps = new CpuBlasOps(kernels, runner);
+            this.activationOps = new CpuActivationOps(kernels, elementwise, runner);
+            this.elementwiseOps = new CpuElementwiseOps(kernels.pointwise(), elementwise);
+            this.layoutOps = new CpuLayoutOps(kernels.pointwise(), runner, elementwise);
+            this.optimizerOps = new CpuOptimizerOps(elementwise);
+            this.pointwiseOps = new CpuPointwiseOps(kernels, elementwise, runner);
+            this.resampleOps = new CpuResampleOps(runner);
+            if (config.getBoolean(WARMUP_KEY, true)) {
+                long t0 = System.nanoTime();
+                JitWarmup.once(kernels, conv);
+                LOG.debug("JIT warm-up took {} ms", (System.nanoTime() - t0) / 1_000_000);
+            }
+        } catch (RuntimeException | Error e) {
+            runner.close(); // no worker thread outlives a constructor that failed
+            throw e;
         }
         LOG.info("layers4j cpu backend: {} thread(s), kernels: {}", threads, kernels.description());
     }
