@@ -84,9 +84,9 @@ def mutate(data, key, rng):
         header, rest = split(data)
     except (ValueError, TypeError, RecursionError, struct.error):
         header = None
-    if kind < 0.6 and header is not None and key in header.get("__metadata__", {}):
+    if kind < 0.7 and header is not None and key in header.get("__metadata__", {}):
         meta = header["__metadata__"]
-        if rng.random() < 0.1:
+        if rng.random() < 0.07:
             depth = rng.randrange(100, 20000)
             meta[key] = "[" * depth + "]" * depth
         else:
@@ -94,10 +94,10 @@ def mutate(data, key, rng):
                 arch = json.loads(meta[key])
             except (ValueError, TypeError, RecursionError):
                 return data
-            arch = mutate_layer_argument(arch, rng) if rng.random() < 0.5 else mutate_json(arch, rng)
+            arch = mutate_layer_argument(arch, rng) if rng.random() < 0.7 else mutate_json(arch, rng)
             meta[key] = json.dumps(arch)
         return join(header, rest)
-    if kind < 0.8 and header is not None:
+    if kind < 0.85 and header is not None:
         names = [k for k in header if k != "__metadata__"]
         if not names:
             return data
@@ -145,7 +145,7 @@ def main():
         name, key = bases[i % len(bases)]
         with open(os.path.join(d, name + ".safetensors"), "rb") as f:
             data = f.read()
-        for _ in range(rng.randrange(1, 4)):
+        for _ in range(rng.randrange(1, 3)):
             data = mutate(data, key, rng)
         path = os.path.join(d, "%s_%03d.safetensors" % (name, i))
         with open(path, "wb") as f:

@@ -43,7 +43,7 @@ public final class Main implements Runnable {
                 // the backend, a file or its contents: one line, no stack trace
                 String msg = e instanceof java.nio.file.NoSuchFileException n ? n.getFile() + ": no such file"
                         : String.valueOf(e.getMessage());
-                line.getErr().println("error: " + msg.lines().findFirst().orElse(""));
+                line.getErr().println("error: " + oneLine(msg));
                 return ExitCodes.CANNOT_RUN;
             }
             e.printStackTrace(line.getErr());
@@ -59,6 +59,15 @@ public final class Main implements Runnable {
                     + Math.max(2, 2 * ((Runtime.getRuntime().maxMemory() >> 30) + 1)) + "g");
             return ExitCodes.CANNOT_RUN;
         }
+    }
+
+    /**
+     * A message as one line: a multi-line one (PyTorch's "Error(s) in loading state_dict for ...:" and one
+     * line per key) joined with spaces, so its first line is not all that is shown; at most 2,000 characters.
+     */
+    static String oneLine(String msg) {
+        String s = String.join(" ", msg.lines().map(String::strip).filter(l -> !l.isEmpty()).toList());
+        return s.length() <= 2000 ? s : s.substring(0, 2000) + " ...";
     }
 
     /** No command given: a usage error (exit 2), the usage on stderr. */

@@ -20,6 +20,14 @@ class ExitCodeEdgesTest {
         assertTrue(r.err().contains("Usage: layers4j"), r.err());
     }
 
+    @Test
+    void aMultiLineMessageIsShownWhole() {
+        assertEquals("Error(s) in loading state_dict for Sequential: Missing key(s) in state_dict: \"0.bias\"."
+                + " size mismatch for 0.weight: ...", Main.oneLine("Error(s) in loading state_dict for Sequential:\n\t"
+                + "Missing key(s) in state_dict: \"0.bias\".\n\tsize mismatch for 0.weight: ..."));
+        assertEquals(2004, Main.oneLine("x".repeat(5000)).length());
+    }
+
     @Command(name = "oom")
     static final class Oom implements Runnable {
         @Override

@@ -59,7 +59,13 @@ public final class Models {
         return true;
     }
 
-    /** Loads a model file onto {@code backend}, in eval mode (as PyTorch code runs a loaded model for inference). */
+    /**
+     * Loads a model file onto {@code backend}, in eval mode (as PyTorch code runs a loaded model for inference).
+     * Loading allocates only about what the file holds: every layer spec's arguments are validated and its
+     * state_dict shapes ({@link LayerSpecs#stateShapes}) compared with the file's tensors before any layer is
+     * built; then the layers are built (default-initialized, so about the file's size once more) and filled from
+     * the file. A hostile or broken file is an IOException naming the path and the problem.
+     */
     public static Module load(Path path, Backend backend) throws IOException {
         java.util.Objects.requireNonNull(path, "path");
         java.util.Objects.requireNonNull(backend, "backend");
