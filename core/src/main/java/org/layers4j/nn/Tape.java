@@ -122,9 +122,14 @@ public final class Tape implements AutoCloseable {
     public static int warnOps() {
         int w = warnOps;
         if (w < 0) {
-            w = org.layers4j.config.Config.load().getInt(WARN_OPS_KEY, DEFAULT_WARN_OPS);
-            if (w < 0) {
-                throw new IllegalArgumentException(WARN_OPS_KEY + " must be >= 0 (0: never warn), but got " + w);
+            try {
+                w = org.layers4j.config.Config.load().getInt(WARN_OPS_KEY, DEFAULT_WARN_OPS);
+            } catch (IllegalArgumentException e) {
+                w = -1;
+            }
+            if (w < 0) { // a bad value must not fail every forward: warn, and keep the default
+                LOG.warn("{} must be an integer >= 0 (0: never warn); using {}", WARN_OPS_KEY, DEFAULT_WARN_OPS);
+                w = DEFAULT_WARN_OPS;
             }
             warnOps = w;
         }
