@@ -59,7 +59,7 @@ public final class Backends {
 
     /** Warns once per key about layers4j.* keys that no backend on the classpath reads. */
     private static void warnUnknownKeys(Config config) {
-        java.util.Set<String> known = new java.util.HashSet<>(java.util.Set.of(Config.BACKEND));
+        java.util.Set<String> known = new java.util.HashSet<>(java.util.Set.of(Config.BACKEND, Config.TAPE_WARN_OPS));
         providers().forEach(p -> known.addAll(p.configurationKeys()));
         for (String u : config.unknownKeys(known)) {
             if (WARNED.add(u)) {

@@ -29,7 +29,12 @@ public final class Main implements Runnable {
 
     /** Runs a command line with the given streams and returns the exit code. */
     static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cl = new CommandLine(new Main());
+        return run(new Main(), args, out, err);
+    }
+
+    /** Runs {@code command} (a picocli command object) with this CLI's exception handling; tests pass their own. */
+    static int run(Object command, String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(command);
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
@@ -38,19 +43,37 @@ public final class Main implements Runnable {
                 // the backend, a file or its contents: one line, no stack trace
                 String msg = e instanceof java.nio.file.NoSuchFileException n ? n.getFile() + ": no such file"
                         : String.valueOf(e.getMessage());
-                line.getErr().println("error: " + msg.lines().findFirst().orElse(""));
+                line.getErr().println("error: " + oneLine(msg));
                 return ExitCodes.CANNOT_RUN;
             }
             e.printStackTrace(line.getErr());
             line.getErr().println("layers4j: internal error (exit " + ExitCodes.INTERNAL_ERROR + "), please report it");
             return ExitCodes.INTERNAL_ERROR;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            // the heap is too small for the model or the input: not a bug, and nothing a retry fixes without -Xmx
+            err.println("error: out of memory (" + e.getMessage() + ") with a maximum heap of "
+                    + (Runtime.getRuntime().maxMemory() >> 20) + " MiB; raise it, e.g. JAVA_OPTS=-Xmx"
+                    + Math.max(2, 2 * ((Runtime.getRuntime().maxMemory() >> 30) + 1)) + "g");
+            return ExitCodes.CANNOT_RUN;
+        }
     }
 
+    /**
+     * A message as one line: a multi-line one (PyTorch's "Error(s) in loading state_dict for ...:" and one
+     * line per key) joined with spaces, so its first line is not all that is shown; at most 2,000 characters.
+     */
+    static String oneLine(String msg) {
+        String s = String.join(" ", msg.lines().map(String::strip).filter(l -> !l.isEmpty()).toList());
+        return s.length() <= 2000 ? s : s.substring(0, 2000) + " ...";
+    }
+
+    /** No command given: a usage error (exit 2), the usage on stderr. */
     @Override
     public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand");
     }
 
     /** The version written at build time (build.properties, filtered by Maven), else the jar manifest's. */

@@ -22,6 +22,8 @@ import java.util.TreeMap;
 public final class Config {
     public static final String BACKEND = "layers4j.backend";
     public static final String CPU_THREADS = "layers4j.cpu.threads";
+    /** Warn when a tape has recorded more operations than this without a backward (org.layers4j.nn.Tape). */
+    public static final String TAPE_WARN_OPS = "layers4j.tape.warnOps";
     public static final String PROPERTIES_FILE = "layers4j.properties";
 
     /** Where a value came from, highest precedence first. */

@@ -50,6 +50,7 @@ import org.layers4j.nn.pool.MaxPool1d;
 import org.layers4j.nn.pool.MaxPool2d;
 import org.layers4j.nn.pool.PoolOptions;
 import org.layers4j.nn.pool.Pooling;
+import org.layers4j.Shape;
 import org.layers4j.internal.Json;
 import org.layers4j.spi.Backend;
 
@@ -80,6 +81,9 @@ public final class LayerSpecs {
         }
         SpecArgs a = new SpecArgs(spec);
         String op = a.string("op");
+        if (!op.equals("sequential")) {
+            stateShapes(spec); // sizes validated (>= 1, no overflow) before a constructor allocates anything
+        }
         Module m = switch (op) {
             case "sequential" -> sequential(a, backend);
             case "conv1d", "conv2d" -> conv(op, a, backend);
@@ -113,14 +117,159 @@ public final class LayerSpecs {
             case "adaptiveavgpool1d" -> new AdaptiveAvgPool1d(a.ints("output_size")[0], backend);
             case "adaptiveavgpool2d" -> new AdaptiveAvgPool2d(backend, a.optionalInts("output_size"));
             case "adaptivemaxpool2d" -> new AdaptiveMaxPool2d(backend, a.optionalInts("output_size"));
-            default -> throw new IllegalArgumentException("unknown layer op '" + op + "'; known: sequential, "
-                    + "conv1d, conv2d, linear, relu, leakyrelu, sigmoid, tanh, softmax, logsoftmax, flatten, dropout, "
-                    + "embedding, batchnorm1d, batchnorm2d, maxpool1d, maxpool2d, avgpool1d, avgpool2d, "
-                    + "adaptiveavgpool1d, adaptiveavgpool2d, adaptivemaxpool2d, relu6, silu, hardswish, hardsigmoid, "
-                    + "hardtanh, gelu, identity, layernorm, groupnorm, convtranspose1d, convtranspose2d, upsample, dropout2d");
+            default -> throw unknownOp(op);
         };
         a.checkAllUsed();
         return m;
+    }
+
+    private static IllegalArgumentException unknownOp(String op) {
+        return new IllegalArgumentException("unknown layer op '" + op + "'; known: sequential, "
+                + "conv1d, conv2d, linear, relu, leakyrelu, sigmoid, tanh, softmax, logsoftmax, flatten, dropout, "
+                + "embedding, batchnorm1d, batchnorm2d, maxpool1d, maxpool2d, avgpool1d, avgpool2d, "
+                + "adaptiveavgpool1d, adaptiveavgpool2d, adaptivemaxpool2d, relu6, silu, hardswish, hardsigmoid, "
+                + "hardtanh, gelu, identity, layernorm, groupnorm, convtranspose1d, convtranspose2d, upsample, dropout2d");
+    }
+
+    private static final java.util.Set<String> PARAMETERLESS = java.util.Set.of("relu", "relu6", "silu", "hardswish",
+            "hardsigmoid", "hardtanh", "gelu", "identity", "upsample", "dropout2d", "leakyrelu", "sigmoid", "tanh",
+            "softmax", "logsoftmax", "flatten", "dropout", "maxpool1d", "maxpool2d", "avgpool1d", "avgpool2d",
+            "adaptiveavgpool1d", "adaptiveavgpool2d", "adaptivemaxpool2d");
+
+    /**
+     * The state_dict the layer a spec describes will have — each parameter and buffer name (a
+     * {@code sequential}'s prefixed with the child's index, as PyTorch names them) and its shape, in
+     * PyTorch's order — computed from the spec alone, allocating nothing. The arguments these depend on
+     * are validated first: sizes must be integers >= 1 (lists non-empty), {@code groups} must divide the
+     * channels, and no tensor may exceed 2^31-1 elements; an IllegalArgumentException names the op and the
+     * argument. {@link Models} compares this with a file's tensors before building anything, so loading
+     * allocates only what the file holds. Parameterless layers have none; other arguments are checked by
+     * {@link #build}.
+     */
+    public static Map<String, Shape> stateShapes(Map<String, Object> spec) {
+        Map<String, Shape> out = new LinkedHashMap<>();
+        stateShapes(spec, "", out);
+        return out;
+    }
+
+    private static void stateShapes(Map<String, Object> spec, String prefix, Map<String, Shape> out) {
+        if (spec == null) {
+            throw new IllegalArgumentException("a layer spec must be a JSON object, got null");
+        }
+        SpecArgs a = new SpecArgs(spec);
+        String op = a.string("op");
+        switch (op) {
+            case "sequential" -> {
+                Object value = a.node("layers");
+                if (!(value instanceof List<?> layers) || layers.isEmpty()) {
+                    throw new IllegalArgumentException("sequential: 'layers' must be a non-empty JSON list");
+                }
+                for (int i = 0; i < layers.size(); i++) {
+                    try {
+                        if (!(layers.get(i) instanceof Map<?, ?> layer)) {
+                            throw new IllegalArgumentException("a layer spec must be a JSON object, got "
+                                    + Json.write(layers.get(i)));
+                        }
+                        @SuppressWarnings("unchecked")
+                        Map<String, Object> child = (Map<String, Object>) layer;
+                        stateShapes(child, prefix + i + ".", out);
+                    } catch (IllegalArgumentException e) {
+                        throw new IllegalArgumentException("layer " + i + ": " + e.getMessage(), e);
+                    }
+                }
+            }
+            case "conv1d", "conv2d", "convtranspose1d", "convtranspose2d" -> {
+                int in = a.atLeast("in_channels", 1);
+                int outCh = a.atLeast("out_channels", 1);
+                int groups = a.has("groups") ? a.atLeast("groups", 1) : 1;
+                if (in % groups != 0 || outCh % groups != 0) {
+                    throw new IllegalArgumentException(op + ": 'groups' (" + groups + ") must divide in_channels (" + in
+                            + ") and out_channels (" + outCh + ")");
+                }
+                int dims = op.endsWith("1d") ? 1 : 2;
+                int[] k = a.intsAtLeast("kernel_size", 1);
+                if (k.length == 1 && dims == 2) {
+                    k = new int[] {k[0], k[0]};
+                }
+                if (k.length != dims) {
+                    throw new IllegalArgumentException(op + ": 'kernel_size' must hold " + dims + " integer(s), got "
+                            + k.length);
+                }
+                boolean transposed = op.startsWith("convtranspose");
+                int[] w = new int[2 + dims];
+                w[0] = transposed ? in : outCh;
+                w[1] = transposed ? outCh / groups : in / groups;
+                System.arraycopy(k, 0, w, 2, dims);
+                out.put(prefix + "weight", shape(op, "weight", w));
+                if (a.bool("bias", true)) {
+                    out.put(prefix + "bias", Shape.of(outCh));
+                }
+            }
+            case "linear" -> {
+                int in = a.atLeast("in_features", 1);
+                int outF = a.atLeast("out_features", 1);
+                out.put(prefix + "weight", shape(op, "weight", outF, in));
+                if (a.bool("bias", true)) {
+                    out.put(prefix + "bias", Shape.of(outF));
+                }
+            }
+            case "embedding" -> {
+                int n = a.atLeast("num_embeddings", 1);
+                int d = a.atLeast("embedding_dim", 1);
+                Integer pad = a.optionalInteger("padding_idx");
+                if (pad != null && (pad < -n || pad >= n)) {
+                    throw new IllegalArgumentException(op + ": 'padding_idx' must be within num_embeddings (" + n
+                            + "), got " + pad);
+                }
+                out.put(prefix + "weight", shape(op, "weight", n, d));
+            }
+            case "batchnorm1d", "batchnorm2d" -> {
+                int f = a.atLeast("num_features", 1);
+                if (a.bool("affine", true)) {
+                    out.put(prefix + "weight", Shape.of(f));
+                    out.put(prefix + "bias", Shape.of(f));
+                }
+                if (a.bool("track_running_stats", true)) {
+                    out.put(prefix + "running_mean", Shape.of(f));
+                    out.put(prefix + "running_var", Shape.of(f));
+                    out.put(prefix + "num_batches_tracked", Shape.of());
+                }
+            }
+            case "layernorm" -> {
+                Shape s = shape(op, "normalized_shape", a.intsAtLeast("normalized_shape", 1));
+                if (a.bool("elementwise_affine", true)) {
+                    out.put(prefix + "weight", s);
+                    out.put(prefix + "bias", s);
+                }
+            }
+            case "groupnorm" -> {
+                int g = a.atLeast("num_groups", 1);
+                int c = a.atLeast("num_channels", 1);
+                if (c % g != 0) {
+                    throw new IllegalArgumentException(op + ": 'num_groups' (" + g + ") must divide 'num_channels' ("
+                            + c + ")");
+                }
+                if (a.bool("affine", true)) {
+                    out.put(prefix + "weight", Shape.of(c));
+                    out.put(prefix + "bias", Shape.of(c));
+                }
+            }
+            default -> {
+                if (!PARAMETERLESS.contains(op)) {
+                    throw unknownOp(op);
+                }
+            }
+        }
+    }
+
+    private static Shape shape(String op, String what, int... dims) {
+        long n = Shape.elementCount(dims);
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": its " + what + " would have " + java.util.Arrays.toString(dims)
+                    + " = " + (n == Long.MAX_VALUE ? "more than 2^63-1" : Long.toString(n))
+                    + " elements, more than a tensor holds (2^31-1)");
+        }
+        return Shape.of(dims);
     }
 
     private static Module sequential(SpecArgs a, Backend backend) {

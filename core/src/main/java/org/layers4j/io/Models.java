@@ -59,7 +59,13 @@ public final class Models {
         return true;
     }
 
-    /** Loads a model file onto {@code backend}, in eval mode (as PyTorch code runs a loaded model for inference). */
+    /**
+     * Loads a model file onto {@code backend}, in eval mode (as PyTorch code runs a loaded model for inference).
+     * Loading allocates only about what the file holds: every layer spec's arguments are validated and its
+     * state_dict shapes ({@link LayerSpecs#stateShapes}) compared with the file's tensors before any layer is
+     * built; then the layers are built (default-initialized, so about the file's size once more) and filled from
+     * the file. A hostile or broken file is an IOException naming the path and the problem.
+     */
     public static Module load(Path path, Backend backend) throws IOException {
         java.util.Objects.requireNonNull(path, "path");
         java.util.Objects.requireNonNull(backend, "backend");
@@ -91,6 +97,9 @@ public final class Models {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("metadata 'layers' is not valid JSON: " + e.getMessage(), e);
         }
+        // the file's tensors against the shapes the spec declares, before anything is allocated: loading allocates
+        // only what the file holds (a spec declaring a huge layer over small tensors is refused here)
+        StateDicts.compare("Sequential", LayerSpecs.stateShapes(spec), c.tensors(), true);
         Module m = LayerSpecs.build(spec, backend);
         try {
             StateDicts.load(m, c.tensors());
@@ -109,6 +118,7 @@ public final class Models {
         }
         Graph graph = GraphJson.parse(text);
         checkContainerShapes(graph, c.tensors());
+        checkLayerShapes(graph, c.tensors());
         GraphModule m = new GraphModule(graph, backend);
         try {
             StateDicts.load(m, c.tensors());
@@ -118,6 +128,37 @@ public final class Models {
         }
         m.eval();
         return m;
+    }
+
+    /**
+     * Every layer's state_dict shapes ({@link LayerSpecs#stateShapes}, under the module's name) and the
+     * containers' declared tensors against the file's tensors, before anything is allocated: missing,
+     * unexpected and mismatched keys in PyTorch's words.
+     */
+    private static void checkLayerShapes(Graph graph, Map<String, HostTensor> tensors) {
+        Map<String, org.layers4j.Shape> expected = new LinkedHashMap<>();
+        graph.modules().forEach((name, spec) -> {
+            if (Graph.CONTAINER.equals(spec.get("op"))) {
+                for (String kind : java.util.List.of("parameters", "buffers")) {
+                    if (spec.get(kind) instanceof Map<?, ?> entries) {
+                        // checkContainerShapes has compared them: the file's shape is the declared one
+                        entries.keySet().forEach(attr -> {
+                            HostTensor t = tensors.get(name + "." + attr);
+                            if (t != null) {
+                                expected.put(name + "." + attr, t.shape());
+                            }
+                        });
+                    }
+                }
+                return;
+            }
+            try {
+                LayerSpecs.stateShapes(spec).forEach((k, shape) -> expected.put(name + "." + k, shape));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("module '" + name + "': " + e.getMessage(), e);
+            }
+        });
+        StateDicts.compare("GraphModule", expected, tensors, true);
     }
 
     /** A container's declared parameters against the file's tensors, before anything is allocated. */

@@ -117,7 +117,8 @@ public final class SafeTensors {
             if (heapBytes > maxHeap) {
                 throw new IOException(path + ": its " + entries.size() + " tensors need " + heapBytes
                         + " bytes of heap as float32 / int64, more than the JVM's maximum heap of " + maxHeap
-                        + " bytes (-Xmx)");
+                        + " bytes (-Xmx); loading them as a model needs about -Xmx" + xmxFor(heapBytes)
+                        + " (the tensors, and the model built from them)");
             }
             Map<String, HostTensor> tensors = new LinkedHashMap<>();
             ByteBuffer chunk = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
@@ -131,7 +132,8 @@ public final class SafeTensors {
                     tensors.clear();
                     throw new IOException(path + ": not enough heap for tensor '" + e.name + "' ("
                             + (long) e.count * (e.dtype.floating ? Float.BYTES : Long.BYTES) + " bytes) with the "
-                            + heapBytes + " bytes the file's tensors need in all; maximum heap " + maxHeap + " bytes");
+                            + heapBytes + " bytes the file's tensors need in all; maximum heap " + maxHeap + " bytes;"
+                            + " loading them as a model needs about -Xmx" + xmxFor(heapBytes));
                 }
                 long pos = dataStart + e.begin;
                 int at = 0;
@@ -154,6 +156,11 @@ public final class SafeTensors {
         } catch (IllegalArgumentException e) {
             throw new IOException(path + ": " + e.getMessage(), e);
         }
+    }
+
+    /** A -Xmx value for loading a model of {@code tensorBytes}: twice that (the file's copy and the model's), in GiB. */
+    static String xmxFor(long tensorBytes) {
+        return (2 * tensorBytes + (1L << 30) - 1) / (1L << 30) + 1 + "g";
     }
 
     private static void readFully(FileChannel ch, ByteBuffer b, long position) throws IOException {

@@ -96,9 +96,34 @@ final class SpecArgs {
         return b;
     }
 
+    /** An integer of at least {@code min}; IllegalArgumentException naming the argument otherwise. */
+    int atLeast(String k, int min) {
+        int v = integer(k);
+        if (v < min) {
+            throw new IllegalArgumentException(op() + ": '" + k + "' must be >= " + min + ", got " + v);
+        }
+        return v;
+    }
+
+    /** {@link #ints}, each at least {@code min}. */
+    int[] intsAtLeast(String k, int min) {
+        int[] v = ints(k);
+        for (int x : v) {
+            if (x < min) {
+                throw new IllegalArgumentException(op() + ": '" + k + "' must hold integers >= " + min + ", got "
+                        + Json.write(node(k)));
+            }
+        }
+        return v;
+    }
+
+    /** A list of integers (or one integer, as a list of one); an empty list is an error. */
     int[] ints(String k) {
         Object n = node(k);
         if (n instanceof List<?> l) {
+            if (l.isEmpty()) {
+                throw new IllegalArgumentException(op() + ": '" + k + "' must not be an empty list");
+            }
             int[] v = new int[l.size()];
             for (int i = 0; i < v.length; i++) {
                 if (!isInt(l.get(i))) {
@@ -114,6 +139,9 @@ final class SpecArgs {
     double[] numbers(String k) {
         Object n = node(k);
         if (n instanceof List<?> l) {
+            if (l.isEmpty()) {
+                throw new IllegalArgumentException(op() + ": '" + k + "' must not be an empty list");
+            }
             double[] v = new double[l.size()];
             for (int i = 0; i < v.length; i++) {
                 if (!(l.get(i) instanceof Number x)) {
@@ -129,6 +157,9 @@ final class SpecArgs {
     Integer[] optionalInts(String k) {
         Object n = node(k);
         if (n instanceof List<?> l) {
+            if (l.isEmpty()) {
+                throw new IllegalArgumentException(op() + ": '" + k + "' must not be an empty list");
+            }
             Integer[] v = new Integer[l.size()];
             for (int i = 0; i < v.length; i++) {
                 Object e = l.get(i);

@@ -23,9 +23,25 @@ import org.layers4j.Tensor;
  * }</pre>
  *
  * A tape belongs to the thread that started it; tapes nest (the inner one records until it is closed).
+ *
+ * <p><b>No grad</b>, as {@code torch.no_grad()}: inside {@code try (Tape.NoGrad g = Tape.noGrad()) { ... }}
+ * nothing records on this thread, even while a tape is open (evaluating a model in the middle of training);
+ * the tape records again when the scope closes. Scopes nest. A tape <em>started</em> inside the scope records
+ * (starting one is an explicit request, as {@code torch.enable_grad()}; {@link Module#backward} relies on it).
+ *
+ * <p>A tape left open records every forward and keeps what each backward would need, so memory grows
+ * without bound: when a tape has recorded more than {@code layers4j.tape.warnOps} operations
+ * ({@link #WARN_OPS_KEY}, default {@value #DEFAULT_WARN_OPS}; 0 turns the warning off) without a backward,
+ * a WARN is logged once per tape saying so.
  */
 public final class Tape implements AutoCloseable {
     private static final ThreadLocal<Tape> CURRENT = new ThreadLocal<>();
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Tape.class);
+    /** Configuration key: warn when a tape has recorded more operations than this without a backward (0: never). */
+    public static final String WARN_OPS_KEY = org.layers4j.config.Config.TAPE_WARN_OPS;
+    /** The default of {@link #WARN_OPS_KEY}. */
+    public static final int DEFAULT_WARN_OPS = 100_000;
+    private static volatile int warnOps = -1;
 
     private record Node(String op, Tensor output, Tensor[] inputs, Parameter[] params, Tensor[] saved,
                         BackwardFunction fn) {
@@ -37,6 +53,7 @@ public final class Tape implements AutoCloseable {
     private final List<Node> nodes = new ArrayList<>();
     private boolean closed;
     private boolean used;
+    private boolean warned;
 
     private Tape(boolean accumulate) {
         this.previous = CURRENT.get();
@@ -55,9 +72,76 @@ public final class Tape implements AutoCloseable {
         return new Tape(false);
     }
 
-    /** Whether a tape records on this thread. */
+    /** Whether a tape records on this thread (false inside a {@link #noGrad} scope). */
     public static boolean isRecording() {
         return CURRENT.get() != null;
+    }
+
+    /**
+     * Opens a no-grad scope on this thread: until it is closed, the tape open before it records nothing
+     * (see the class comment). Close it on the same thread, innermost first, with try-with-resources.
+     */
+    public static NoGrad noGrad() {
+        return new NoGrad();
+    }
+
+    /** A {@link #noGrad} scope; closing it lets the tape that was open before it record again. */
+    public static final class NoGrad implements AutoCloseable {
+        private final Tape suspended;
+        private final Thread owner;
+        private boolean closed;
+
+        private NoGrad() {
+            this.suspended = CURRENT.get();
+            this.owner = Thread.currentThread();
+            CURRENT.remove();
+        }
+
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            if (Thread.currentThread() != owner) {
+                throw new IllegalStateException("a no-grad scope is closed by the thread that opened it");
+            }
+            closed = true;
+            Tape t = suspended;
+            while (t != null && t.closed) { // closed inside the scope: the one it was nested in records again
+                t = t.previous;
+            }
+            if (t == null) {
+                CURRENT.remove();
+            } else {
+                CURRENT.set(t);
+            }
+        }
+    }
+
+    /** The {@link #WARN_OPS_KEY} threshold in use (the configuration's, unless set with {@link #setWarnOps}). */
+    public static int warnOps() {
+        int w = warnOps;
+        if (w < 0) {
+            try {
+                w = org.layers4j.config.Config.load().getInt(WARN_OPS_KEY, DEFAULT_WARN_OPS);
+            } catch (IllegalArgumentException e) {
+                w = -1;
+            }
+            if (w < 0) { // a bad value must not fail every forward: warn, and keep the default
+                LOG.warn("{} must be an integer >= 0 (0: never warn); using {}", WARN_OPS_KEY, DEFAULT_WARN_OPS);
+                w = DEFAULT_WARN_OPS;
+            }
+            warnOps = w;
+        }
+        return w;
+    }
+
+    /** Sets the {@link #WARN_OPS_KEY} threshold for this JVM (0: never warn). */
+    public static void setWarnOps(int operations) {
+        if (operations < 0) {
+            throw new IllegalArgumentException(WARN_OPS_KEY + " must be >= 0 (0: never warn), but got " + operations);
+        }
+        warnOps = operations;
     }
 
     /**
@@ -69,7 +153,7 @@ public final class Tape implements AutoCloseable {
     public static Tensor record(String op, Tensor output, Tensor[] inputs, Parameter[] params, Tensor[] saved,
                                 BackwardFunction fn) {
         Tape t = CURRENT.get();
-        if (t == null) {
+        if (t == null || t.closed) {
             return output;
         }
         Tensor[] kept = new Tensor[saved.length];
@@ -77,6 +161,17 @@ public final class Tape implements AutoCloseable {
             kept[i] = saved[i] == null ? null : saved[i].share();
         }
         t.nodes.add(new Node(op, output, inputs.clone(), params.clone(), kept, fn));
+        if (!t.warned) {
+            int limit = warnOps();
+            if (limit > 0 && t.nodes.size() > limit) {
+                t.warned = true;
+                LOG.warn("a tape on thread '{}' has recorded {} operations without a backward: a tape left open records"
+                        + " every forward and keeps what its backward needs, so memory grows without bound. Close the"
+                        + " tape (try (Tape tape = Tape.start()) { ... }) after its backward, run inference inside"
+                        + " try (Tape.NoGrad g = Tape.noGrad()) { ... }, or raise {} if one graph really has this"
+                        + " many operations", Thread.currentThread().getName(), t.nodes.size(), WARN_OPS_KEY);
+            }
+        }
         return output;
     }
 

@@ -63,7 +63,8 @@ class SafeTensorsLargeFileTest {
     void aFileLargerThanTheHeapIsAnIOExceptionNamingTheSizes(@TempDir Path dir) throws Exception {
         // 2.5 GB (sparse on disk) under a 64 MB heap
         String text = child("64m", file(dir, "huge.safetensors", 625_000_000));
-        assertTrue(text.contains("read=IOException") && text.contains("2500000000 bytes of heap"), text);
+        assertTrue(text.contains("read=IOException") && text.contains("2500000000 bytes of heap")
+                && text.contains("needs about -Xmx6g"), text);
     }
 
     @Test

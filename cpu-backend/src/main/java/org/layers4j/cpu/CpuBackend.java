@@ -74,22 +74,27 @@ public final class CpuBackend implements Backend {
         this.pool = new ArrayPool(poolBytes / Float.BYTES);
         this.kernels = Kernels.select(config.get(Kernels.KERNELS_KEY, "auto").value());
         this.runner = new ParallelRunner(threads);
-        ConvEngine conv = new ConvEngine(kernels, runner, pool);
-        this.elementwise = new Elementwise(runner, kernels);
-        this.convolutionOps = new CpuConvolutionOps(conv, elementwise);
-        this.poolingOps = new CpuPoolingOps(kernels.pointwise(), elementwise);
-        this.normalizationOps = new CpuNormalizationOps(kernels, runner);
-        this.blasOps = new CpuBlasOps(kernels, runner);
-        this.activationOps = new CpuActivationOps(kernels, elementwise, runner);
-        this.elementwiseOps = new CpuElementwiseOps(kernels.pointwise(), elementwise);
-        this.layoutOps = new CpuLayoutOps(kernels.pointwise(), runner, elementwise);
-        this.optimizerOps = new CpuOptimizerOps(elementwise);
-        this.pointwiseOps = new CpuPointwiseOps(kernels, elementwise, runner);
-        this.resampleOps = new CpuResampleOps(runner);
-        if (config.getBoolean(WARMUP_KEY, true)) {
-            long t0 = System.nanoTime();
-            JitWarmup.once(kernels, conv);
-            LOG.debug("JIT warm-up took {} ms", (System.nanoTime() - t0) / 1_000_000);
+        try {
+            ConvEngine conv = new ConvEngine(kernels, runner, pool);
+            this.elementwise = new Elementwise(runner, kernels);
+            this.convolutionOps = new CpuConvolutionOps(conv, elementwise);
+            this.poolingOps = new CpuPoolingOps(kernels.pointwise(), elementwise);
+            this.normalizationOps = new CpuNormalizationOps(kernels, runner);
+            this.blasOps = new CpuBlasOps(kernels, runner);
+            this.activationOps = new CpuActivationOps(kernels, elementwise, runner);
+            this.elementwiseOps = new CpuElementwiseOps(kernels.pointwise(), elementwise);
+            this.layoutOps = new CpuLayoutOps(kernels.pointwise(), runner, elementwise);
+            this.optimizerOps = new CpuOptimizerOps(elementwise);
+            this.pointwiseOps = new CpuPointwiseOps(kernels, elementwise, runner);
+            this.resampleOps = new CpuResampleOps(runner);
+            if (config.getBoolean(WARMUP_KEY, true)) {
+                long t0 = System.nanoTime();
+                JitWarmup.once(kernels, conv);
+                LOG.debug("JIT warm-up took {} ms", (System.nanoTime() - t0) / 1_000_000);
+            }
+        } catch (RuntimeException | Error e) {
+            runner.close(); // no worker thread outlives a constructor that failed
+            throw e;
         }
         LOG.info("layers4j cpu backend: {} thread(s), kernels: {}", threads, kernels.description());
     }
@@ -144,10 +149,33 @@ public final class CpuBackend implements Backend {
         return memory;
     }
 
+    /** The longest Java array HotSpot allocates (a few below Integer.MAX_VALUE). */
+    static final int MAX_ARRAY_LENGTH = Integer.MAX_VALUE - 8;
+
+    /**
+     * An IllegalArgumentException naming the size when a tensor of {@code shape} cannot be allocated at all:
+     * more elements than a Java array holds, or more bytes than the JVM's maximum heap (-Xmx).
+     */
+    static void checkAllocatable(Shape shape, DType dtype) {
+        long n = shape.size();
+        long bytes = n * (dtype == DType.INT64 ? Long.BYTES : Float.BYTES);
+        long max = Runtime.getRuntime().maxMemory();
+        if (n > MAX_ARRAY_LENGTH) {
+            throw new IllegalArgumentException("cannot allocate a " + dtype.name().toLowerCase(java.util.Locale.ROOT) + " tensor of shape " + shape.dimsString()
+                    + ": " + n + " elements, more than the CPU backend's largest array (" + MAX_ARRAY_LENGTH + ")");
+        }
+        if (bytes > max) {
+            throw new IllegalArgumentException("cannot allocate a " + dtype.name().toLowerCase(java.util.Locale.ROOT) + " tensor of shape " + shape.dimsString()
+                    + ": " + bytes + " bytes, more than the JVM's maximum heap of " + max + " bytes; it needs at least"
+                    + " -Xmx" + ((bytes >> 30) + 1) + "g");
+        }
+    }
+
     @Override
     public Tensor allocate(Shape shape, DType dtype) {
         java.util.Objects.requireNonNull(shape, "shape");
         java.util.Objects.requireNonNull(dtype, "dtype");
+        checkAllocatable(shape, dtype);
         if (dtype == DType.INT64) {
             return Tensors.wrap(this, shape, DType.INT64, new CpuLongStorage(new long[shape.size()], memory));
         }

@@ -27,6 +27,20 @@ final class JitWarmup {
         if (!DONE.add(kn.getClass().getName())) {
             return;
         }
+        try {
+            warm(kn, engine);
+        } catch (RuntimeException | Error e) {
+            DONE.remove(kn.getClass().getName()); // the next backend tries again
+            throw e;
+        }
+    }
+
+    /** Forgets which kernel families were warmed up, so that the next backend warms up again (tests). */
+    static void forget() {
+        DONE.clear();
+    }
+
+    private static void warm(Kernels kn, ConvEngine engine) {
         warmKernels(kn);
         ConvGeometry[] geometries = {
             new ConvGeometry(1, 8, 6, 6, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1),

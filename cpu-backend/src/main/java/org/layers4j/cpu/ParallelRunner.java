@@ -80,11 +80,19 @@ final class ParallelRunner implements AutoCloseable {
         while (job.done.get() < count && System.nanoTime() < deadline) {
             Thread.onSpinWait();
         }
-        try {
-            job.finished.await();
-        } catch (InterruptedException e) {
+        // the helpers still write into the caller's arrays: wait for them whatever happens, and keep an
+        // interrupt for the caller to see (an operation is not a blocking call one can cancel)
+        boolean interrupted = false;
+        while (true) {
+            try {
+                job.finished.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for CPU backend tasks", e);
         }
         Throwable error = job.error;
         if (error instanceof RuntimeException) {
