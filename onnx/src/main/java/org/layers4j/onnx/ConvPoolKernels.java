@@ -81,6 +81,9 @@ final class ConvPoolKernels {
 
     private static void requireRank(OnnxCall c, Tensor x) {
         int r = x.shape().rank();
+        if (x.dtype() != org.layers4j.DType.FLOAT32) {
+            throw new OnnxUnsupportedException(c.opType() + " of an integer tensor is not supported (float only)");
+        }
         if (r != 3 && r != 4) {
             throw new OnnxUnsupportedException(c.opType() + " on a " + r + "-d input: only 1-d and 2-d (inputs of rank"
                     + " 3 and 4) are supported");
@@ -134,12 +137,20 @@ final class ConvPoolKernels {
 
     /** x padded by the asymmetric part of {@code p} (begin / end), and the symmetric padding left for the op. */
     private static Object[] split(Tensor x, int[] p, double value) {
+        return split(x, p, value, null);
+    }
+
+    /** As above, the symmetric part at most half the kernel (PyTorch's pools' limit) when kernel is given. */
+    private static Object[] split(Tensor x, int[] p, double value, int[] kernel) {
         int n = p.length / 2;
         int[] sym = new int[n];
         int[] torch = new int[2 * n];
         boolean extra = false;
         for (int i = 0; i < n; i++) {
             sym[i] = Math.min(p[i], p[i + n]);
+            if (kernel != null) {
+                sym[i] = Math.min(sym[i], kernel[i] / 2);
+            }
             int k = n - 1 - i;
             torch[2 * k] = p[i] - sym[i];
             torch[2 * k + 1] = p[i + n] - sym[i];
@@ -223,7 +234,7 @@ final class ConvPoolKernels {
         int[] in = Arrays.copyOfRange(x.shape().dims(), 2, 2 + n);
         boolean includePad = c.attrInt("count_include_pad", 0) != 0;
         int[] p = pads(c, in, kernel, stride, dil);
-        Object[] sp = split(x, p, max ? Double.NEGATIVE_INFINITY : 0);
+        Object[] sp = split(x, p, max ? Double.NEGATIVE_INFINITY : 0, kernel);
         Tensor padded = (Tensor) sp[0];
         if (padded != null && !max && !includePad) {
             padded.close();

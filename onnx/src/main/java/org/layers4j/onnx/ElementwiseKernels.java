@@ -108,6 +108,10 @@ final class ElementwiseKernels {
     private static Object dropout(OnnxCall c) {
         double ratio = c.has(1) ? c.host(1).data[0] : c.attrDouble("ratio", 0.5);
         boolean training = c.has(2) && c.host(2).data[0] != 0;
+        if (training) {
+            throw new OnnxUnsupportedException("Dropout with training_mode true (its random mask cannot match"
+                    + " another implementation's) is not supported; the graph module's train() mode does not apply");
+        }
         Tensor y = training ? Regularization.dropout(c.in(0), ratio, true, c.context().random()) : Values.alias(c.in(0));
         if (c.outputs() < 2) {
             return y;

@@ -80,9 +80,6 @@ final class MathKernels {
     }
 
     private static Object layerNorm(OnnxCall c) {
-        if (c.outputs() > 1) {
-            throw new OnnxUnsupportedException("LayerNormalization's Mean and InvStdDev outputs are not supported");
-        }
         Tensor x = c.in(0);
         int r = x.shape().rank();
         int axis = NdArray.axis(c.attrInt("axis", -1), r, "LayerNormalization");
@@ -93,7 +90,8 @@ final class MathKernels {
         try {
             w = fit(c, 1, nss);
             b = c.has(2) ? fit(c, 2, nss) : null;
-            return Normalization.layerNorm(x, ns, w, b, c.attrDouble("epsilon", 1e-5));
+            Tensor y = Normalization.layerNorm(x, ns, w, b, c.attrDouble("epsilon", 1e-5));
+            return c.outputs() > 1 ? statistics(c, y, axis) : y;
         } finally {
             if (w != null) {
                 w.close();
@@ -102,6 +100,43 @@ final class MathKernels {
                 b.close();
             }
         }
+    }
+
+    /** LayerNormalization's Mean and InvStdDev outputs (shape: x's up to axis, ones after), with Y first. */
+    private static Object statistics(OnnxCall c, Tensor y, int axis) {
+        NdArray h = c.host(0);
+        int r = h.rank();
+        int[] s = h.shape.clone();
+        int inner = 1;
+        for (int i = axis; i < r; i++) {
+            inner *= s[i];
+            s[i] = 1;
+        }
+        int rows = inner == 0 ? 0 : h.data.length / inner;
+        double[] mean = new double[rows];
+        double[] inv = new double[rows];
+        double eps = (float) c.attrDouble("epsilon", 1e-5);
+        for (int k = 0; k < rows; k++) {
+            double sum = 0;
+            for (int j = 0; j < inner; j++) {
+                sum += h.data[k * inner + j];
+            }
+            double m = sum / inner;
+            double v = 0;
+            for (int j = 0; j < inner; j++) {
+                double d = h.data[k * inner + j] - m;
+                v += d * d;
+            }
+            mean[k] = m;
+            inv[k] = 1 / Math.sqrt(v / inner + eps);
+        }
+        List<Object> out = new java.util.ArrayList<>();
+        out.add(y);
+        out.add(c.upload(new NdArray(s, mean, false)));
+        if (c.outputs() > 2) {
+            out.add(c.upload(new NdArray(s, inv, false)));
+        }
+        return out;
     }
 
     /** Input i as a tensor of shape s: reshaped when it holds as many elements, else broadcast on the host. */

@@ -82,7 +82,11 @@ final class OnnxConverter {
             if (initializers.containsKey(in.name())) {
                 continue;
             }
-            if (in.elemType() != 0 && !OnnxTensors.isSupported(in.elemType())) {
+            if (in.elemType() == 0) {
+                throw new OnnxUnsupportedException("graph input '" + in.name() + "' is not a tensor (sequence, map and"
+                        + " optional types are not supported)");
+            }
+            if (!OnnxTensors.isSupported(in.elemType())) {
                 throw new OnnxUnsupportedException("graph input '" + in.name() + "' has data type "
                         + OnnxTensors.typeName(in.elemType()) + ", which is not supported");
             }

@@ -88,11 +88,6 @@ public final class OnnxOps {
                             + " running statistics outputs) is not supported");
                 }
             }
-            case "LayerNormalization" -> {
-                if (outputs > 1) {
-                    throw new OnnxUnsupportedException("LayerNormalization's Mean / InvStdDev outputs are not supported");
-                }
-            }
             case "Cast" -> {
                 if (attrs.get("to") instanceof Long to && !OnnxTensors.isSupported(to.intValue())) {
                     throw new OnnxUnsupportedException("Cast to " + OnnxTensors.typeName(to.intValue())

@@ -87,6 +87,20 @@ final class ResizeKernel {
         if (r < 3 || r > 5) {
             throw new OnnxUnsupportedException(c.opType() + " of a rank-" + r + " tensor (3 to 5 are supported)");
         }
+        int[] in = java.util.Arrays.copyOfRange(x.shape().dims(), 2, r);
+        for (int i = 0; i < in.length; i++) {
+            double out = size != null ? size[i] : Math.floor(in[i] * scales[i]);
+            if (family.equals("linear-align") && scales != null && out != in[i] * scales[i]) {
+                throw new OnnxUnsupportedException(c.opType() + ": align_corners with scales " + java.util.Arrays
+                        .toString(scales) + " that give no whole output size (ONNX maps with the unrounded size,"
+                        + " PyTorch with the rounded one)");
+            }
+            if (family.equals("linear") && out == 1 && in[i] != 1 && "pytorch_half_pixel".equals(c.attrs().get(
+                    "coordinate_transformation_mode"))) {
+                throw new OnnxUnsupportedException(c.opType() + ": pytorch_half_pixel with an output size of 1"
+                        + " (ONNX samples at 0, F.interpolate at the centre)");
+            }
+        }
         String mode = family;
         Boolean align = null;
         if (family.startsWith("linear")) {

@@ -115,8 +115,23 @@ final class SliceKernels {
                     + " reflect, edge)");
         };
         if (x.dtype() != DType.FLOAT32) {
-            throw new IllegalArgumentException("Pad: only float tensors are padded");
+            // integers pad through float32, exact below 2^24
+            NdArray h = c.host(0);
+            for (double v : h.data) {
+                if (Math.abs(v) > (1 << 24) || Math.abs(value) > (1 << 24)) {
+                    throw new OnnxUnsupportedException("Pad of integers beyond 2^24 is not supported");
+                }
+            }
+            try (Tensor f = new NdArray(h.shape, h.data, false).upload(c.backend());
+                 Tensor y = (Tensor) padFloat(f, full, r, torchMode, value)) {
+                NdArray out = NdArray.of(y);
+                return c.upload(new NdArray(out.shape, out.data, true));
+            }
         }
+        return padFloat(x, full, r, torchMode, value);
+    }
+
+    private static Object padFloat(Tensor x, int[] full, int r, String torchMode, double value) {
         // F.pad's order: the last dimension first, (before, after) pairs; leading unpadded dimensions dropped
         int last = 0;
         for (int a = 0; a < r; a++) {
