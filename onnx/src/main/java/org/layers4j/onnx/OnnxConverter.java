@@ -101,15 +101,18 @@ final class OnnxConverter {
         for (int i = 0; i < g.nodes().size(); i++) {
             node(i, g.nodes().get(i));
         }
-        List<Object> outs = new ArrayList<>();
+        // one output: the tensor; several: a dict by their ONNX names (forwardNamed, the CLI print them so)
+        Map<String, Object> outs = new LinkedHashMap<>();
         for (OnnxProto.ValueInfo o : g.outputs()) {
-            outs.add(new Ref(value(o.name(), "the graph's output")));
+            if (outs.put(o.name(), new Ref(value(o.name(), "the graph's output"))) != null) {
+                throw new IllegalArgumentException("the graph output '" + o.name() + "' is listed twice");
+            }
         }
         if (outs.isEmpty()) {
             throw new IllegalArgumentException("the ONNX graph has no outputs");
         }
-        nodes.add(new Node(unique("output"), Opcode.OUTPUT, "output", List.of(outs.size() == 1 ? outs.get(0) : outs),
-                Map.of()));
+        nodes.add(new Node(unique("output"), Opcode.OUTPUT, "output", List.of(outs.size() == 1 ? outs.values().iterator()
+                .next() : new Node.Dict(outs)), Map.of()));
         Map<String, Map<String, Object>> modules = new LinkedHashMap<>(leaves);
         if (!params.isEmpty() || !buffers.isEmpty()) {
             modules.put("initializers", Map.of("op", Graph.CONTAINER, "parameters", params, "buffers", buffers));
