@@ -4,7 +4,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.DoubleBinaryOperator;
-import java.util.function.DoubleUnaryOperator;
 import org.layers4j.Tensor;
 import org.layers4j.graph.ops.Args;
 import org.layers4j.graph.ops.FunctionalOp;
@@ -184,9 +183,5 @@ final class ElementwiseKernels {
             r = 1;
         }
         return x < 0 ? -r : r;
-    }
-
-    static DoubleUnaryOperator identity() {
-        return x -> x;
     }
 }

@@ -194,8 +194,4 @@ final class MathKernels {
         }
         return c.upload(s);
     }
-
-    static List<Object> none() {
-        return List.of();
-    }
 }

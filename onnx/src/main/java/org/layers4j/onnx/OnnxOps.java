@@ -25,6 +25,8 @@ public final class OnnxOps {
         ShapeKernels.register(KERNELS);
         ConvPoolKernels.register(KERNELS);
         MathKernels.register(KERNELS);
+        ExtraKernels.register(KERNELS);
+        ReduceKernels.register(KERNELS);
         OpRegistry r = OpRegistry.standard().copy();
         KERNELS.forEach((type, kernel) -> r.register(op(type, kernel)));
         REGISTRY = r;

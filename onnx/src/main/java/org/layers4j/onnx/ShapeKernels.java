@@ -7,7 +7,6 @@ import org.layers4j.DType;
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
 import org.layers4j.nn.Functional;
-import org.layers4j.nn.functional.Padding;
 import org.layers4j.nn.functional.Shapes;
 
 /**
