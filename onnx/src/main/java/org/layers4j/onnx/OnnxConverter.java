@@ -43,14 +43,19 @@ final class OnnxConverter {
     private final Map<String, HostTensor> state = new LinkedHashMap<>();
     private final Set<String> attrNames = new HashSet<>();
     private final Set<String> moduleNames = new HashSet<>();
+    /** Values known at load: Constant outputs, integer initializers, what was folded from them. */
+    private final Map<String, NdArray> known = new HashMap<>();
+    private final ConstantFolder folder;
 
-    private OnnxConverter(OnnxProto.Model model, int opset) {
+    private OnnxConverter(OnnxProto.Model model, int opset, org.layers4j.spi.Backend backend) {
         this.model = model;
         this.opset = opset;
+        this.folder = new ConstantFolder(backend);
     }
 
-    static Result convert(OnnxProto.Model model) throws IOException {
-        return new OnnxConverter(model, defaultOpset(model)).run();
+    /** Converts a model; {@code backend} evaluates the nodes computed from constants alone (folded at load). */
+    static Result convert(OnnxProto.Model model, org.layers4j.spi.Backend backend) throws IOException {
+        return new OnnxConverter(model, defaultOpset(model), backend).run();
     }
 
     static int defaultOpset(OnnxProto.Model model) {
@@ -226,6 +231,9 @@ final class OnnxConverter {
         if (p.opType().equals("Gemm") && ConvLeaves.gemm(this, p, attrs)) {
             return;
         }
+        if (fold(p, attrs, outputs)) {
+            return;
+        }
         List<Object> args = new ArrayList<>();
         for (String in : p.inputs()) {
             args.add(in.isEmpty() ? null : new Ref(value(in, "the node")));
@@ -306,7 +314,12 @@ final class OnnxConverter {
         if (a == null) {
             throw new IllegalArgumentException("Constant: no value");
         }
-        String out = p.outputs().get(0);
+        constantNode(p.outputs().get(0), a);
+    }
+
+    /** Defines {@code out} as a constant: a buffer of the container {@code constants}, read by get_attr. */
+    private void constantNode(String out, NdArray a) {
+        known.put(out, a);
         String attr = attrName(out);
         List<Long> shape = new ArrayList<>();
         for (int d : a.shape) {
@@ -315,6 +328,45 @@ final class OnnxConverter {
         constants.put(attr, Map.of("shape", shape, "dtype", a.integer ? "int64" : "float32"));
         state.put("constants." + attr, OnnxTensors.toHost(a));
         define(out, new Node(unique(out), Opcode.GET_ATTR, "constants." + attr, List.of(), Map.of()));
+    }
+
+    /**
+     * Folds a node whose inputs are all known at load (Constant outputs, integer initializers, folded values —
+     * not float initializers, which stay trainable parameters): the shape arithmetic exporters emit. Its
+     * outputs become constants; an error computing it is an error at load.
+     */
+    private boolean fold(OnnxProto.NodeProto p, Map<String, Object> attrs, int outputs) throws IOException {
+        if (p.opType().equals("Dropout") || p.inputs().stream().allMatch(String::isEmpty)
+                && !p.opType().equals("ConstantOfShape")) {
+            return false;
+        }
+        List<NdArray> ins = new ArrayList<>();
+        for (String in : p.inputs()) {
+            if (in.isEmpty()) {
+                ins.add(null);
+                continue;
+            }
+            NdArray k = known.get(in);
+            if (k == null && initializers.containsKey(in)) {
+                OnnxProto.TensorProto t = initializers.get(in);
+                if (OnnxTensors.isIntegerType(t.dataType())) {
+                    k = OnnxTensors.toArray(t);
+                    known.put(in, k);
+                }
+            }
+            if (k == null || k.data.length > ConstantFolder.MAX_FOLD) {
+                return false;
+            }
+            ins.add(k);
+        }
+        List<NdArray> outs = folder.run(p.opType(), ins, attrs, opset, outputs);
+        for (int i = 0; i < outputs; i++) {
+            String o = p.outputs().get(i);
+            if (!o.isEmpty()) {
+                constantNode(o, outs.get(i));
+            }
+        }
+        return true;
     }
 
     /** The node's attributes as graph values: Long, Double, String, lists of them; a scalar tensor as a number. */

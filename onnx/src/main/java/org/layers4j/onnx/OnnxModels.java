@@ -43,7 +43,7 @@ public final class OnnxModels {
         } catch (InvalidProtocolBufferException e) {
             throw new IOException("not a valid ONNX ModelProto: " + e.getMessage(), e);
         }
-        OnnxConverter.Result r = OnnxConverter.convert(model);
+        OnnxConverter.Result r = OnnxConverter.convert(model, backend);
         GraphModule m = new GraphModule(r.graph(), backend, OnnxOps.registry());
         try {
             StateDicts.load(m, r.state());

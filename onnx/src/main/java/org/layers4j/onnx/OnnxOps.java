@@ -43,6 +43,10 @@ public final class OnnxOps {
         return l;
     }
 
+    static OnnxKernel kernel(String opType) {
+        return KERNELS.get(opType);
+    }
+
     static boolean isSupported(String opType) {
         return KERNELS.containsKey(opType) || opType.equals("Constant");
     }
