@@ -237,9 +237,9 @@ final class ConvPoolKernels {
         Object[] sp = split(x, p, max ? Double.NEGATIVE_INFINITY : 0, kernel);
         Tensor padded = (Tensor) sp[0];
         if (padded != null && !max && !includePad) {
+            // pads PyTorch's pool cannot take, not counted: the padded sum over the padded count of real cells
             padded.close();
-            throw new OnnxUnsupportedException("AveragePool with asymmetric pads " + Arrays.toString(p)
-                    + " and count_include_pad=0 is not supported");
+            return excludingPads(c, x, p, kernel, stride);
         }
         if (!max && Arrays.stream(dil).anyMatch(d -> d != 1)) {
             throw new OnnxUnsupportedException("AveragePool with dilations is not supported");
@@ -279,6 +279,21 @@ final class ConvPoolKernels {
             if (padded != null) {
                 padded.close();
             }
+        }
+    }
+
+    private static Object excludingPads(OnnxCall c, Tensor x, int[] p, int[] kernel, int[] stride) {
+        float[] ones = new float[x.shape().size()];
+        Arrays.fill(ones, 1);
+        Map<String, Object> attrs = new LinkedHashMap<>(c.attrs());
+        attrs.put("count_include_pad", 1L);
+        attrs.put("pads", longs(p));
+        attrs.remove("auto_pad");
+        try (Tensor one = c.backend().upload(ones, x.shape());
+             Tensor sum = (Tensor) pool(new OnnxCall(c.opType(), List.<Object>of(x), attrs, c.opset(), 1, c.context()), false);
+             Tensor count = (Tensor) pool(new OnnxCall(c.opType(), List.<Object>of(one), attrs, c.opset(), 1, c.context()),
+                     false)) {
+            return Arithmetic.div(sum, count);
         }
     }
 

@@ -27,6 +27,7 @@ public final class OnnxOps {
         MathKernels.register(KERNELS);
         ExtraKernels.register(KERNELS);
         ReduceKernels.register(KERNELS);
+        IndexKernels.register(KERNELS);
         OpRegistry r = OpRegistry.standard().copy();
         KERNELS.forEach((type, kernel) -> r.register(op(type, kernel)));
         REGISTRY = r;
