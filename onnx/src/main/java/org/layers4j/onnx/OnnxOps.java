@@ -28,6 +28,7 @@ public final class OnnxOps {
         ExtraKernels.register(KERNELS);
         ReduceKernels.register(KERNELS);
         IndexKernels.register(KERNELS);
+        LossKernels.register(KERNELS);
         OpRegistry r = OpRegistry.standard().copy();
         KERNELS.forEach((type, kernel) -> r.register(op(type, kernel)));
         REGISTRY = r;
