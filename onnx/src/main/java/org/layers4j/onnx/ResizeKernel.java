@@ -39,7 +39,7 @@ final class ResizeKernel {
                         "round_prefer_ceil")) {
                     yield "nearest-exact";
                 }
-                yield null;
+                yield HostResize.NEAREST_MODES.contains(nearest) && HostResize.COORDINATES.contains(ctm) ? "host" : null;
             }
             case "linear", "bilinear" -> ctm.equals("half_pixel") || ctm.equals("pytorch_half_pixel") ? "linear"
                     : ctm.equals("align_corners") ? "linear-align" : null;
@@ -48,8 +48,8 @@ final class ResizeKernel {
         if (torch == null) {
             throw new OnnxUnsupportedException(opType + ": mode '" + mode + "' with coordinate_transformation_mode '"
                     + ctm + "'" + (mode.equals("nearest") ? " and nearest_mode '" + nearest + "'" : "")
-                    + " is not supported (supported: nearest with asymmetric + floor or half_pixel + round_prefer_ceil;"
-                    + " linear with half_pixel, pytorch_half_pixel or align_corners)");
+                    + " is not supported (supported: nearest with any nearest_mode and the coordinate transformations "
+                    + HostResize.COORDINATES + "; linear with half_pixel, pytorch_half_pixel or align_corners)");
         }
         return torch;
     }
@@ -84,7 +84,7 @@ final class ResizeKernel {
         } else {
             throw new IllegalArgumentException(c.opType() + ": needs scales or sizes");
         }
-        if (r < 3 || r > 5) {
+        if (!family.equals("host") && (r < 3 || r > 5)) {
             throw new OnnxUnsupportedException(c.opType() + " of a rank-" + r + " tensor (3 to 5 are supported)");
         }
         int[] in = java.util.Arrays.copyOfRange(x.shape().dims(), 2, r);
@@ -100,6 +100,10 @@ final class ResizeKernel {
                 throw new OnnxUnsupportedException(c.opType() + ": pytorch_half_pixel with an output size of 1"
                         + " (ONNX samples at 0, F.interpolate at the centre)");
             }
+        }
+        if (family.equals("host")) {
+            return c.upload(HostResize.nearest(c.host(0), size, scales, c.attrString("coordinate_transformation_mode",
+                    "half_pixel"), c.attrString("nearest_mode", "round_prefer_floor")));
         }
         String mode = family;
         Boolean align = null;
