@@ -2,7 +2,7 @@
 """Exports torchvision models to ONNX (torch.onnx.export, eval mode, a symbolic batch) with an input and
 PyTorch's eval output, for the ONNX front end's checks (onnx/ TorchvisionOnnxTest and `./layers4j run`).
 
-usage: onnx_torchvision.py OUT_DIR [--opsets 13 17] [--models resnet18 ...] [--size 224]
+usage: onnx_torchvision.py OUT_DIR [--opsets 13 17] [--models resnet18 ...] [--size 224] [--unfused]
 
 For each model and opset it writes OUT_DIR/<model>_op<opset>.onnx, OUT_DIR/<model>.input.safetensors
 (the tensor "input", [1, 3, S, S]) and OUT_DIR/<model>.expected.safetensors (the outputs by their ONNX
@@ -49,6 +49,8 @@ def main():
     p.add_argument("--opsets", type=int, nargs="+", default=[13, 17])
     p.add_argument("--models", nargs="+", default=MODELS)
     p.add_argument("--size", type=int, default=224)
+    p.add_argument("--unfused", action="store_true", help="also <model>_op<N>_unfused.onnx: no constant folding,"
+                   " BatchNormalization kept as nodes (the front end's BatchNormalization path)")
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
     for name in a.models:
@@ -67,6 +69,12 @@ def main():
             torch.onnx.export(m, x, path, opset_version=opset, input_names=["input"], output_names=outs,
                               dynamic_axes=dyn, do_constant_folding=True)
             print("wrote", path, flush=True)
+            if a.unfused:
+                path = os.path.join(a.out, "%s_op%d_unfused.onnx" % (name, opset))
+                torch.onnx.export(m, x, path, opset_version=opset, input_names=["input"], output_names=outs,
+                                  dynamic_axes=dyn, do_constant_folding=False,
+                                  training=torch.onnx.TrainingMode.PRESERVE)
+                print("wrote", path, flush=True)
 
 
 if __name__ == "__main__":

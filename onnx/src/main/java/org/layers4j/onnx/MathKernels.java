@@ -48,34 +48,41 @@ final class MathKernels {
         return c.upload(y);
     }
 
+    /**
+     * Inference BatchNormalization, (x - mean) * (scale / sqrt(var + eps)) + B, by this library's broadcasting
+     * ops, so gradients reach scale, B (and mean) when they are parameters; 1 / sqrt(var + eps) is computed on
+     * the host (the running variance is a statistic, not trained).
+     */
     private static Object batchNorm(OnnxCall c) {
         if (c.attrInt("training_mode", 0) != 0 || c.outputs() > 1) {
             throw new OnnxUnsupportedException("BatchNormalization in training mode (training_mode=1 or the running"
                     + " statistics outputs) is not supported");
         }
         Tensor x = c.in(0);
-        double eps = c.attrDouble("epsilon", 1e-5);
-        double[] scale = c.host(1).data;
-        double[] bias = c.host(2).data;
-        double[] mean = c.host(3).data;
-        double[] var = c.host(4).data;
-        int ch = x.shape().dim(1);
-        if (scale.length != ch || bias.length != ch || mean.length != ch || var.length != ch) {
-            throw new IllegalArgumentException("BatchNormalization: scale, B, mean and var must have " + ch + " values");
+        if (x.shape().rank() < 2) {
+            throw new IllegalArgumentException("BatchNormalization: the input must have rank >= 2");
         }
-        float[] a = new float[ch];
-        float[] b = new float[ch];
+        double eps = c.attrDouble("epsilon", 1e-5);
+        int ch = x.shape().dim(1);
+        for (int i = 1; i <= 4; i++) {
+            if (c.in(i).shape().size() != ch) {
+                throw new IllegalArgumentException("BatchNormalization: input " + i + " must have " + ch + " values");
+            }
+        }
+        double[] var = c.host(4).data;
+        float[] inv = new float[ch];
         for (int i = 0; i < ch; i++) {
-            float inv = (float) (1.0 / Math.sqrt((float) var[i] + (float) eps));
-            a[i] = (float) (inv * scale[i]);
-            b[i] = (float) (bias[i] - mean[i] * a[i]);
+            inv[i] = (float) (1.0 / Math.sqrt((float) ((float) var[i] + (float) eps)));
         }
         int[] s = new int[x.shape().rank()];
         Arrays.fill(s, 1);
         s[1] = ch;
-        try (Tensor at = c.backend().upload(a, Shape.of(s)); Tensor bt = c.backend().upload(b, Shape.of(s));
-             Tensor ax = Arithmetic.mul(x, at)) {
-            return Arithmetic.add(ax, bt);
+        Shape cs = Shape.of(s);
+        try (Tensor scale = Functional.reshape(c.in(1), cs); Tensor bias = Functional.reshape(c.in(2), cs);
+             Tensor mean = Functional.reshape(c.in(3), cs); Tensor invStd = c.backend().upload(inv, cs);
+             Tensor a = Arithmetic.mul(scale, invStd); Tensor centered = Arithmetic.sub(x, mean);
+             Tensor scaled = Arithmetic.mul(centered, a)) {
+            return Arithmetic.add(scaled, bias);
         }
     }
 
