@@ -17,9 +17,9 @@ import org.layers4j.spi.Backend;
 final class NdArray {
     /**
      * The most elements a host-computed ONNX value may hold (2^27 by default, 1 GiB of doubles; the system
-     * property {@code layers4j.onnx.maxHostElements} changes it): a hostile shape is refused before allocation.
+     * property {@code layers4jOnnxMaxHostElements} changes it): a hostile shape is refused before allocation.
      */
-    static final long MAX_ELEMENTS = Math.min(Integer.MAX_VALUE - 8L, Long.getLong("layers4j.onnx.maxHostElements",
+    static final long MAX_ELEMENTS = Math.min(Integer.MAX_VALUE - 8L, Long.getLong("layers4jOnnxMaxHostElements",
             1L << 27));
 
     final int[] shape;

@@ -37,7 +37,7 @@ class OnnxBackendDataTest {
 
     @Test
     void backendTestData() throws IOException {
-        Path root = Path.of(System.getProperty("layers4j.onnx.testdata", "/usr/share/libonnx-testdata/data"));
+        Path root = Path.of(System.getProperty("layers4jOnnxTestdata", "/usr/share/libonnx-testdata/data"));
         if (!Files.isDirectory(root)) {
             String why = "ONNX backend test data not found at " + root + " (install the apt package libonnx-testdata)";
             System.out.println("SKIPPED: " + why);

@@ -22,17 +22,17 @@ import org.layers4j.spi.Backend;
 
 /**
  * torchvision models exported by torch.onnx.export ({@code scripts/onnx_torchvision.py DIR}): each
- * {@code <model>_op<N>.onnx} in the directory named by {@code -Dlayers4j.onnx.torchvision=DIR} loads through
+ * {@code <model>_op<N>.onnx} in the directory named by {@code -Dlayers4jOnnxTorchvision=DIR} loads through
  * {@link Models#load} and matches PyTorch's eval output ({@code <model>.expected.safetensors}) by the pass rule
  * max|err| &lt;= 1e-4 * max(1, max|expected|). Skipped, saying so, without the directory.
  */
 class TorchvisionOnnxTest {
     @Test
     void torchvisionExports() throws IOException {
-        String dir = System.getProperty("layers4j.onnx.torchvision");
+        String dir = System.getProperty("layers4jOnnxTorchvision");
         if (dir == null || !Files.isDirectory(Path.of(dir))) {
             String why = "no torchvision ONNX exports (run scripts/onnx_torchvision.py DIR and pass"
-                    + " -Dlayers4j.onnx.torchvision=DIR)";
+                    + " -Dlayers4jOnnxTorchvision=DIR)";
             System.out.println("SKIPPED: " + why);
             Assumptions.abort(why);
         }
