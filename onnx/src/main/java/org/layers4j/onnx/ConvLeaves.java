@@ -29,25 +29,29 @@ final class ConvLeaves {
         }
         boolean bias = in.size() > 2 && !in.get(2).isEmpty();
         String auto = (String) attrs.getOrDefault("auto_pad", "NOTSET");
-        if (!auto.equals("NOTSET") && !auto.equals("VALID")) {
-            return false;
-        }
         NdArray w = cv.initializer(in.get(1));
         int n = w.rank() - 2;
         if (n != 1 && n != 2 || w.integer) {
             return false;
         }
-        int[] pads = auto.equals("VALID") ? null : OnnxCall.ints("Conv", "pads", attrs.get("pads"));
+        boolean same = auto.startsWith("SAME_");
+        int[] pads = !auto.equals("NOTSET") ? null : OnnxCall.ints("Conv", "pads", attrs.get("pads"));
         int[] pad = new int[n];
+        List<Object> extra = null; // F.pad's list (last dimension first) for the asymmetric part of the pads
         if (pads != null) {
             if (pads.length != 2 * n) {
                 return false;
             }
+            Long[] torch = new Long[2 * n];
+            boolean asymmetric = false;
             for (int i = 0; i < n; i++) {
-                if (pads[i] != pads[i + n]) {
-                    return false;
-                }
-                pad[i] = pads[i];
+                pad[i] = Math.min(pads[i], pads[i + n]);
+                torch[2 * (n - 1 - i)] = (long) (pads[i] - pad[i]);
+                torch[2 * (n - 1 - i) + 1] = (long) (pads[i + n] - pad[i]);
+                asymmetric |= pads[i] != pads[i + n];
+            }
+            if (asymmetric) {
+                extra = List.of((Object[]) torch);
             }
         }
         int[] stride = orOnes(OnnxCall.ints("Conv", "strides", attrs.get("strides")), n);
@@ -81,6 +85,20 @@ final class ConvLeaves {
         String layer = cv.leaf(layerName(in.get(1), p), spec, st);
         String x = cv.ref(in.get(0));
         String out = p.outputs().get(0);
+        if (extra != null) {
+            // asymmetric pads: F.pad first, the layer takes the symmetric part
+            String padded = cv.uniqueNode("%pad_" + out);
+            cv.addNode(new Node(padded, Opcode.CALL_FUNCTION, "pad", List.of(new Ref(x), extra), Map.of("mode",
+                    "constant", "value", 0.0)));
+            x = padded;
+        } else if (same) {
+            // SAME_UPPER / SAME_LOWER: the pads depend on the input's size, computed per call
+            String padded = cv.uniqueNode("%same_pad_" + out);
+            cv.addNode(new Node(padded, Opcode.CALL_FUNCTION, OnnxOps.SAME_PAD, List.of(new Ref(x), ConvPoolKernels.longs(
+                    kernel), ConvPoolKernels.longs(stride), ConvPoolKernels.longs(dil), auto.equals("SAME_UPPER")),
+                    Map.of()));
+            x = padded;
+        }
         cv.define(out, new Node(cv.uniqueNode(out), Opcode.CALL_MODULE, layer, List.of(new Ref(x)), Map.of()));
         return true;
     }

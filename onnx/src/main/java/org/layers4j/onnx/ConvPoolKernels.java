@@ -297,6 +297,24 @@ final class ConvPoolKernels {
         }
     }
 
+    /** x zero-padded as auto_pad SAME_UPPER (upper) / SAME_LOWER asks for a kernel, stride and dilation. */
+    static Tensor samePad(Tensor x, int[] kernel, int[] stride, int[] dilation, boolean upper) {
+        int n = kernel.length;
+        int[] torch = new int[2 * n];
+        boolean any = false;
+        for (int i = 0; i < n; i++) {
+            int in = x.shape().dim(x.shape().rank() - n + i);
+            int out = (in + stride[i] - 1) / stride[i];
+            int total = Math.max(0, (out - 1) * stride[i] + (kernel[i] - 1) * dilation[i] + 1 - in);
+            int small = total / 2;
+            int begin = upper ? small : total - small;
+            torch[2 * (n - 1 - i)] = begin;
+            torch[2 * (n - 1 - i) + 1] = total - begin;
+            any |= total != 0;
+        }
+        return any ? Padding.pad(x, torch, "constant", 0) : org.layers4j.graph.ops.Values.alias(x);
+    }
+
     static List<Object> longs(int[] v) {
         return Arrays.stream(v).mapToObj(i -> (Object) (long) i).toList();
     }

@@ -258,6 +258,11 @@ final class OnnxConverter {
         }
     }
 
+    /** Adds a node that defines no ONNX value (an intermediate of a mapping). */
+    void addNode(Node n) {
+        nodes.add(n);
+    }
+
     /** Adds a node defining the ONNX value {@code name}. */
     void define(String name, Node n) {
         nodes.add(n);

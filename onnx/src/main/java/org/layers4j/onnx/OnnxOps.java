@@ -16,6 +16,8 @@ import org.layers4j.graph.ops.Signature;
 public final class OnnxOps {
     /** The registry op name prefix. */
     public static final String PREFIX = "onnx.";
+    /** The op padding a Conv layer's input for auto_pad SAME_UPPER / SAME_LOWER (no ONNX op type of its own). */
+    static final String SAME_PAD = "onnx_same_pad";
 
     private static final Map<String, OnnxKernel> KERNELS = new TreeMap<>();
     private static final OpRegistry REGISTRY;
@@ -31,6 +33,9 @@ public final class OnnxOps {
         LossKernels.register(KERNELS);
         OpRegistry r = OpRegistry.standard().copy();
         KERNELS.forEach((type, kernel) -> r.register(op(type, kernel)));
+        r.register(FunctionalOp.of(SAME_PAD, Signature.of("input", "kernel", "stride", "dilation", "upper"),
+                (a, c) -> ConvPoolKernels.samePad(a.tensor("input"), a.ints("kernel"), a.ints("stride"),
+                        a.ints("dilation"), a.bool("upper"))));
         REGISTRY = r;
     }
 

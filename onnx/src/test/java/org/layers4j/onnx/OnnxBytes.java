@@ -114,6 +114,14 @@ final class OnnxBytes {
         });
     }
 
+    static byte[] stringAttr(String name, String v) {
+        return message(o -> {
+            o.writeString(1, name);
+            o.writeInt32(20, 3);
+            o.writeString(4, v);
+        });
+    }
+
     static byte[] intAttr(String name, long v) {
         return message(o -> {
             o.writeString(1, name);

@@ -82,6 +82,36 @@ class OnnxFrontEndTest {
         return f;
     }
 
+    /** A Conv layer (initializer weight) with SAME_UPPER or asymmetric pads equals the run-time Conv. */
+    @Test
+    void convLayerPadsMatchTheRunTimeConv() throws IOException {
+        float[] w = new float[2 * 1 * 3 * 3];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (i % 5) - 2 + 0.25f * i;
+        }
+        float[] x = new float[2 * 1 * 6 * 5];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (i * 7 % 11) - 5;
+        }
+        List<byte[]> padAttrs = List.of(OnnxBytes.stringAttr("auto_pad", "SAME_UPPER"), OnnxBytes.stringAttr(
+                "auto_pad", "SAME_LOWER"), OnnxBytes.intsAttr("pads", 0, 1, 2, 1));
+        for (byte[] pads : padAttrs) {
+            byte[] layer = new OnnxBytes().input("x", "N", 1L, 6L, 5L).output("y")
+                    .initializer(OnnxBytes.floatTensor("conv.weight", new long[] {2, 1, 3, 3}, w))
+                    .node("Conv", List.of("x", "conv.weight"), List.of("y"), OnnxBytes.intsAttr("strides", 2, 2), pads)
+                    .model();
+            byte[] runtime = new OnnxBytes().input("x", "N", 1L, 6L, 5L).input("w", 2L, 1L, 3L, 3L).output("y")
+                    .node("Conv", List.of("x", "w"), List.of("y"), OnnxBytes.intsAttr("strides", 2, 2), pads).model();
+            try (GraphModule a = OnnxModels.fromBytes(layer, be); GraphModule b = OnnxModels.fromBytes(runtime, be);
+                 Tensor xt = be.upload(x, Shape.of(2, 1, 6, 5)); Tensor wt = be.upload(w, Shape.of(2, 1, 3, 3));
+                 Tensor ya = a.forward(xt); Tensor yb = (Tensor) b.run(xt, wt)) {
+                assertTrue(a.parameters().containsKey("conv.weight"));
+                assertEquals(yb.shape(), ya.shape());
+                assertArrayEquals(yb.toArray(), ya.toArray(), 1e-5f);
+            }
+        }
+    }
+
     @Test
     void unsupportedOpNamesNodeOpDomainOpsetAndTheList() {
         byte[] model = new OnnxBytes().input("x", 1L).output("y").node("Einsum", List.of("x"), List.of("y")).model();
