@@ -29,7 +29,7 @@ final class ConstantFolder {
             }
             OnnxCall call = new OnnxCall(opType, tensors, attrs, opset, outputs, new OpContext(backend, false,
                     new SplittableRandom(0)));
-            result = OnnxOps.kernel(opType).run(call);
+            result = OnnxOps.run(OnnxOps.kernel(opType), call);
             List<NdArray> out = new ArrayList<>();
             if (result instanceof List<?> l) {
                 for (Object o : l) {

@@ -70,8 +70,21 @@ public final class OnnxOps {
                     List<Object> inputs = (List<Object>) a.get("inputs");
                     @SuppressWarnings("unchecked")
                     Map<String, Object> attrs = a.get("attrs") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
-                    return kernel.run(new OnnxCall(type, inputs, attrs, a.integer("opset"), a.integer("outputs"), c));
+                    return run(kernel, new OnnxCall(type, inputs, attrs, a.integer("opset"), a.integer("outputs"), c));
                 });
+    }
+
+    /**
+     * Runs a kernel; what malformed inputs make host code throw (a missing input, an index past the end, an
+     * input of the wrong kind) becomes an IllegalArgumentException naming the op type.
+     */
+    static Object run(OnnxKernel kernel, OnnxCall call) {
+        try {
+            return kernel.run(call);
+        } catch (IndexOutOfBoundsException | ArithmeticException | NegativeArraySizeException | ClassCastException
+                 | NullPointerException e) {
+            throw new IllegalArgumentException(call.opType() + ": invalid inputs or attributes (" + e + ")", e);
+        }
     }
 
     /**

@@ -97,6 +97,9 @@ final class ShapeKernels {
         });
         k.put("Concat", c -> {
             List<Tensor> ts = c.tensors();
+            if (ts.isEmpty()) {
+                throw new IllegalArgumentException("Concat: needs at least one input");
+            }
             boolean ints = ts.stream().anyMatch(t -> t.dtype() == DType.INT64);
             int axis = c.attrInt("axis", 0);
             if (ints) {

@@ -48,7 +48,7 @@ class OnnxHostileGraphTest {
                 .ofMaxSize(4);
     }
 
-    @Property(tries = 500)
+    @Property(tries = 1000)
     void hostileGraphsFailClearly(@ForAll("graphs") List<NodeSpec> specs, @ForAll("initValues") List<Long> init) {
         OnnxBytes b = new OnnxBytes().input("x", "N", 4L);
         b.initializer(OnnxBytes.longTensor("k", new long[] {init.size()}, init.stream().mapToLong(Long::longValue)
