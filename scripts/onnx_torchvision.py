@@ -2,6 +2,8 @@
 """Exports torchvision models to ONNX (torch.onnx.export, eval mode, a symbolic batch) with an input and
 PyTorch's eval output, for the ONNX front end's checks (onnx/ TorchvisionOnnxTest and `./layers4j run`).
 
+Also "transformer_encoder" (not torchvision: a 2-layer nn.TransformerEncoder, input [2, 10, 32]).
+
 usage: onnx_torchvision.py OUT_DIR [--opsets 13 17] [--models resnet18 ...] [--size 224] [--unfused]
 
 For each model and opset it writes OUT_DIR/<model>_op<opset>.onnx, OUT_DIR/<model>.input.safetensors
@@ -26,8 +28,23 @@ MODELS = ["resnet18", "resnet50", "mobilenet_v3_large", "efficientnet_b0", "dens
           "shufflenet_v2_x1_0", "regnet_y_400mf", "fcn_resnet50"]
 
 
+class Encoder(torch.nn.Module):
+    """A small transformer encoder (MatMul, LayerNorm, Softmax, Erf, shape arithmetic on batch and sequence)."""
+
+    def __init__(self):
+        super().__init__()
+        layer = torch.nn.TransformerEncoderLayer(32, 4, 64, dropout=0.0, batch_first=True, activation="gelu")
+        self.enc = torch.nn.TransformerEncoder(layer, 2)
+        self.head = torch.nn.Linear(32, 5)
+
+    def forward(self, x):
+        return self.head(self.enc(x)).mean(1)
+
+
 def build(name):
     torch.manual_seed(0)
+    if name == "transformer_encoder":
+        return Encoder().eval()
     if name.startswith("fcn_"):
         m = getattr(torchvision.models.segmentation, name)(weights=None, weights_backbone=None, aux_loss=True)
     else:
@@ -55,7 +72,8 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     for name in a.models:
         m = build(name)
-        x = torch.randn(1, 3, a.size, a.size, generator=torch.Generator().manual_seed(2))
+        shape = (2, 10, 32) if name == "transformer_encoder" else (1, 3, a.size, a.size)
+        x = torch.randn(*shape, generator=torch.Generator().manual_seed(2))
         with torch.no_grad():
             y = m(x)
         outs = ["out", "aux"] if isinstance(y, dict) else ["output"]
@@ -64,7 +82,7 @@ def main():
         save_file({k: v.contiguous() for k, v in zip(outs, ys)}, os.path.join(a.out, name + ".expected.safetensors"))
         for opset in a.opsets:
             path = os.path.join(a.out, "%s_op%d.onnx" % (name, opset))
-            dyn = {"input": {0: "batch"}}
+            dyn = {"input": {0: "batch", 1: "sequence"} if name == "transformer_encoder" else {0: "batch"}}
             dyn.update({k: {0: "batch"} for k in outs})
             torch.onnx.export(m, x, path, opset_version=opset, input_names=["input"], output_names=outs,
                               dynamic_axes=dyn, do_constant_folding=True)

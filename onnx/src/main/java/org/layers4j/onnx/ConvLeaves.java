@@ -143,6 +143,30 @@ final class ConvLeaves {
         return true;
     }
 
+    /** MatMul(x, W) with W a 2-d float initializer [K, N]: a bias-free {@code linear} layer of weight W^T. */
+    static boolean matmul(OnnxConverter cv, OnnxProto.NodeProto p) throws IOException {
+        List<String> in = p.inputs();
+        if (in.size() != 2 || in.get(0).isEmpty() || !cv.isFreeInitializer(in.get(1))) {
+            return false;
+        }
+        NdArray w = cv.initializer(in.get(1));
+        if (w.rank() != 2 || w.integer) {
+            return false;
+        }
+        Map<String, Object> spec = new LinkedHashMap<>();
+        spec.put("op", "linear");
+        spec.put("in_features", (long) w.shape[0]);
+        spec.put("out_features", (long) w.shape[1]);
+        spec.put("bias", false);
+        Map<String, HostTensor> st = new LinkedHashMap<>();
+        st.put("weight", OnnxTensors.toHost(w.transpose(new int[] {1, 0})));
+        String layer = cv.leaf(layerName(in.get(1), p), spec, st);
+        String x = cv.ref(in.get(0));
+        String out = p.outputs().get(0);
+        cv.define(out, new Node(cv.uniqueNode(out), Opcode.CALL_MODULE, layer, List.of(new Ref(x)), Map.of()));
+        return true;
+    }
+
     private static int[] orOnes(int[] v, int n) {
         if (v == null) {
             int[] o = new int[n];

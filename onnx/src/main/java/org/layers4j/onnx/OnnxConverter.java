@@ -18,8 +18,8 @@ import org.layers4j.io.HostTensor;
  * A ModelProto as a layers4j {@link Graph} and its state: graph inputs become placeholders, initializers the
  * parameters (float) and buffers (integer) of the container {@code initializers} read by {@code get_attr}
  * (so they stay trainable), Constant nodes buffers of {@code constants}; a Conv whose weight and bias are
- * initializers becomes a {@code conv1d} / {@code conv2d} layer and a Gemm with an initializer weight a
- * {@code linear} layer, so their weights are those layers' parameters; every other node calls the registry
+ * initializers becomes a {@code conv1d} / {@code conv2d} layer and a Gemm or MatMul with an initializer weight
+ * a {@code linear} layer, so their weights are those layers' parameters; every other node calls the registry
  * op {@code onnx.<OpType>} ({@link OnnxOps}). Everything the graph alone shows is checked here.
  */
 final class OnnxConverter {
@@ -229,6 +229,9 @@ final class OnnxConverter {
             return;
         }
         if (p.opType().equals("Gemm") && ConvLeaves.gemm(this, p, attrs)) {
+            return;
+        }
+        if (p.opType().equals("MatMul") && ConvLeaves.matmul(this, p)) {
             return;
         }
         if (fold(p, attrs, outputs)) {
