@@ -192,33 +192,97 @@ final class ConvPoolKernels {
         Tensor w = c.in(1);
         requireRank(c, x);
         int n = x.shape().rank() - 2;
-        if (c.hasAttr("output_shape") || !c.attrString("auto_pad", "NOTSET").equals("NOTSET")) {
-            throw new OnnxUnsupportedException("ConvTranspose with output_shape or auto_pad is not supported");
-        }
         int[] wd = w.shape().dims();
         int[] kernel = Arrays.copyOfRange(wd, 2, wd.length);
         int[] stride = attrOr(c, "strides", n, 1);
         int[] dil = attrOr(c, "dilations", n, 1);
         int[] outPad = attrOr(c, "output_padding", n, 0);
-        int[] p = attrOr(c, "pads", 2 * n, 0);
+        int[] p = transposePads(c, x, n, kernel, stride, dil, outPad);
+        boolean symmetric = true;
         for (int i = 0; i < n; i++) {
-            if (p[i] != p[i + n]) {
-                throw new OnnxUnsupportedException("ConvTranspose with asymmetric pads " + Arrays.toString(p)
-                        + " is not supported");
-            }
+            symmetric &= p[i] == p[i + n] && outPad[i] < Math.max(stride[i], dil[i]);
         }
         int group = c.attrInt("group", 1);
         var b = n == 1 ? ConvTranspose1d.builder(wd[0], wd[1] * group, kernel)
                 : ConvTranspose2d.builder(wd[0], wd[1] * group, kernel);
-        b.stride(stride).padding(Arrays.copyOf(p, n)).outputPadding(outPad).dilation(dil).groups(group).bias(c.has(2))
-                .backend(c.backend());
+        b.stride(stride).dilation(dil).groups(group).backend(c.backend());
+        if (symmetric) {
+            b.padding(Arrays.copyOf(p, n)).outputPadding(outPad).bias(c.has(2));
+        } else {
+            b.bias(false); // the full output, cropped / extended below, then the bias
+        }
+        Tensor y;
         try (Module m = b.build()) {
             m.set("weight", new HostTensor(w.shape(), w.toArray()));
-            if (c.has(2)) {
+            if (symmetric && c.has(2)) {
                 m.set("bias", new HostTensor(c.in(2).shape(), c.in(2).toArray()));
             }
-            return m.forward(x);
+            y = m.forward(x);
         }
+        if (symmetric) {
+            return y;
+        }
+        // full output [..., L0]: keep [begin, L0 - end + output_padding) (zeros past L0), then add the bias
+        Tensor cur = y;
+        try {
+            int[] torch = new int[2 * n];
+            for (int i = 0; i < n; i++) {
+                int len = cur.shape().dim(2 + i);
+                int keep = len - p[i] - p[i + n] + outPad[i];
+                if (keep <= 0) {
+                    throw new IllegalArgumentException("ConvTranspose: pads " + Arrays.toString(p) + " leave no output");
+                }
+                int stop = Math.min(len, p[i] + keep);
+                Tensor next = org.layers4j.nn.functional.Shapes.slice(cur, 2 + i, p[i], stop, 1);
+                cur.close();
+                cur = next;
+                torch[2 * (n - 1 - i) + 1] = p[i] + keep - stop;
+            }
+            if (Arrays.stream(torch).anyMatch(v -> v != 0)) {
+                Tensor next = Padding.pad(cur, torch, "constant", 0);
+                cur.close();
+                cur = next;
+            }
+            if (!c.has(2)) {
+                Tensor out = cur;
+                cur = null;
+                return out;
+            }
+            int[] s = new int[n + 2];
+            Arrays.fill(s, 1);
+            s[1] = c.in(2).shape().size();
+            try (Tensor bias = Functional.reshape(c.in(2), Shape.of(s))) {
+                return Arithmetic.add(cur, bias);
+            }
+        } finally {
+            if (cur != null) {
+                cur.close();
+            }
+        }
+    }
+
+    /** ConvTranspose's pads [begin..., end...]: given, or from output_shape / auto_pad as ONNX defines them. */
+    private static int[] transposePads(OnnxCall c, Tensor x, int n, int[] kernel, int[] stride, int[] dil,
+                                       int[] outPad) {
+        String auto = c.attrString("auto_pad", "NOTSET");
+        int[] outputShape = c.attrInts("output_shape");
+        if (outputShape == null && !auto.startsWith("SAME")) {
+            return auto.equals("VALID") ? new int[2 * n] : attrOr(c, "pads", 2 * n, 0);
+        }
+        int[] p = new int[2 * n];
+        for (int i = 0; i < n; i++) {
+            int in = x.shape().dim(2 + i);
+            int out = outputShape != null ? outputShape[outputShape.length - n + i] : in * stride[i];
+            int total = stride[i] * (in - 1) + outPad[i] + (kernel[i] - 1) * dil[i] + 1 - out;
+            if (total < 0) { // an output_shape past the full output: zeros (and the bias) at the end
+                p[i + n] = total;
+                continue;
+            }
+            boolean lower = auto.equals("SAME_LOWER");
+            p[i] = lower ? total - total / 2 : total / 2;
+            p[i + n] = total - p[i];
+        }
+        return p;
     }
 
     private static Object pool(OnnxCall c, boolean max) {
