@@ -34,7 +34,7 @@ final class RunCommand implements Callable<Integer> {
     @CommandLine.Mixin
     BackendOption backend;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "the model file (.safetensors)")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "the model file (.safetensors, or an ONNX model: .onnx)")
     Path model;
 
     @Parameters(index = "1", paramLabel = "INPUT", description = "a .safetensors file with the input tensor")

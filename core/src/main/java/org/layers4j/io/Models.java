@@ -69,6 +69,11 @@ public final class Models {
     public static Module load(Path path, Backend backend) throws IOException {
         java.util.Objects.requireNonNull(path, "path");
         java.util.Objects.requireNonNull(backend, "backend");
+        for (ModelReader reader : java.util.ServiceLoader.load(ModelReader.class, Models.class.getClassLoader())) {
+            if (reader.accepts(path)) {
+                return reader.read(path, backend); // another format (.onnx): its module's reader
+            }
+        }
         SafeTensors.Contents c = SafeTensors.read(path);
         try {
             return fromContents(c, backend);
