@@ -40,6 +40,9 @@ class OnnxBackendDataTest {
         Path root = Path.of(System.getProperty("layers4jOnnxTestdata", "/usr/share/libonnx-testdata/data"));
         if (!Files.isDirectory(root)) {
             String why = "ONNX backend test data not found at " + root + " (install the apt package libonnx-testdata)";
+            if (Boolean.getBoolean("layers4jOnnxTestdataRequired")) {
+                throw new AssertionError(why + "; -Dlayers4jOnnxTestdataRequired=true (.ci/run) needs it");
+            }
             System.out.println("SKIPPED: " + why);
             Assumptions.abort(why);
         }
