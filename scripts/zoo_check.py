@@ -289,6 +289,7 @@ def java_ratios(stdout):
                     continue
                 g = group_of(parts[i])
                 d[g] = max(d.get(g, (0.0, "")), (err / max(tol, 1e-30), parts[i]))
+                d.setdefault("errors", {})[parts[i]] = parts[i + 1]
     return out
 
 
@@ -314,7 +315,7 @@ def cmd_train_check(a):
         case, _ = tm.read_safetensors(train_case_path(a.dir, name))
         if not os.path.exists(path):
             failed += 1
-            rows.append((name, "", "FAIL", "no trained model written", {}, {}))
+            rows.append((name, "", "FAIL", "no trained model written", {}, {}, ""))
             continue
         sd = tm.load(path).state_dict()
         loaded = worst_by_group(
@@ -332,6 +333,15 @@ def cmd_train_check(a):
                                  % (k[5:], int(bad.sum()), e.numel(), (sd[k[5:]] - e).abs().max().item(), tol,
                                     gr[bad].max().item(), gr.max().item()))
         j = dict(jr.get(name + ".case", {}))
+        # the stepped model as PyTorch reads it back holds what Java held: every adam.* error Java printed (%.3e)
+        # is the loaded model's error, and the tensors Java passed pass loaded too
+        printed = {k: v for k, v in j.pop("errors", {}).items() if k.startswith("adam.")}
+        same = sum("%.3e" % (sd[k[5:]] - case[k]).abs().max().item() == v for k, v in printed.items() if k[5:] in sd)
+        if printed:
+            roundtrip = "%d/%d printed errors equal" % (same, len(printed))
+        else:
+            roundtrip = "Java passed all"
+        roundtrip += (", loaded passes all" if loaded.get("adam", (0,))[0] <= 1 else "")
         for g in ("adam", "after"):
             if g in loaded:
                 j[g] = loaded[g][:2]
@@ -339,20 +349,24 @@ def cmd_train_check(a):
             v[0] <= 1 for v in loaded.values())
         failed += not ok
         p = conditioning(train_case_path(a.dir, name)) if a.conditioning else {}
-        rows.append((name, nparams, "pass" if ok else "FAIL", "", j, p))
+        has = {group_of(k) for k in case}
+        rows.append((name, nparams, "pass" if ok else "FAIL", "", j, p, roundtrip, has))
         if notes:
             print("\n".join(notes[:20]) + ("\n    ... %d more" % (len(notes) - 20) if len(notes) > 20 else ""), flush=True)
     groups = ["output", "grad_input", "grad", "after", "adam"]
     print("\nworst max|err| / tol per group: Java (output, grad_input, grad: conformance's failing tensors, else <= 1;"
           " after, adam: the stepped model torch_models.load reads back)%s" % (
               " | PyTorch float32 against the float64 reference" if a.conditioning else ""))
-    print("%-20s %10s  %-6s %s" % ("model", "params", "status", " ".join("%-21s" % g for g in groups)))
-    for name, nparams, status, why, j, p in rows:
+    print("%-20s %10s  %-6s %s  %s" % ("model", "params", "status", " ".join("%-21s" % g for g in groups),
+                                        "stepped model read back by PyTorch"))
+    for name, nparams, status, why, j, p, roundtrip, *has in rows:
         if why:
             print("%-20s %10s  %-6s %s" % (name, nparams, status, why))
             continue
-        cell = lambda g: ("%.3g" % j[g][0] if g in j else "<=1") + (" | %.3g" % p[g][0] if g in p else "")
-        print("%-20s %10d  %-6s %s" % (name, nparams, status, " ".join("%-21s" % cell(g) for g in groups)), flush=True)
+        cell = lambda g: "-" if g not in has[0] else ("%.3g" % j[g][0] if g in j else "<=1") + (
+            " | %.3g" % p[g][0] if g in p else "")
+        print("%-20s %10d  %-6s %s  %s" % (name, nparams, status, " ".join("%-21s" % cell(g) for g in groups), roundtrip),
+              flush=True)
     print("%d passed, %d failed" % (len(names) - failed, failed))
     return 1 if failed else 0
 
@@ -418,7 +432,7 @@ def conditioning(path):
     eps = [adam["eps"]] if adam else []
     gy = {k: v for k, v in case.items() if k.startswith("grad_output")}
     f32, f64 = (reference_run(model, case["input"], gy, dt, eps, adam) for dt in (torch.float32, torch.float64))
-    return worst_by_group(f32, f64)
+    return {g.split("@")[0]: v for g, v in worst_by_group(f32, f64).items()}
 
 
 def cmd_train_conditioning(a):
