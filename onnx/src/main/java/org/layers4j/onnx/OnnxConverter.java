@@ -225,6 +225,13 @@ final class OnnxConverter {
             return;
         }
         OnnxOps.check(p.opType(), attrs, outputs);
+        if (p.opType().equals("Identity") && p.inputs().size() == 1 && isFreeInitializer(p.inputs().get(0))) {
+            // PyTorch's exporter shares equal constants (the biases of folded BatchNorms with default statistics)
+            // through Identity nodes: the output is that initializer under another name, so a Conv reading it
+            // still becomes a layer (its own copy of the values) instead of a per-call convolution
+            initializers.put(p.outputs().get(0), initializers.get(p.inputs().get(0)));
+            return;
+        }
         if (p.opType().equals("Conv") && ConvLeaves.conv(this, p, attrs)) {
             return;
         }
