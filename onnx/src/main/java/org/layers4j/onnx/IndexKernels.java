@@ -37,7 +37,11 @@ final class IndexKernels {
         k.put("CastLike", c -> {
             NdArray a = c.host(0);
             boolean integer = c.isInt(1);
-            return c.upload(new NdArray(a.shape, a.map(x -> integer ? (double) (long) x : (float) x).data, integer));
+            long target = c.attrs().get("target_type") instanceof Long t ? t : OnnxTensors.FLOAT;
+            java.util.function.DoubleUnaryOperator round = integer ? x -> (double) (long) x
+                    : target == OnnxTensors.BFLOAT16 ? ShapeKernels::roundToBfloat16
+                    : target == OnnxTensors.FLOAT16 ? ShapeKernels::roundToFloat16 : x -> (float) x;
+            return c.upload(new NdArray(a.shape, a.map(round).data, integer));
         });
         k.put("Shrink", c -> {
             double bias = (float) c.attrDouble("bias", 0);

@@ -33,6 +33,8 @@ final class OnnxConverter {
     private final OnnxProto.Model model;
     private final int opset;
     private final Map<String, OnnxProto.TensorProto> initializers = new HashMap<>();
+    /** The declared element type of graph inputs and initializers (CastLike's target type). */
+    private final Map<String, Integer> declaredTypes = new HashMap<>();
     private final Map<String, String> values = new HashMap<>();
     private final Set<String> names = new HashSet<>();
     private final List<Node> nodes = new ArrayList<>();
@@ -78,6 +80,7 @@ final class OnnxConverter {
     private Result run() throws IOException {
         OnnxProto.GraphProto g = model.graph();
         for (OnnxProto.TensorProto t : g.initializers()) {
+            declaredTypes.put(t.name(), t.dataType());
             if (initializers.put(t.name(), t) != null) {
                 throw new IllegalArgumentException("initializer '" + t.name() + "' is defined twice");
             }
@@ -98,6 +101,7 @@ final class OnnxConverter {
             if (values.containsKey(in.name())) {
                 throw new IllegalArgumentException("graph input '" + in.name() + "' is declared twice");
             }
+            declaredTypes.put(in.name(), in.elemType());
             String n = unique(in.name());
             nodes.add(new Node(n, Opcode.PLACEHOLDER, in.name(), List.of(), Map.of()));
             values.put(in.name(), n);
@@ -243,6 +247,11 @@ final class OnnxConverter {
         }
         if (fold(p, attrs, outputs)) {
             return;
+        }
+        if (p.opType().equals("CastLike") && p.inputs().size() > 1 && declaredTypes.containsKey(p.inputs().get(1))) {
+            // tensors are float32 or int64 at run time: the declared type tells a 16-bit float target apart
+            attrs = new LinkedHashMap<>(attrs);
+            attrs.put("target_type", (long) declaredTypes.get(p.inputs().get(1)));
         }
         List<Object> args = new ArrayList<>();
         for (String in : p.inputs()) {

@@ -127,9 +127,42 @@ final class ShapeKernels {
             int to = c.attrInt("to", 1);
             boolean integer = OnnxTensors.isIntegerType(to);
             NdArray a = c.host(0);
-            return c.upload(new NdArray(a.shape, integer ? a.map(x -> (double) (long) x).data : a.map(x -> (float) x)
-                    .data, integer));
+            java.util.function.DoubleUnaryOperator round = switch (to) {
+                case OnnxTensors.BFLOAT16 -> ShapeKernels::roundToBfloat16;
+                case OnnxTensors.FLOAT16 -> ShapeKernels::roundToFloat16;
+                default -> x -> (float) x;
+            };
+            return c.upload(new NdArray(a.shape, integer ? a.map(x -> (double) (long) x).data : a.map(round).data,
+                    integer));
         });
+    }
+
+    /**
+     * x cast to bfloat16 as ONNX 1.12's reference (and its backend test data) casts: the float32's upper 16 bits
+     * (truncation toward zero), held in a float.
+     */
+    static double roundToBfloat16(double x) {
+        float f = (float) x;
+        if (Float.isNaN(f)) {
+            return Float.NaN;
+        }
+        return Float.intBitsToFloat(Float.floatToRawIntBits(f) & 0xffff0000);
+    }
+
+    /** x rounded to IEEE half precision (to nearest, ties to even; overflow to infinity), as a float. */
+    static double roundToFloat16(double x) {
+        float f = (float) x;
+        if (Float.isNaN(f) || Float.isInfinite(f) || f == 0) {
+            return f;
+        }
+        double a = Math.abs(f);
+        if (a >= 65520) { // beyond the largest half (65504) plus half an ulp: infinity
+            return Math.copySign(Double.POSITIVE_INFINITY, f);
+        }
+        // the half's spacing at this magnitude: 2^(e - 10) for normals, 2^-24 below 2^-14 (subnormals)
+        int e = Math.max(Math.getExponent(a), -14);
+        double ulp = Math.scalb(1.0, e - 10);
+        return Math.copySign(Math.rint(a / ulp) * ulp, f);
     }
 
     static int[] checkedShape(long[] s) {
