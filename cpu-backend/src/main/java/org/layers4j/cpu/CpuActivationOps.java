@@ -149,7 +149,7 @@ final class CpuActivationOps implements ActivationOps {
         for (int r = 0; r < size; r++) {
             int row = base + r * inner + j0;
             for (int j = 0; j < w; j++) {
-                float e = (float) Math.exp(x[row + j] - max[j]);
+                float e = DetMath.exp(x[row + j] - max[j]);
                 if (!log) {
                     y[row + j] = e; // log_softmax keeps x intact: y may be x itself
                 }
@@ -181,7 +181,7 @@ final class CpuActivationOps implements ActivationOps {
         for (int r = 0; r < size; r++) {
             int row = base + r * inner + j0;
             for (int j = 0; j < w; j++) {
-                dx[row + j] = log ? dy[row + j] - (float) Math.exp(y[row + j]) * sum[j] : y[row + j] * (dy[row + j] - sum[j]);
+                dx[row + j] = log ? Math.fma(DetMath.exp(y[row + j]), -sum[j], dy[row + j]) : y[row + j] * (dy[row + j] - sum[j]);
             }
         }
     }

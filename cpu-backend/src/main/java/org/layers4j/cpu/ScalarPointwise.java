@@ -1,6 +1,9 @@
 package org.layers4j.cpu;
 
-/** Plain-Java {@link PointwiseKernels}: simple loops the JIT can unroll (and partly auto-vectorize). */
+/**
+ * Plain-Java {@link PointwiseKernels}: simple loops the JIT can unroll (and partly auto-vectorize). exp,
+ * sigmoid and tanh are {@link DetMath}'s, the bits {@link VectorPointwise}'s lanes give.
+ */
 final class ScalarPointwise implements PointwiseKernels {
 
     @Override
@@ -36,7 +39,7 @@ final class ScalarPointwise implements PointwiseKernels {
     @Override
     public void sigmoid(int from, int to, float[] x, float[] y) {
         for (int i = from; i < to; i++) {
-            y[i] = (float) (1.0 / (1.0 + Math.exp(-(double) x[i])));
+            y[i] = DetMath.sigmoid(x[i]);
         }
     }
 
@@ -51,7 +54,7 @@ final class ScalarPointwise implements PointwiseKernels {
     @Override
     public void tanh(int from, int to, float[] x, float[] y) {
         for (int i = from; i < to; i++) {
-            y[i] = (float) Math.tanh(x[i]);
+            y[i] = DetMath.tanh(x[i]);
         }
     }
 
@@ -178,7 +181,7 @@ final class ScalarPointwise implements PointwiseKernels {
     public float expShift(int len, float[] x, int xOff, float shift, float[] y, int yOff) {
         float s = 0f;
         for (int t = 0; t < len; t++) {
-            float e = (float) Math.exp(x[xOff + t] - shift);
+            float e = DetMath.exp(x[xOff + t] - shift);
             y[yOff + t] = e;
             s += e;
         }
@@ -195,7 +198,7 @@ final class ScalarPointwise implements PointwiseKernels {
     @Override
     public void logSoftmaxGrad(int len, float[] y, int yOff, float[] dy, int dyOff, float s, float[] dx, int dxOff) {
         for (int t = 0; t < len; t++) {
-            dx[dxOff + t] = dy[dyOff + t] - (float) Math.exp(y[yOff + t]) * s;
+            dx[dxOff + t] = Math.fma(DetMath.exp(y[yOff + t]), -s, dy[dyOff + t]);
         }
     }
 }

@@ -9,7 +9,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vector API {@link PointwiseKernels} on the preferred species; tails run the scalar formula. Reached only
- * through {@link VectorKernels}, so it is loaded only where the module is present.
+ * through {@link VectorKernels}, so it is loaded only where the module is present. exp, sigmoid and tanh go
+ * through {@link VectorMath}, never {@code lanewise(EXP / TANH)}, whose last bit differs between the
+ * interpreter and C2: each lane gives {@link DetMath}'s bits, the bits the scalar tail gives.
  */
 final class VectorPointwise implements PointwiseKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -86,10 +88,8 @@ final class VectorPointwise implements PointwiseKernels {
     @Override
     public void sigmoid(int from, int to, float[] x, float[] y) {
         int i = from;
-        FloatVector one = FloatVector.broadcast(S, 1f);
         for (int e = bound(from, to); i < e; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, i);
-            one.div(one.add(v.neg().lanewise(VectorOperators.EXP))).intoArray(y, i);
+            VectorMath.sigmoid(FloatVector.fromArray(S, x, i)).intoArray(y, i);
         }
         TAIL.sigmoid(i, to, x, y);
     }
@@ -108,7 +108,7 @@ final class VectorPointwise implements PointwiseKernels {
     public void tanh(int from, int to, float[] x, float[] y) {
         int i = from;
         for (int e = bound(from, to); i < e; i += L) {
-            FloatVector.fromArray(S, x, i).lanewise(VectorOperators.TANH).intoArray(y, i);
+            VectorMath.tanh(FloatVector.fromArray(S, x, i)).intoArray(y, i);
         }
         TAIL.tanh(i, to, x, y);
     }
@@ -246,7 +246,7 @@ final class VectorPointwise implements PointwiseKernels {
         FloatVector s = FloatVector.zero(S);
         int t = 0;
         for (int e = S.loopBound(len); t < e; t += L) {
-            FloatVector v = FloatVector.fromArray(S, x, xOff + t).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector v = VectorMath.exp(FloatVector.fromArray(S, x, xOff + t).sub(shift));
             v.intoArray(y, yOff + t);
             s = s.add(v);
         }
@@ -268,7 +268,7 @@ final class VectorPointwise implements PointwiseKernels {
         FloatVector ns = FloatVector.broadcast(S, -s);
         int t = 0;
         for (int e = S.loopBound(len); t < e; t += L) {
-            FloatVector.fromArray(S, y, yOff + t).lanewise(VectorOperators.EXP).fma(ns, FloatVector.fromArray(S, dy, dyOff + t))
+            VectorMath.exp(FloatVector.fromArray(S, y, yOff + t)).fma(ns, FloatVector.fromArray(S, dy, dyOff + t))
                     .intoArray(dx, dxOff + t);
         }
         TAIL.logSoftmaxGrad(len - t, y, yOff + t, dy, dyOff + t, s, dx, dxOff + t);
