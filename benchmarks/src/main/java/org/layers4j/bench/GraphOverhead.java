@@ -77,17 +77,11 @@ public final class GraphOverhead {
     }
 
     private static double time(Module m, Tensor x) {
-        long t0 = System.nanoTime();
-        try (Tensor y = m.forward(x)) {
-            m.backend().synchronize();
-        }
-        return (System.nanoTime() - t0) / 1e6;
+        return ModelPairTiming.time(m, x);
     }
 
     private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+        return ModelPairTiming.median(v);
     }
 
     private static double min(double[] v) {

@@ -73,7 +73,8 @@ public final class ModelPairTiming {
         }
     }
 
-    private static double time(Module m, Tensor x) {
+    /** Milliseconds of one eval forward (the backend synchronized). */
+    static double time(Module m, Tensor x) {
         long t0 = System.nanoTime();
         try (Tensor y = m.forward(x)) {
             m.backend().synchronize();
@@ -81,7 +82,7 @@ public final class ModelPairTiming {
         return (System.nanoTime() - t0) / 1e6;
     }
 
-    private static double median(double[] v) {
+    static double median(double[] v) {
         double[] s = v.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;

@@ -75,7 +75,8 @@ public final class ConvSpec {
         this.paddingMode = paddingMode;
     }
 
-    private static int[] perDim(String op, String name, int[] values, int dims, int min) {
+    /** One value per spatial dimension (a single value repeated), each at least {@code min}: PyTorch's _ntuple. */
+    static int[] perDim(String op, String name, int[] values, int dims, int min) {
         if (values == null) {
             throw new IllegalArgumentException(op + ": " + name + " must not be null");
         }
@@ -93,7 +94,7 @@ public final class ConvSpec {
         return v;
     }
 
-    private static int[] filled(int value, int n) {
+    static int[] filled(int value, int n) {
         int[] a = new int[n];
         Arrays.fill(a, value);
         return a;

@@ -48,11 +48,11 @@ public final class ConvTransposeSpec {
             throw new IllegalArgumentException("Only \"zeros\" padding mode is supported for " + op
                     + (paddingMode == null ? " (padding_mode was null)" : ""));
         }
-        this.kernel = perDim(op, "kernel_size", kernel, dims, 1);
-        this.stride = perDim(op, "stride", stride, dims, 1);
-        this.padding = perDim(op, "padding", padding, dims, 0);
-        this.outputPadding = perDim(op, "output_padding", outputPadding, dims, 0);
-        this.dilation = perDim(op, "dilation", dilation, dims, 1);
+        this.kernel = ConvSpec.perDim(op, "kernel_size", kernel, dims, 1);
+        this.stride = ConvSpec.perDim(op, "stride", stride, dims, 1);
+        this.padding = ConvSpec.perDim(op, "padding", padding, dims, 0);
+        this.outputPadding = ConvSpec.perDim(op, "output_padding", outputPadding, dims, 0);
+        this.dilation = ConvSpec.perDim(op, "dilation", dilation, dims, 1);
         for (int d = 0; d < dims; d++) {
             if (this.outputPadding[d] >= this.stride[d] && this.outputPadding[d] >= this.dilation[d]) {
                 throw new IllegalArgumentException(outputPaddingMessage(dims, this.outputPadding, this.stride,
@@ -74,30 +74,6 @@ public final class ConvTransposeSpec {
         return "output padding must be smaller than either stride or dilation, but got output_padding_height: "
                 + (h < 0 ? 0 : op[h]) + " output_padding_width: " + op[w] + " stride_height: " + (h < 0 ? 1 : s[h])
                 + " stride_width: " + s[w] + " dilation_height: " + (h < 0 ? 1 : d[h]) + " dilation_width: " + d[w];
-    }
-
-    private static int[] perDim(String op, String name, int[] values, int dims, int min) {
-        if (values == null) {
-            throw new IllegalArgumentException(op + ": " + name + " must not be null");
-        }
-        int[] v = values.length == 1 ? filled(values[0], dims) : values.clone();
-        if (v.length != dims) {
-            throw new IllegalArgumentException(op + ": " + name + (dims == 1 ? " must have 1 value"
-                    : " must have 1 or " + dims + " values") + ", but got " + values.length + " " + Arrays.toString(values));
-        }
-        for (int x : v) {
-            if (x < min) {
-                throw new IllegalArgumentException(op + ": " + name + " must be " + (min == 0 ? "non-negative" : ">= " + min)
-                        + ", but got " + name + "=" + Arrays.toString(values));
-            }
-        }
-        return v;
-    }
-
-    private static int[] filled(int value, int n) {
-        int[] a = new int[n];
-        Arrays.fill(a, value);
-        return a;
     }
 
     /** Layer name for messages: ConvTranspose1d or ConvTranspose2d. */
