@@ -34,8 +34,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         exitCodeListHeading = ExitCodes.HEADING,
         exitCodeList = {ExitCodes.L_OK, ExitCodes.L_USAGE, ExitCodes.L_CANNOT_RUN, ExitCodes.L_INTERNAL_ERROR},
-        description = "Time the benchmark suite (default: the suite shipped with layers4j, a copy of"
-        + " shared/bench/suite.json): median ms and GFLOP/s per case.")
+        description = "Time a convolution benchmark suite (default: the bundled convolution suite, whose cases are"
+        + " listed below) or, with --model, a whole model: median ms and GFLOP/s per case.")
 final class BenchCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -88,8 +88,42 @@ final class BenchCommand implements Callable<Integer> {
     @Parameters(arity = "0..1", paramLabel = "SUITE.json", description = "the suite to run")
     Path suite;
 
+    /** The help's footer: the bundled suite's cases, one a line (name and geometry), for {@code --case}. */
+    static String bundledCasesFooter() {
+        StringBuilder sb = new StringBuilder("%nCases of the bundled convolution suite (--case NAME; input N x C x size"
+                + " -> output channels, kernel k, stride s, padding p, groups g):%n");
+        try (InputStream in = BenchCommand.class.getResourceAsStream("suite.json")) {
+            for (JsonNode c : JSON.readTree(in).path("cases")) {
+                sb.append(String.format("  %-14s %s %dx%dx%s -> %d, k%s s%s p%s g%d%%n", c.path("name").asText(),
+                        c.path("op").asText(), c.path("n").asInt(), c.path("cin").asInt(), dims(c.path("size")),
+                        c.path("cout").asInt(), dims(c.path("kernel")), dims(c.path("stride")),
+                        dims(c.path("padding")), c.path("groups").asInt(1)));
+            }
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
+        return sb.toString();
+    }
+
+    private static String dims(JsonNode n) {
+        if (!n.isArray()) {
+            return n.asText();
+        }
+        StringBuilder sb = new StringBuilder();
+        n.forEach(v -> sb.append(sb.length() == 0 ? "" : "x").append(v.asText()));
+        return sb.toString();
+    }
+
     @Override
     public Integer call() throws IOException {
+        if (backward && train) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--backward and --train cannot be combined:"
+                    + " --train already times forward, backward and the optimizer step; --backward times forward + backward");
+        }
+        if (train && model == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--train needs --model (the suite times single"
+                    + " convolutions: use --backward there)");
+        }
         if (reps < 1 || warmup < 0 || !(warmupSeconds >= 0)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--reps must be >= 1, --warmup >= 0 and --warmup-seconds >= 0, got "
                     + reps + ", " + warmup + " and " + warmupSeconds);

@@ -31,7 +31,7 @@ final class DemoCommand implements Callable<Integer> {
             out.println(">>> " + step.layer());
             for (Notebook.Printed p : step.parameters()) {
                 out.println(p.label() + ": Parameter containing:");
-                out.println(TorchFormat.tensor(p.values(), p.shape(), p.suffix()));
+                out.println(org.layers4j.io.TensorText.format(p.values(), p.shape(), p.suffix()));
             }
             if (step.input() != null) {
                 print(out, step.input());
@@ -44,6 +44,6 @@ final class DemoCommand implements Callable<Integer> {
 
     private static void print(PrintWriter out, Notebook.Printed p) {
         out.println(p.label() + " " + p.shape() + ":");
-        out.println(TorchFormat.tensor(p.values(), p.shape(), p.suffix()));
+        out.println(org.layers4j.io.TensorText.format(p.values(), p.shape(), p.suffix()));
     }
 }

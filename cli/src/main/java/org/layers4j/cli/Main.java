@@ -35,6 +35,10 @@ public final class Main implements Runnable {
     /** Runs {@code command} (a picocli command object) with this CLI's exception handling; tests pass their own. */
     static int run(Object command, String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(command);
+        CommandLine bench = cl.getSubcommands().get("bench");
+        if (bench != null) {
+            bench.getCommandSpec().usageMessage().footer(BenchCommand.bundledCasesFooter());
+        }
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((e, line, parsed) -> {

@@ -73,7 +73,7 @@ final class RunCommand implements Callable<Integer> {
                     if (ys.size() > 1) {
                         out.println(e.getKey() + ":");
                     }
-                    out.println(TorchFormat.tensor(values, e.getValue().shape(), ""));
+                    out.println(org.layers4j.io.TensorText.format(values, e.getValue().shape(), ""));
                     written.put(e.getKey(), new HostTensor(e.getValue().shape(), values));
                 }
             } finally {

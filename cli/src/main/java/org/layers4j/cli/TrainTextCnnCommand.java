@@ -25,7 +25,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The training example: the seed notebook's TextCNN trained on a synthetic keyword task from the JVM
+ * The training example: a small TextCNN trained on a synthetic keyword task from the JVM
  * (Adam, cross-entropy), from the same initial weights and batches as PyTorch
  * ({@code scripts/gen_textcnn_training.py}); prints both loss curves side by side.
  */

@@ -12,7 +12,7 @@ import org.layers4j.nn.conv.Convolution;
 import org.layers4j.spi.ConvGeometry;
 
 /**
- * One case of a benchmark suite ({@code shared/bench/suite.json}: name, op, n, cin, cout, size,
+ * One case of a benchmark suite (the CLI's bundled {@code suite.json}: name, op, n, cin, cout, size,
  * kernel, stride, padding, dilation, groups), turned into the layer it describes, its input shape
  * and the plain geometry core plans for it. The CLI's {@code bench} and the JMH / SPI benchmarks
  * read the suite through this one class.

@@ -18,7 +18,7 @@ import org.layers4j.nn.pool.AdaptiveMaxPool2d;
 import org.layers4j.spi.Backend;
 
 /**
- * The seed notebook's text example grown into a TextCNN: token ids [N, L] → Embedding [N, L, E] →
+ * A small text classifier, a TextCNN: token ids [N, L] → Embedding [N, L, E] →
  * permute to [N, E, L] → Conv1d(E, filters, kernel) → ReLU → max over time → Dropout → Linear(filters,
  * classes). The children ({@code embedding}, {@code conv}, {@code fc}) are named as in the PyTorch
  * module {@code scripts/gen_model_refs.py} exports, so its state_dict loads strictly.
