@@ -9,6 +9,7 @@ import org.layers4j.graph.GraphJson;
 import org.layers4j.graph.GraphModule;
 import org.layers4j.graph.GraphTracer;
 import org.layers4j.internal.Json;
+import org.layers4j.nn.Init;
 import org.layers4j.nn.Module;
 import org.layers4j.nn.Sequential;
 import org.layers4j.spi.Backend;
@@ -105,7 +106,10 @@ public final class Models {
         // the file's tensors against the shapes the spec declares, before anything is allocated: loading allocates
         // only what the file holds (a spec declaring a huge layer over small tensors is refused here)
         StateDicts.compare("Sequential", LayerSpecs.stateShapes(spec), c.tensors(), true);
-        Module m = LayerSpecs.build(spec, backend);
+        Module m;
+        try (Init.Skip noInit = Init.skip()) { // every value comes from the file (checked just above)
+            m = LayerSpecs.build(spec, backend);
+        }
         try {
             StateDicts.load(m, c.tensors());
         } catch (RuntimeException e) {
@@ -124,7 +128,10 @@ public final class Models {
         Graph graph = GraphJson.parse(text);
         checkContainerShapes(graph, c.tensors());
         checkLayerShapes(graph, c.tensors());
-        GraphModule m = new GraphModule(graph, backend);
+        GraphModule m;
+        try (Init.Skip noInit = Init.skip()) { // every value comes from the file (checked just above)
+            m = new GraphModule(graph, backend);
+        }
         try {
             StateDicts.load(m, c.tensors());
         } catch (RuntimeException e) {

@@ -2,23 +2,61 @@ package org.layers4j.nn;
 
 import java.util.SplittableRandom;
 
-/** Parameter initialization shared by the layers: PyTorch's distributions from a seedable RNG. */
+/**
+ * Parameter initialization shared by the layers: PyTorch's distributions from a seedable RNG. Inside a
+ * {@link #skip()} scope (loading a model file, whose strict state_dict then replaces every value) the
+ * distributions return zeros without drawing: a loaded model is never randomly initialized first.
+ */
 public final class Init {
+    private static final ThreadLocal<int[]> SKIPPING = ThreadLocal.withInitial(() -> new int[1]);
+
     private Init() {
     }
 
-    /** n values uniform in [-bound, bound). */
+    /** A scope (per thread, nestable) in which {@link #uniform} and {@link #normal} return zeros. */
+    public static Skip skip() {
+        SKIPPING.get()[0]++;
+        return new Skip();
+    }
+
+    /** Closes a {@link #skip()} scope. */
+    public static final class Skip implements AutoCloseable {
+        private boolean closed;
+
+        private Skip() {
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                SKIPPING.get()[0]--;
+            }
+        }
+    }
+
+    private static boolean skipping() {
+        return SKIPPING.get()[0] > 0;
+    }
+
+    /** n values uniform in [-bound, bound) (zeros inside a {@link #skip()} scope). */
     public static float[] uniform(SplittableRandom rng, int n, double bound) {
         float[] v = new float[n];
+        if (skipping()) {
+            return v;
+        }
         for (int i = 0; i < n; i++) {
             v[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
         }
         return v;
     }
 
-    /** n values from the standard normal distribution (PyTorch's Embedding init). */
+    /** n values from the standard normal distribution (PyTorch's Embedding init; zeros inside {@link #skip()}). */
     public static float[] normal(SplittableRandom rng, int n) {
         float[] v = new float[n];
+        if (skipping()) {
+            return v;
+        }
         for (int i = 0; i < n; i += 2) {
             // Box-Muller: two independent normals per pair of uniforms
             double u1 = 1.0 - rng.nextDouble();

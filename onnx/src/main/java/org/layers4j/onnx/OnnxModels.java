@@ -44,7 +44,10 @@ public final class OnnxModels {
             throw new IOException("not a valid ONNX ModelProto: " + e.getMessage(), e);
         }
         OnnxConverter.Result r = OnnxConverter.convert(model, backend);
-        GraphModule m = new GraphModule(r.graph(), backend, OnnxOps.registry());
+        GraphModule m;
+        try (org.layers4j.nn.Init.Skip noInit = org.layers4j.nn.Init.skip()) { // the initializers set every value
+            m = new GraphModule(r.graph(), backend, OnnxOps.registry());
+        }
         try {
             StateDicts.load(m, r.state());
         } catch (RuntimeException e) {
