@@ -664,7 +664,15 @@ def torchvision_model(name, num_classes=None, seed=0, **extra):
         kw["weights_backbone"] = None
     kw.update(extra)
     model = builder(**kw)
-    g = torch.Generator().manual_seed(seed + 1)
+    randomize_state(model, torch.Generator().manual_seed(seed + 1))
+    return model.eval()
+
+
+
+def randomize_state(model, g):
+    """Every BatchNorm's running_mean ~ N(0, 0.1), running_var ~ U(0.5, 1.5), num_batches_tracked a random count,
+    and every parameter its initialisation leaves constant random (zeros ~ N(0, 0.1), tiny scales ~ U(0.05, 0.15),
+    c -> c * U(0.5, 1.5)), drawn from generator g in module order; returns the model."""
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats:
@@ -681,7 +689,7 @@ def torchvision_model(name, num_classes=None, seed=0, **extra):
                 prm.copy_(torch.rand(prm.shape, generator=g) * 0.1 + 0.05)
             else:
                 prm.copy_(c * (torch.rand(prm.shape, generator=g) + 0.5))
-    return model.eval()
+    return model
 
 
 def output_tensors(y):
