@@ -94,6 +94,23 @@ final class CpuResampleOps implements ResampleOps {
         }
     }
 
+    /** A (bi)linear interpolation's planes and sizes, and each axis' source indices and weights ({@link #linearIndex}). */
+    private record LinearPlan(int planes, int inH, int inW, int outH, int outW, int[][] hi, float[][] hw, int[][] wi,
+                              float[][] ww) {
+        /** The plan from the input (x, dx) and output (y, dy) shapes. */
+        static LinearPlan of(Shape in, Shape out, boolean alignCorners, double[] scales) {
+            int[] g = geometry(in, out);
+            double[] sc = scales2d(scales, in.rank());
+            int[][] hi = new int[2][g[3]];
+            float[][] hw = new float[2][g[3]];
+            int[][] wi = new int[2][g[4]];
+            float[][] ww = new float[2][g[4]];
+            linearIndex(g[1], g[3], alignCorners, sc[0], hi, hw);
+            linearIndex(g[2], g[4], alignCorners, sc[1], wi, ww);
+            return new LinearPlan(g[0], g[1], g[2], g[3], g[4], hi, hw, wi, ww);
+        }
+    }
+
     @Override
     public void nearest(Tensor x, Tensor y, double[] scales, boolean exact) {
         float[] src = CpuStorage.of(x);
@@ -151,19 +168,16 @@ final class CpuResampleOps implements ResampleOps {
     public void linear(Tensor x, Tensor y, boolean alignCorners, double[] scales) {
         float[] src = CpuStorage.of(x);
         float[] dst = CpuStorage.overwrite(y);
-        int[] g = geometry(x.shape(), y.shape());
-        double[] sc = scales2d(scales, x.shape().rank());
-        int inH = g[1];
-        int inW = g[2];
-        int outH = g[3];
-        int outW = g[4];
-        int[][] hi = new int[2][outH];
-        float[][] hw = new float[2][outH];
-        int[][] wi = new int[2][outW];
-        float[][] ww = new float[2][outW];
-        linearIndex(inH, outH, alignCorners, sc[0], hi, hw);
-        linearIndex(inW, outW, alignCorners, sc[1], wi, ww);
-        runner.run(g[0], p -> {
+        LinearPlan lp = LinearPlan.of(x.shape(), y.shape(), alignCorners, scales);
+        int inH = lp.inH();
+        int inW = lp.inW();
+        int outH = lp.outH();
+        int outW = lp.outW();
+        int[][] hi = lp.hi();
+        float[][] hw = lp.hw();
+        int[][] wi = lp.wi();
+        float[][] ww = lp.ww();
+        runner.run(lp.planes(), p -> {
             int xp = p * inH * inW;
             int yp = p * outH * outW;
             for (int oh = 0; oh < outH; oh++) {
@@ -189,19 +203,16 @@ final class CpuResampleOps implements ResampleOps {
     public void linearBackward(Tensor dy, Tensor dx, boolean alignCorners, double[] scales) {
         float[] gy = CpuStorage.of(dy);
         float[] gx = CpuStorage.overwrite(dx);
-        int[] g = geometry(dx.shape(), dy.shape());
-        double[] sc = scales2d(scales, dx.shape().rank());
-        int inH = g[1];
-        int inW = g[2];
-        int outH = g[3];
-        int outW = g[4];
-        int[][] hi = new int[2][outH];
-        float[][] hw = new float[2][outH];
-        int[][] wi = new int[2][outW];
-        float[][] ww = new float[2][outW];
-        linearIndex(inH, outH, alignCorners, sc[0], hi, hw);
-        linearIndex(inW, outW, alignCorners, sc[1], wi, ww);
-        runner.run(g[0], p -> {
+        LinearPlan lp = LinearPlan.of(dx.shape(), dy.shape(), alignCorners, scales);
+        int inH = lp.inH();
+        int inW = lp.inW();
+        int outH = lp.outH();
+        int outW = lp.outW();
+        int[][] hi = lp.hi();
+        float[][] hw = lp.hw();
+        int[][] wi = lp.wi();
+        float[][] ww = lp.ww();
+        runner.run(lp.planes(), p -> {
             int xp = p * inH * inW;
             int yp = p * outH * outW;
             Arrays.fill(gx, xp, xp + inH * inW, 0f);
