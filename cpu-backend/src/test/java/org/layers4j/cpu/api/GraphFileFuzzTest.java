@@ -127,20 +127,7 @@ class GraphFileFuzzTest {
             return copy;
         }
         if (v instanceof List<?> l && !l.isEmpty() && rng.nextInt(4) != 0) {
-            List<Object> copy = new ArrayList<>(l);
-            int i = rng.nextInt(copy.size());
-            switch (rng.nextInt(5)) {
-                case 0 -> copy.remove(i);
-                case 1 -> copy.add(i, copy.get(rng.nextInt(copy.size())));
-                case 2 -> {
-                    int j = rng.nextInt(copy.size());
-                    Object t = copy.get(i);
-                    copy.set(i, copy.get(j));
-                    copy.set(j, t);
-                }
-                default -> copy.set(i, mutate(copy.get(i), rng));
-            }
-            return copy;
+            return JsonMutation.list(l, rng, GraphFileFuzzTest::mutate);
         }
         return POOL.get(rng.nextInt(POOL.size()));
     }

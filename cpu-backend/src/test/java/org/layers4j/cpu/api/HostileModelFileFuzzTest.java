@@ -313,20 +313,7 @@ class HostileModelFileFuzzTest {
             return copy;
         }
         if (v instanceof List<?> l && !l.isEmpty() && rng.nextInt(5) != 0) {
-            List<Object> copy = new ArrayList<>(l);
-            int i = rng.nextInt(copy.size());
-            switch (rng.nextInt(5)) {
-                case 0 -> copy.remove(i);
-                case 1 -> copy.add(i, copy.get(rng.nextInt(copy.size())));
-                case 2 -> {
-                    int j = rng.nextInt(copy.size());
-                    Object t = copy.get(i);
-                    copy.set(i, copy.get(j));
-                    copy.set(j, t);
-                }
-                default -> copy.set(i, mutate(copy.get(i), rng));
-            }
-            return copy;
+            return JsonMutation.list(l, rng, HostileModelFileFuzzTest::mutate);
         }
         if (v instanceof Long || v instanceof Double) {
             // a size scaled up: a layer declared far larger than its tensors
