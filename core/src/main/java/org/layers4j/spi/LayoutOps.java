@@ -46,22 +46,6 @@ public interface LayoutOps {
     }
 
     /**
-     * y = x broadcast to y's shape (PyTorch's {@code x.expand(sizes).contiguous()}): x has y's rank and
-     * every x dim is 1 or equals y's, {@code y[idx] = x[idx with 0 where x's dim is 1]}.
-     */
-    default void broadcast(Tensor x, Tensor y) {
-        throw Unsupported.op(getClass().getSimpleName(), "broadcast (expand)");
-    }
-
-    /**
-     * The backward of {@link #broadcast}: {@code dx[k] = sum of dy[idx]} over every idx of dy that
-     * broadcast maps onto dx's element k, summed in float64 in dy's row-major order and rounded once.
-     */
-    default void broadcastBackward(Tensor dy, Tensor dx) {
-        throw Unsupported.op(getClass().getSimpleName(), "broadcast backward (expand)");
-    }
-
-    /**
      * Constant padding of any rank (F.pad's 'constant' mode, negative pads crop):
      * {@code y[idx] = x[idx - before]} where every coordinate of {@code idx - before} lies in x, else
      * {@code value}; {@code before[d]} (one per dim, may be negative) is the padding before dim d, and y's

@@ -10,6 +10,7 @@ import org.layers4j.nn.Module;
 import org.layers4j.nn.Parameter;
 import org.layers4j.nn.Tape;
 import org.layers4j.spi.Backend;
+import org.layers4j.spi.BinaryOp;
 
 /**
  * PyTorch's shape and copy ops: {@link #cat}, {@link #chunk}, {@link #split}, {@link #narrow}, {@link #slice},
@@ -510,21 +511,12 @@ public final class Shapes {
         }
         Backend be = x.backend();
         Shape xShape = Shape.of(xs);
-        Tensor y = Module.compute(be, outShape, o -> {
-            if (in.size() > 0) {
-                try (Tensor xv = x.reshape(xShape)) {
-                    be.layout().broadcast(xv, o);
-                }
-            }
-        }, x);
-        return Tape.record("expand", y, new Tensor[] {x}, NO_PARAMS, NO_SAVED, (dy, saved) -> {
-            Tensor dx = be.allocate(xShape);
-            try {
-                be.layout().broadcastBackward(dy, dx);
-                return new Tensor[] {dx.reshape(in)};
-            } finally {
-                dx.close();
-            }
-        });
+        // a broadcasting copy (x * 1) forward; its gradient summed back to x's shape, as broadcasting arithmetic's
+        Tensor y;
+        try (Tensor xv = x.reshape(xShape)) {
+            y = Ops.expand(be, xv, outShape, BinaryOp.MUL, 1);
+        }
+        return Tape.record("expand", y, new Tensor[] {x}, NO_PARAMS, NO_SAVED,
+                (dy, saved) -> new Tensor[] {Ops.reduceTo(be, dy, in)});
     }
 }
