@@ -106,12 +106,20 @@ public final class Models {
         // the file's tensors against the shapes the spec declares, before anything is allocated: loading allocates
         // only what the file holds (a spec declaring a huge layer over small tensors is refused here)
         StateDicts.compare("Sequential", LayerSpecs.stateShapes(spec), c.tensors(), true);
+        return loaded(() -> LayerSpecs.build(spec, backend), c.tensors());
+    }
+
+    /**
+     * The model {@code build} makes, without random initialization (every value comes from the file, whose
+     * shapes were checked before), its state loaded strictly from {@code tensors}, in eval mode.
+     */
+    private static Module loaded(java.util.function.Supplier<Module> build, Map<String, HostTensor> tensors) {
         Module m;
-        try (Init.Skip noInit = Init.skip()) { // every value comes from the file (checked just above)
-            m = LayerSpecs.build(spec, backend);
+        try (Init.Skip noInit = Init.skip()) {
+            m = build.get();
         }
         try {
-            StateDicts.load(m, c.tensors());
+            StateDicts.load(m, tensors);
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -128,18 +136,7 @@ public final class Models {
         Graph graph = GraphJson.parse(text);
         checkContainerShapes(graph, c.tensors());
         checkLayerShapes(graph, c.tensors());
-        GraphModule m;
-        try (Init.Skip noInit = Init.skip()) { // every value comes from the file (checked just above)
-            m = new GraphModule(graph, backend);
-        }
-        try {
-            StateDicts.load(m, c.tensors());
-        } catch (RuntimeException e) {
-            m.close();
-            throw e;
-        }
-        m.eval();
-        return m;
+        return loaded(() -> new GraphModule(graph, backend), c.tensors());
     }
 
     /**

@@ -32,23 +32,6 @@ public abstract class PointwiseActivation extends Module {
 
     /** Python's repr of a float (1.0, -0.5, 1e-05, inf), as PyTorch's extra_repr prints arguments. */
     static String pyFloat(double v) {
-        if (Double.isNaN(v)) {
-            return "nan";
-        }
-        if (Double.isInfinite(v)) {
-            return v > 0 ? "inf" : "-inf";
-        }
-        if (v == 0) {
-            return 1 / v < 0 ? "-0.0" : "0.0";
-        }
-        java.math.BigDecimal b = new java.math.BigDecimal(Double.toString(v)).stripTrailingZeros();
-        int exp = b.precision() - b.scale() - 1;
-        if (exp >= -4 && exp < 16) {
-            String s = b.toPlainString();
-            return s.contains(".") ? s : s + ".0";
-        }
-        String digits = b.unscaledValue().abs().toString();
-        String mant = digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
-        return (v < 0 ? "-" : "") + mant + "e" + (exp < 0 ? "-" : "+") + (Math.abs(exp) < 10 ? "0" : "") + Math.abs(exp);
+        return org.layers4j.internal.PyFormat.floatRepr(v);
     }
 }
