@@ -34,6 +34,11 @@ final class ConformanceCommand implements Callable<Integer> {
             + " also write the model after the Adam step to DIR/<case>.safetensors (a model file PyTorch loads back)")
     Path saveTrained;
 
+    @CommandLine.Option(names = "--save-computed", paramLabel = "DIR", description = "for graph cases: also write"
+            + " what the case computed to DIR/<case>.computed.safetensors: every tensor it compared (the case's names)"
+            + " and each ReLU node's output as relu.<node> (scripts/train_replay.py replays those decisions in float64)")
+    Path saveComputed;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -58,7 +63,7 @@ final class ConformanceCommand implements Callable<Integer> {
         for (Path file : files) {
             String name = file.getFileName().toString().replaceFirst("\\.safetensors$", "");
             try {
-                ConformanceCase.Result r = ConformanceCase.load(file).run(be, saveTrained);
+                ConformanceCase.Result r = ConformanceCase.load(file).run(be, saveTrained, saveComputed);
                 if (r.passed()) {
                     passed++;
                     out.printf("PASS  %-32s max error %.3e%n", name, r.maxError());

@@ -28,6 +28,8 @@ public final class ConformanceCase {
 
     private final String name;
     private final SafeTensors.Contents contents;
+    /** While a graph case runs with {@code saveComputed}: what it computed. */
+    private ComputedValues computed;
 
     private ConformanceCase(String name, SafeTensors.Contents contents) {
         this.name = name;
@@ -116,11 +118,32 @@ public final class ConformanceCase {
      * is not null (other cases ignore it).
      */
     public Result run(Backend backend, Path saveTrained) {
+        return run(backend, saveTrained, null);
+    }
+
+    /**
+     * As {@link #run(Backend, Path)}; a {@code graph} case also writes what it computed to
+     * {@code saveComputed/<case>.computed.safetensors} when {@code saveComputed} is not null: every tensor it
+     * compared (same names as the case's) and each ReLU node's output as {@code relu.<node>}.
+     */
+    public Result run(Backend backend, Path saveTrained, Path saveComputed) {
         if (op().equals("training")) {
             return runTraining(backend);
         }
         if (op().equals("graph")) {
-            return runGraph(backend, saveTrained);
+            computed = saveComputed == null ? null : new ComputedValues();
+            try {
+                Result r = runGraph(backend, saveTrained);
+                if (computed != null) {
+                    java.nio.file.Files.createDirectories(saveComputed);
+                    computed.write(saveComputed.resolve(name + ".computed.safetensors"), name);
+                }
+                return r;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            } finally {
+                computed = null;
+            }
         }
         List<Comparison> comparisons = new ArrayList<>();
         HostTensor in = contents.tensor("input");
@@ -225,6 +248,9 @@ public final class ConformanceCase {
         try (org.layers4j.graph.GraphModule module = buildGraphModule(backend);
              Tensor x = upload(backend, contents.tensor("input"));
              Tape tape = Tape.start()) {
+            if (computed != null) {
+                module.observe(computed.reluObserver());
+            }
             Map<String, Tensor> ys = module.forwardNamed(x);
             temps.addAll(ys.values());
             boolean single = ys.size() == 1 && ys.containsKey("output");
@@ -371,6 +397,9 @@ public final class ConformanceCase {
     }
 
     private Comparison compare(String tensor, Tensor actual) {
+        if (computed != null) {
+            computed.put(tensor, actual);
+        }
         HostTensor expected = contents.tensor(tensor);
         if (!actual.shape().equals(expected.shape())) {
             return new Comparison(tensor, Double.POSITIVE_INFINITY, 0, false,

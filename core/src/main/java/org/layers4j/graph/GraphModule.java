@@ -45,6 +45,22 @@ public final class GraphModule extends Module {
     private final int inputCount;
     private final Map<String, Parameter> parameterSlots;
     private volatile RandomGenerator random = new SplittableRandom(0);
+    private volatile NodeObserver observer;
+
+    /**
+     * Sees each node's value right after the node ran, before the interpreter frees anything: a forward
+     * hook on every node (PyTorch's {@code register_forward_hook}, for the nodes of a graph). The value
+     * belongs to the graph and may be freed once the call returns: copy what you keep (e.g. {@code toArray()}).
+     */
+    @FunctionalInterface
+    public interface NodeObserver {
+        /**
+         * @param node the node that ran
+         * @param module the submodule it called ({@code call_module}), else null
+         * @param value its value: a tensor, a tuple / dict of them, or a Python value
+         */
+        void onValue(Node node, Module module, Object value);
+    }
 
     /** A resolved argument: the value of node {@code index}. */
     private record Slot(int index) {
@@ -282,6 +298,15 @@ public final class GraphModule extends Module {
     }
 
     /**
+     * Sets the observer every later forward calls for each node ({@code null}: none); returns this. One
+     * observer per module: it sees the forwards of every thread.
+     */
+    public GraphModule observe(NodeObserver nodeObserver) {
+        this.observer = nodeObserver;
+        return this;
+    }
+
+    /**
      * The model's output for one input. When the graph returns several values (a tuple, a dict such as a
      * segmentation model's {@code {"out": ..., "aux": ...}}) this is the first tensor, the others are freed;
      * {@link #forwardNamed} returns them all.
@@ -352,6 +377,7 @@ public final class GraphModule extends Module {
             requireOnBackend("GraphModule: input '" + graph.inputs().get(i).target() + "'", inputs[i], backend());
         }
         OpContext context = new OpContext(backend(), isTraining(), random);
+        NodeObserver watch = observer;
         Object[] values = new Object[steps.length];
         boolean[] isInput = new boolean[steps.length];
         int nextInput = 0;
@@ -370,6 +396,9 @@ public final class GraphModule extends Module {
                     case CALL_FUNCTION -> callFunction(s, values, context);
                     case OUTPUT -> throw new IllegalStateException("output before the end");
                 };
+                if (watch != null) {
+                    watch.onValue(n, s.module(), values[i]);
+                }
                 for (int r : s.release()) {
                     Values.close(values[r]);
                     values[r] = null;

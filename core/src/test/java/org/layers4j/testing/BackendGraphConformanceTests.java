@@ -110,6 +110,47 @@ public abstract class BackendGraphConformanceTests {
     }
 
     @Test
+    void saveComputedWritesWhatWasComparedAndEveryReluOutput(@TempDir Path dir) throws IOException {
+        Path file = TestData.graphFixtureDir().resolve("residual_train.safetensors");
+        SafeTensors.Contents c = SafeTensors.read(file);
+        ConformanceCase.Result r = ConformanceCase.load(file).run(backend(), null, dir);
+        assertTrue(r.passed(), () -> describe(r));
+        Map<String, HostTensor> got = SafeTensors.read(dir.resolve("residual_train.computed.safetensors")).tensors();
+        // every compared tensor, as computed: within the pass rule of the case's value, and not the case's copy
+        for (ConformanceCase.Comparison x : r.comparisons()) {
+            HostTensor a = got.get(x.tensor());
+            HostTensor e = c.tensors().get(x.tensor());
+            assertTrue(a != null, "missing " + x.tensor());
+            assertEquals(e.shape(), a.shape(), x.tensor());
+            if (e.data() != null) {
+                double err = 0;
+                for (int i = 0; i < e.data().length; i++) {
+                    err = Math.max(err, Math.abs(a.data()[i] - e.data()[i]));
+                }
+                assertEquals(x.maxError(), err, 1e-12, x.tensor());
+            }
+        }
+        // one relu.<node> per ReLU node of the graph (nn.ReLU calls and F.relu), each >= 0 and shaped as its input
+        String graph = c.metadata().get("graph");
+        List<String> relus = got.keySet().stream().filter(k -> k.startsWith("relu.")).toList();
+        // the fixture's ReLU nodes as torch.fx traced them (scripts/train_replay.py relu-nodes)
+        assertEquals(List.of("relu", "layer1_relu", "layer1_relu_1", "layer2_relu", "layer2_relu_1", "layer3_relu",
+                "layer3_relu_1", "layer3_relu_2").stream().map(n -> "relu." + n).sorted().toList(),
+                relus.stream().sorted().toList());
+        for (String k : relus) {
+            assertTrue(graph.contains("\"" + k.substring(5) + "\""), k + " is no node of the graph");
+            float[] v = got.get(k).data();
+            boolean positive = false;
+            for (float f : v) {
+                assertTrue(f >= 0, k);
+                positive |= f > 0;
+            }
+            assertTrue(positive, k + " is all zero");
+        }
+        assertEquals(r.comparisons().size() + relus.size(), got.size());
+    }
+
+    @Test
     void saveTrainedWritesTheSteppedModel(@TempDir Path dir) throws IOException {
         Path file = TestData.graphFixtureDir().resolve("mobilenet_train.safetensors");
         ConformanceCase c = ConformanceCase.load(file);

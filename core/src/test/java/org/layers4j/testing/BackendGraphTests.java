@@ -175,6 +175,34 @@ public abstract class BackendGraphTests {
     }
 
     @Test
+    void anObserverSeesEveryNodesValueInOrderBeforeItIsFreed() {
+        GraphBuilder g = new GraphBuilder();
+        Ref x = g.input("x");
+        Ref doubled = g.call("add", x, x);
+        Ref r = g.call("relu", doubled);
+        g.output(g.call("neg", r));
+        try (GraphModule m = new GraphModule(g.build(new LinkedHashMap<>()), backend())) {
+            List<String> seen = new ArrayList<>();
+            Map<String, float[]> values = new LinkedHashMap<>();
+            m.observe((node, module, value) -> {
+                seen.add(node.name());
+                values.put(node.name(), ((Tensor) value).toArray());
+            });
+            try (Tensor in = backend().upload(new float[] {-1, 2}, Shape.of(2)); Tensor y = m.forward(in)) {
+                assertArrayEquals(new float[] {0, -4}, y.toArray(), 0f);
+            }
+            assertEquals(4, seen.size(), "placeholder, add, relu, neg: " + seen);
+            assertArrayEquals(new float[] {-2, 4}, values.get(seen.get(1)));
+            assertArrayEquals(new float[] {0, 4}, values.get(seen.get(2)), "relu's value, although neg frees it");
+            m.observe(null);
+            seen.clear();
+            try (Tensor in = backend().upload(new float[] {1, 1}, Shape.of(2)); Tensor y = m.forward(in)) {
+                assertTrue(seen.isEmpty(), "removed observer still called");
+            }
+        }
+    }
+
+    @Test
     void aGraphOfAHundredThousandNodesLoadsAndRunsWithoutDeepRecursion() {
         GraphBuilder g = new GraphBuilder();
         Ref h = g.input("x");
