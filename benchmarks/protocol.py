@@ -98,6 +98,11 @@ def is_noisy(before_ms, after_ms, threshold=NOISY_THRESHOLD):
     return abs(speed_change(before_ms, after_ms)) > threshold
 
 
+def busy(loadavgs, cpus):
+    """Whether the 1-minute load average exceeded the number of logical CPUs at any of these readings."""
+    return any(la is not None and cpus and la[0] > cpus for la in loadavgs)
+
+
 def agreement(actual, expected, rel=AGREE_REL):
     """The pass rule max|a - e| <= rel * max(1, max|e|) on two flat float sequences of one length."""
     if len(actual) != len(expected):
@@ -477,7 +482,8 @@ def main(argv=None):
                     raise SystemExit("the outputs disagree (see above); --allow-mismatch times anyway")
         doc["systems"] = [{"name": s.name, "command": relative(s.argv("OUT.json", None)),
                            "env": {k: s.env.get(k) for k in ("JDK_JAVA_OPTIONS", "JAVA_OPTS", "ONEDNN_MAX_CPU_ISA",
-                                                             "ORT_DISABLE_TELEMETRY", "OMP_NUM_THREADS")}}
+                                                             "ORT_DISABLE_TELEMETRY", "OMP_NUM_THREADS",
+                                                             "OMP_WAIT_POLICY")}}
                           for s in systems]
         java_env = next((s.env for s in systems if s.kind == "java"), {})
         doc["jvm_flags"] = {"launcher": "--add-modules jdk.incubator.vector", "JDK_JAVA_OPTIONS":
@@ -513,6 +519,11 @@ def main(argv=None):
     doc["quiet_check"] = {"before": qb, "after": qa, "speed_change": change, "threshold": NOISY_THRESHOLD,
                           "noisy": noisy}
     doc["noisy"] = noisy
+    # NOISY sees the host's speed change during the run; a host that was busy throughout slows both quiet checks
+    # alike: the 1-minute load average above the logical CPUs at any reading says so (every number is then slowed)
+    readings = [doc["loadavg_before"], doc["loadavg_after"]] + [r["loadavg_before"] for r in rounds] + \
+        [r["loadavg_after"] for r in rounds]
+    doc["busy"] = busy(readings, doc["host"]["logical_cpus"])
     doc["rounds"] = rounds
     baseline = systems[0].name
     summary = summarize(rounds, [s.name for s in systems], baseline)
@@ -547,7 +558,9 @@ def print_summary(doc, out):
     print("\nquiet check: %.1f ms before, %.1f ms after (median of %d): speed %+.1f %% -> %s" % (
         q["before"]["median_ms"], q["after"]["median_ms"], len(q["before"]["ms"]), 100 * q["speed_change"],
         "NOISY (moved more than %d %%)" % round(100 * q["threshold"]) if q["noisy"] else "quiet"))
-    print("load average: %s before, %s after" % (doc["loadavg_before"], doc["loadavg_after"]))
+    print("load average: %s before, %s after%s" % (doc["loadavg_before"], doc["loadavg_after"],
+          " -> BUSY (1-minute load above the %d logical CPUs: every number slowed)" % doc["host"]["logical_cpus"]
+          if doc.get("busy") else ""))
     print("wrote %s" % out)
 
 

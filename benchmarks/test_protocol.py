@@ -74,6 +74,13 @@ class NoisyTest(unittest.TestCase):
         self.assertTrue(protocol.is_noisy(100, 104, threshold=0.03))
 
 
+class BusyTest(unittest.TestCase):
+    def test_busy_when_the_one_minute_load_exceeds_the_cpus_at_any_reading(self):
+        self.assertFalse(protocol.busy([[1.5, 3.0, 4.0], [2.0, 1.0, 1.0]], 2))
+        self.assertTrue(protocol.busy([[1.5, 1.0, 1.0], [2.1, 1.0, 1.0]], 2))
+        self.assertFalse(protocol.busy([None], 2))
+
+
 class AgreementTest(unittest.TestCase):
     def test_the_tolerance_is_relative_to_the_largest_expected_value_but_at_least_absolute(self):
         small = protocol.agreement([0.5, 0.20009], [0.5, 0.2])
