@@ -5,6 +5,7 @@ prints a Markdown table of per-case medians (over rounds of per-run medians), ra
 Usage: python3 benchmarks/compare.py [--threads 2] [--rounds 3] [--backward] [--api] [--warmup 20] [--torch-python /usr/bin/python3]
 Needs: mvn -q -pl benchmarks -am package -DskipTests (for benchmarks/run-suite.sh), and python3-torch.
 The layers4j side warms up for >= 1.5 s per case (PyTorch: 3 runs) because the JVM compiles its kernels at run time.
+benchmarks/protocol.py suite runs the same two commands with the measurement protocol (raw JSON, quiet check).
 """
 import argparse, json, math, os, statistics, subprocess, tempfile
 
@@ -14,20 +15,30 @@ WARMUP_SECONDS = 1.5
 ROOT = os.path.dirname(HERE)
 
 
-def run_layers4j(threads, backward, warmup, out, api=False):
-    # SPI level: the suite runner; layer API: the CLI's bench (a new output tensor per call)
+def layers4j_command(threads, backward, warmup, out, api=False):
+    """The layers4j side's command line: SPI level, the suite runner; layer API, the CLI's bench (a new output per call)."""
     runner = [os.path.join(ROOT, "layers4j"), "bench", "--backend", "cpu"] if api else [os.path.join(HERE, "run-suite.sh")]
     cmd = runner + ["--threads", str(threads), "--warmup", str(warmup),
                     "--warmup-seconds", str(WARMUP_SECONDS), "--json", out]
     if backward:
         cmd.append("--backward")
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cmd
+
+
+def torch_command(python, threads, backward, out):
+    """PyTorch's side: shared/bench/torch_reference.py (forward) or torch_backward.py."""
+    script = os.path.join(HERE, "torch_backward.py") if backward else os.path.join(ROOT, "..", "shared", "bench", "torch_reference.py")
+    return [python, script, "--threads", str(threads), "--json", out]
+
+
+def run_layers4j(threads, backward, warmup, out, api=False):
+    subprocess.run(layers4j_command(threads, backward, warmup, out, api), check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
     return json.load(open(out))["results"]
 
 
 def run_torch(python, threads, backward, out):
-    script = os.path.join(HERE, "torch_backward.py") if backward else os.path.join(ROOT, "..", "shared", "bench", "torch_reference.py")
-    subprocess.run([python, script, "--threads", str(threads), "--json", out], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(torch_command(python, threads, backward, out), check=True, stdout=subprocess.DEVNULL)
     return json.load(open(out))["results"]
 
 

@@ -4,11 +4,14 @@ PyTorch's eval output, for the ONNX front end's checks (onnx/ TorchvisionOnnxTes
 
 Also "transformer_encoder" (not torchvision: a 2-layer nn.TransformerEncoder, input [2, 10, 32]).
 
-usage: onnx_torchvision.py OUT_DIR [--opsets 13 17] [--models resnet18 ...] [--size 224] [--unfused]
+usage: onnx_torchvision.py OUT_DIR [--opsets 13 17] [--models resnet18 ...] [--size 224] [--unfused] [--seed S]
 
 For each model and opset it writes OUT_DIR/<model>_op<opset>.onnx, OUT_DIR/<model>.input.safetensors
 (the tensor "input", [1, 3, S, S]) and OUT_DIR/<model>.expected.safetensors (the outputs by their ONNX
 names). Weights are random (seeded; no download), BatchNorm statistics randomized so they matter.
+With --seed S the model is torch_models.torchvision_model(NAME, seed=S) instead: the same weights as
+`torch_models.py export-torchvision NAME FILE --seed S` writes into a layers4j model file (benchmarks/protocol.py
+runs one model as that file, in PyTorch, and as this ONNX export).
 """
 import argparse
 import os
@@ -18,7 +21,7 @@ import torchvision
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_models import write_safetensors  # noqa: E402  (the repository's writer)
+from torch_models import write_safetensors, torchvision_model  # noqa: E402  (the repository's writer)
 
 
 def save_file(tensors, path):
@@ -68,10 +71,12 @@ def main():
     p.add_argument("--size", type=int, default=224)
     p.add_argument("--unfused", action="store_true", help="also <model>_op<N>_unfused.onnx: no constant folding,"
                    " BatchNormalization kept as nodes (the front end's BatchNormalization path)")
+    p.add_argument("--seed", type=int, help="build torch_models.torchvision_model(NAME, seed=SEED): the weights of"
+                   " `torch_models.py export-torchvision NAME FILE --seed SEED`")
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
     for name in a.models:
-        m = build(name)
+        m = build(name) if a.seed is None else torchvision_model(name, seed=a.seed)
         shape = (2, 10, 32) if name == "transformer_encoder" else (1, 3, a.size, a.size)
         x = torch.randn(*shape, generator=torch.Generator().manual_seed(2))
         with torch.no_grad():

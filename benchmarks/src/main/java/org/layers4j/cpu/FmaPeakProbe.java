@@ -21,6 +21,11 @@ import jdk.incubator.vector.VectorSpecies;
  * Each is timed for {@code rounds} rounds of about 0.5 s after 2 s of warm-up; best, median and worst round
  * are printed, and the fractions use the best rounds (on a shared machine, the uninterrupted speed).
  * Usage: {@code java --add-modules jdk.incubator.vector -cp ... org.layers4j.cpu.FmaPeakProbe [rounds]}.
+ *
+ * <p>{@code FmaPeakProbe --quiet-check THREADS [REPS]} is {@code benchmarks/protocol.py}'s machine-speed check
+ * instead: the same fixed work every time ({@link #QUIET_CALLS} calls of a 14-accumulator fma loop on 256-bit
+ * vectors — whatever the JVM's preferred width — on each of THREADS threads at once), after a fixed untimed
+ * warm-up, timed REPS times (default 7); prints one JSON line with every repetition's wall milliseconds.
  */
 public final class FmaPeakProbe {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -35,6 +40,10 @@ public final class FmaPeakProbe {
     }
 
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("--quiet-check")) {
+            quietCheck(args.length > 1 ? Integer.parseInt(args[1]) : 1, args.length > 2 ? Integer.parseInt(args[2]) : 7);
+            return;
+        }
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 7;
         Kernels kn = Kernels.select("vector");
         System.out.println("kernels: " + kn.description());
@@ -86,6 +95,106 @@ public final class FmaPeakProbe {
         System.out.printf("fraction of the FMA peak (best rounds): tile %.0f %%, tileRows %.0f %%, dotTile %.0f %%%n",
                 100 * tile / peak, 100 * rows / peak, 100 * dot / peak);
         sink += c[0] + c2[0] + dout[0];
+    }
+
+    /** Calls of {@link #fma256x14} per thread in one quiet-check repetition (and in its warm-up). */
+    static final int QUIET_CALLS = 2000;
+
+    private static final VectorSpecies<Float> S256 = FloatVector.SPECIES_256;
+
+    /** The quiet check: fixed work on {@code threads} threads at once, {@code reps} timed repetitions; JSON to stdout. */
+    static void quietCheck(int threads, int reps) {
+        if (threads < 1 || reps < 1) {
+            throw new IllegalArgumentException("--quiet-check THREADS REPS: both must be >= 1");
+        }
+        runQuiet(threads);
+        double[] ms = new double[reps];
+        for (int r = 0; r < reps; r++) {
+            ms[r] = runQuiet(threads);
+        }
+        double[] sorted = ms.clone();
+        java.util.Arrays.sort(sorted);
+        double median = reps % 2 == 1 ? sorted[reps / 2] : (sorted[reps / 2 - 1] + sorted[reps / 2]) / 2;
+        StringBuilder list = new StringBuilder();
+        for (double m : ms) {
+            list.append(list.length() == 0 ? "" : ", ").append(String.format(java.util.Locale.ROOT, "%.3f", m));
+        }
+        double gflop = QUIET_CALLS * 2.0 * 14 * S256.length() * 20_000 / 1e9;
+        System.out.printf(java.util.Locale.ROOT, "{\"work\": \"fma 256-bit x 14 accumulators, %d calls of 20000"
+                + " iterations per thread\", \"threads\": %d, \"gflop_per_thread\": %.4f, \"ms\": [%s],"
+                + " \"median_ms\": %.3f, \"min_ms\": %.3f}%n", QUIET_CALLS, threads, gflop, list, median, sorted[0]);
+        System.out.flush();
+    }
+
+    /** One repetition: every thread does {@link #QUIET_CALLS} calls; the wall milliseconds until all are done. */
+    private static double runQuiet(int threads) {
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        Thread[] ts = new Thread[threads];
+        for (int i = 0; i < threads; i++) {
+            ts[i] = new Thread(() -> {
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                float acc = 0;
+                for (int c = 0; c < QUIET_CALLS; c++) {
+                    acc += fma256x14();
+                }
+                sink += acc;
+            });
+            ts[i].start();
+        }
+        long t0 = System.nanoTime();
+        go.countDown();
+        for (Thread t : ts) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    /** fmaLoop14 on 256-bit vectors whatever the preferred width: the quiet check's fixed unit of work. */
+    private static float fma256x14() {
+        FloatVector m = FloatVector.broadcast(S256, 0.999999f);
+        FloatVector d = FloatVector.broadcast(S256, 1e-7f);
+        FloatVector s0 = FloatVector.broadcast(S256, 1f);
+        FloatVector s1 = s0.add(d);
+        FloatVector s2 = s1.add(d);
+        FloatVector s3 = s2.add(d);
+        FloatVector s4 = s3.add(d);
+        FloatVector s5 = s4.add(d);
+        FloatVector s6 = s5.add(d);
+        FloatVector s7 = s6.add(d);
+        FloatVector s8 = s7.add(d);
+        FloatVector s9 = s8.add(d);
+        FloatVector s10 = s9.add(d);
+        FloatVector s11 = s10.add(d);
+        FloatVector s12 = s11.add(d);
+        FloatVector s13 = s12.add(d);
+        for (int i = 0; i < 20_000; i++) {
+            s0 = m.fma(d, s0);
+            s1 = m.fma(d, s1);
+            s2 = m.fma(d, s2);
+            s3 = m.fma(d, s3);
+            s4 = m.fma(d, s4);
+            s5 = m.fma(d, s5);
+            s6 = m.fma(d, s6);
+            s7 = m.fma(d, s7);
+            s8 = m.fma(d, s8);
+            s9 = m.fma(d, s9);
+            s10 = m.fma(d, s10);
+            s11 = m.fma(d, s11);
+            s12 = m.fma(d, s12);
+            s13 = m.fma(d, s13);
+        }
+        return s0.add(s1).add(s2).add(s3).add(s4).add(s5).add(s6).add(s7).add(s8).add(s9).add(s10).add(s11).add(s12)
+                .add(s13).lane(0);
     }
 
     private static double fmaLoop14() {

@@ -85,6 +85,15 @@ final class BenchCommand implements Callable<Integer> {
             + " checks that it fits the model before anything is timed")
     String inputShape;
 
+    @Option(names = "--input", paramLabel = "FILE.safetensors", description = "with --model: the input, the tensor"
+            + " 'input' of the file (or its only tensor), instead of seeded random values of --input-shape")
+    Path inputFile;
+
+    @Option(names = "--output", paramLabel = "FILE.safetensors", description = "with --model: also write the eval"
+            + " outputs on the input (before anything is timed), as `run --output` does, to check them against another"
+            + " framework's")
+    Path outputFile;
+
     @Parameters(arity = "0..1", paramLabel = "SUITE.json", description = "the suite to run")
     Path suite;
 
@@ -143,70 +152,10 @@ final class BenchCommand implements Callable<Integer> {
         Backend be = Backends.get(config);
         int threadCount = config.getInt(Config.CPU_THREADS, Runtime.getRuntime().availableProcessors());
         if (model != null) {
-            Shape shape;
-            try {
-                shape = ModelBench.parseShape(inputShape);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
-            }
-            try (org.layers4j.nn.Module m = ModelBench.load(model, be)) {
-                java.util.Map<String, Shape> outputs;
-                try {
-                    outputs = ModelBench.probe(m, shape, inputShape);
-                    if (train) {
-                        String first = outputs.keySet().iterator().next();
-                        ModelBench.targetShape(first, outputs.get(first));
-                    }
-                } catch (ModelBench.UsageException e) {
-                    throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
-                }
-                String first = outputs.keySet().iterator().next();
-                String mode = train ? "training step (forward, cross-entropy, backward, SGD update)"
-                        : backward ? "forward + backward of sum(output)" : "eval forward";
-                out.printf("backend: %s, threads: %d, model %s, input %s, %s, median of %d timed runs%n", be.name(),
-                        threadCount, model, shape.dimsString(), mode, reps);
-                StringBuilder outs = new StringBuilder();
-                outputs.forEach((k, v) -> outs.append(outs.length() == 0 ? "" : ", ").append(k).append(' ')
-                        .append(v.dimsString()));
-                out.println("outputs: " + outs + (outputs.size() > 1 && (train || backward) ? " (" + first
-                        + (train ? " trained on" : " differentiated") + ")" : ""));
-                out.flush();
-                ModelBench.Result r = train
-                        ? ModelBench.timeTraining(m, shape, first, outputs.get(first),
-                                warmup, warmupSeconds, reps)
-                        : ModelBench.time(m, shape, backward, warmup, warmupSeconds, reps);
-                out.println(modelLine(Path.of(model).getFileName().toString(), r, be.name()));
-                if (json != null) {
-                    ObjectNode root = JSON.createObjectNode();
-                    root.put("backend", be.name());
-                    root.put("threads", threadCount);
-                    root.put("model", model);
-                    ArrayNode in = root.putArray("input_shape");
-                    for (int d : shape.dims()) {
-                        in.add(d);
-                    }
-                    root.put("mode", train ? "train" : backward ? "backward" : "forward");
-                    ObjectNode os = root.putObject("outputs");
-                    outputs.forEach((k, v) -> {
-                        ArrayNode a = os.putArray(k);
-                        for (int d : v.dims()) {
-                            a.add(d);
-                        }
-                    });
-                    root.put("reps", reps);
-                    root.put("median_ms", r.medianMs());
-                    if (r.peakTensorBytes() >= 0) {
-                        root.put("peak_tensor_bytes", r.peakTensorBytes());
-                        root.put("live_tensor_bytes_before", r.liveBeforeBytes());
-                    } else {
-                        root.putNull("peak_tensor_bytes");
-                        root.putNull("live_tensor_bytes_before");
-                    }
-                    root.put("jvm_heap_peak_bytes", r.heapPeakBytes());
-                    JSON.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), root);
-                }
-            }
-            return 0;
+            return benchModel(out, be, threadCount);
+        }
+        if (inputFile != null || outputFile != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--input and --output need --model");
         }
         List<BenchmarkCase> cases;
         try {
@@ -256,6 +205,155 @@ final class BenchCommand implements Callable<Integer> {
             JSON.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), root);
         }
         return 0;
+    }
+
+    /** {@code bench --model}: the timing, the FLOPs and the fraction of the FMA peak; exit code 0. */
+    private int benchModel(PrintWriter out, Backend be, int threadCount) throws IOException {
+        Shape shape;
+        float[] data = null;
+        String inputOption = inputShape;
+        if (inputFile != null) {
+            if (spec.commandLine().getParseResult().hasMatchedOption("--input-shape")) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--input and --input-shape cannot be combined"
+                        + " (the input file gives the shape)");
+            }
+            org.layers4j.io.HostTensor x = RunCommand.readInput(inputFile);
+            if (x.dtype() != org.layers4j.DType.FLOAT32) {
+                throw new IllegalArgumentException(inputFile + ": the input must be float32, got " + x.dtype());
+            }
+            shape = x.shape();
+            data = x.data();
+            inputOption = shape.dimsString() + " (from " + inputFile + ")";
+        } else {
+            try {
+                shape = ModelBench.parseShape(inputShape);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+            }
+        }
+        if (outputFile != null) {
+            Path dir = outputFile.toAbsolutePath().getParent();
+            if (dir != null && !Files.isDirectory(dir)) {
+                throw new IllegalArgumentException("--output " + outputFile + ": the directory " + dir + " does not exist");
+            }
+        }
+        try (org.layers4j.nn.Module m = ModelBench.load(model, be)) {
+            java.util.Map<String, Shape> outputs;
+            try {
+                outputs = ModelBench.probe(m, shape, inputOption);
+                if (train) {
+                    String first = outputs.keySet().iterator().next();
+                    ModelBench.targetShape(first, outputs.get(first));
+                }
+            } catch (ModelBench.UsageException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+            }
+            String first = outputs.keySet().iterator().next();
+            String mode = train ? "training step (forward, cross-entropy, backward, SGD update)"
+                    : backward ? "forward + backward of sum(output)" : "eval forward";
+            out.printf("backend: %s, threads: %d, model %s, input %s, %s, median of %d timed runs%n", be.name(),
+                    threadCount, model, shape.dimsString(), mode, reps);
+            StringBuilder outs = new StringBuilder();
+            outputs.forEach((k, v) -> outs.append(outs.length() == 0 ? "" : ", ").append(k).append(' ')
+                    .append(v.dimsString()));
+            out.println("outputs: " + outs + (outputs.size() > 1 && (train || backward) ? " (" + first
+                    + (train ? " trained on" : " differentiated") + ")" : ""));
+            out.flush();
+            if (outputFile != null) {
+                float[] in = data != null ? data : Timing.random(new SplittableRandom(1), shape.size());
+                org.layers4j.io.SafeTensors.write(outputFile, ModelBench.outputs(m, shape, in), java.util.Map.of(
+                        "format", "pt"));
+            }
+            double flops = ModelBench.flops(model, be, shape, backward, train, first, outputs.get(first));
+            ModelBench.Result r = train
+                    ? ModelBench.timeTraining(m, shape, data, first, outputs.get(first), warmup, warmupSeconds, reps)
+                    : ModelBench.time(m, shape, data, backward, warmup, warmupSeconds, reps);
+            out.println(modelLine(Path.of(model).getFileName().toString(), r, be.name()));
+            Double peak = null;
+            String peakHow;
+            if (!be.name().equals("cpu")) {
+                peakHow = "not measured: backend " + be.name() + " is not the CPU";
+            } else if (!ModelBench.vectorApi()) {
+                peakHow = "not measured: no jdk.incubator.vector module (./layers4j adds it)";
+            } else {
+                peak = FmaPeak.measure(threadCount);
+                peakHow = FmaPeak.description(threadCount);
+            }
+            out.println(flopsLine(flops, r.medianMs(), train, backward));
+            out.println(peakLine(flops, r.medianMs(), peak, peakHow));
+            if (json != null) {
+                ObjectNode root = JSON.createObjectNode();
+                root.put("backend", be.name());
+                root.put("threads", threadCount);
+                root.put("model", model);
+                ArrayNode in = root.putArray("input_shape");
+                for (int d : shape.dims()) {
+                    in.add(d);
+                }
+                if (inputFile != null) {
+                    root.put("input_file", inputFile.toString());
+                }
+                root.put("mode", train ? "train" : backward ? "backward" : "forward");
+                ObjectNode os = root.putObject("outputs");
+                outputs.forEach((k, v) -> {
+                    ArrayNode a = os.putArray(k);
+                    for (int d : v.dims()) {
+                        a.add(d);
+                    }
+                });
+                root.put("reps", reps);
+                root.put("median_ms", r.medianMs());
+                ArrayNode times = root.putArray("times_ms");
+                for (double t : r.timesMs()) {
+                    times.add(t);
+                }
+                if (r.peakTensorBytes() >= 0) {
+                    root.put("peak_tensor_bytes", r.peakTensorBytes());
+                    root.put("live_tensor_bytes_before", r.liveBeforeBytes());
+                } else {
+                    root.putNull("peak_tensor_bytes");
+                    root.putNull("live_tensor_bytes_before");
+                }
+                root.put("jvm_heap_peak_bytes", r.heapPeakBytes());
+                root.put("flops", flops);
+                root.put("gflops", gflops(flops, r.medianMs()));
+                if (peak != null) {
+                    root.put("fma_peak_gflops", peak);
+                    root.put("peak_fraction", gflops(flops, r.medianMs()) / peak);
+                } else {
+                    root.putNull("fma_peak_gflops");
+                    root.putNull("peak_fraction");
+                }
+                root.put("fma_peak_method", peakHow);
+                JSON.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), root);
+            }
+        }
+        return 0;
+    }
+
+    /** GFLOP/s of {@code flops} done in {@code ms} milliseconds. */
+    static double gflops(double flops, double ms) {
+        return flops / (ms / 1e3) / 1e9;
+    }
+
+    /**
+     * The FLOP line of {@code bench --model}, e.g. {@code FLOPs: 3.638 GFLOP per run (convolutions and GEMMs, 2 x
+     * multiply-adds), 88.1 GFLOP/s at the median}.
+     */
+    static String flopsLine(double flops, double medianMs, boolean train, boolean backward) {
+        String what = train || backward ? "forward, backward data and backward filter convolutions and GEMMs"
+                : "convolutions and GEMMs";
+        return String.format(java.util.Locale.ROOT, "FLOPs: %.3f GFLOP per run (%s, 2 x multiply-adds, counted on one"
+                + " run), %.1f GFLOP/s at the median", flops / 1e9, what, gflops(flops, medianMs));
+    }
+
+    /** The FMA-peak line: the peak, how it was measured, and the model's fraction of it (or why there is none). */
+    static String peakLine(double flops, double medianMs, Double peak, String how) {
+        if (peak == null) {
+            return "FMA peak: " + how;
+        }
+        return String.format(java.util.Locale.ROOT, "FMA peak: %.1f GFLOP/s (%s); the model runs at %.1f %% of it",
+                peak, how, 100 * gflops(flops, medianMs) / peak);
     }
 
     /**

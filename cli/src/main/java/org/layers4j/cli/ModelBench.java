@@ -37,9 +37,10 @@ final class ModelBench {
 
     /**
      * One timing: the median, the backend's peak tensor bytes during the timed runs (-1: not tracked), the
-     * tensor bytes live when they started (weights, inputs; -1: not tracked) and the JVM heap peak in bytes.
+     * tensor bytes live when they started (weights, inputs; -1: not tracked), the JVM heap peak in bytes and every
+     * timed run's milliseconds in the order they ran.
      */
-    record Result(double medianMs, long peakTensorBytes, long liveBeforeBytes, long heapPeakBytes) {
+    record Result(double medianMs, long peakTensorBytes, long liveBeforeBytes, long heapPeakBytes, double[] timesMs) {
     }
 
     /** A usage error in the command line's model options (an input shape the model cannot take, ...): exit 2. */
@@ -149,14 +150,62 @@ final class ModelBench {
         }
     }
 
-    /** The median milliseconds of one forward (or forward + backward) over {@code reps} timed runs. */
-    static Result time(Module m, Shape inShape, boolean backward, int warmup, double warmupSeconds, int reps) {
+    /**
+     * The median milliseconds of one forward (or forward + backward) over {@code reps} timed runs, on {@code data}
+     * (null: seeded uniform random values).
+     */
+    static Result time(Module m, Shape inShape, float[] data, boolean backward, int warmup, double warmupSeconds,
+            int reps) {
         Backend be = m.backend();
-        float[] data = Timing.random(new SplittableRandom(1), inShape.size());
+        if (data == null) {
+            data = Timing.random(new SplittableRandom(1), inShape.size());
+        }
         m.train(backward);
         try (Tensor x = be.upload(data, inShape)) {
             return measured(be, warmup, warmupSeconds, reps, () -> once(m, x, backward));
         }
+    }
+
+    /**
+     * The convolution and GEMM FLOPs of one timed unit ({@link FlopCount}): the model loaded a second time on a
+     * counting backend over {@code be}, run once as {@link #time} or {@link #timeTraining} would (train: with
+     * the first output {@code first} of shape {@code firstShape}).
+     */
+    static double flops(String model, Backend be, Shape inShape, boolean backward, boolean train, String first,
+            Shape firstShape) throws IOException {
+        FlopCount counting = new FlopCount(be);
+        try (Module m = load(model, counting)) {
+            if (train) {
+                timeTraining(m, inShape, null, first, firstShape, 0, 0, 1);
+            } else {
+                time(m, inShape, null, backward, 0, 0, 1);
+            }
+        }
+        return counting.flops();
+    }
+
+    /** Whether the Vector API module is present (the launcher adds it; {@link FmaPeak} needs it). */
+    static boolean vectorApi() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    }
+
+    /**
+     * The eval outputs of {@code m} on {@code data} by name ({@code output}, or a graph's keys), as host tensors
+     * (for {@code bench --output}: checking a timed model against another framework's output).
+     */
+    static Map<String, org.layers4j.io.HostTensor> outputs(Module m, Shape inShape, float[] data) {
+        Backend be = m.backend();
+        m.eval();
+        Map<String, org.layers4j.io.HostTensor> out = new LinkedHashMap<>();
+        try (Tensor x = be.upload(data, inShape)) {
+            Map<String, Tensor> ys = m instanceof GraphModule g ? g.forwardNamed(x) : Map.of("output", m.forward(x));
+            try {
+                ys.forEach((k, v) -> out.put(k, new org.layers4j.io.HostTensor(v.shape(), v.toArray())));
+            } finally {
+                ys.values().forEach(Tensor::close);
+            }
+        }
+        return out;
     }
 
     /** Times {@code once}, resetting the memory peaks after warm-up and reading them after the timed runs. */
@@ -165,30 +214,34 @@ final class ModelBench {
         List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
                 .filter(p -> p.getType() == MemoryType.HEAP && p.isValid()).toList();
         long[] liveBefore = new long[1];
-        double ms = Timing.medianMs(warmup, warmupSeconds, reps, () -> {
+        double[] times = Timing.timesMs(warmup, warmupSeconds, reps, () -> {
             mem.resetPeak();
             liveBefore[0] = mem.liveBytes();
             heap.forEach(MemoryPoolMXBean::resetPeakUsage);
         }, once);
+        double ms = Timing.median(times);
         long heapPeak = 0;
         for (MemoryPoolMXBean p : heap) {
             java.lang.management.MemoryUsage u = p.getPeakUsage();
             heapPeak += u == null ? 0 : u.getUsed();
         }
-        return mem.tracked() ? new Result(ms, mem.peakBytes(), liveBefore[0], heapPeak) : new Result(ms, -1, -1, heapPeak);
+        return mem.tracked() ? new Result(ms, mem.peakBytes(), liveBefore[0], heapPeak, times)
+                : new Result(ms, -1, -1, heapPeak, times);
     }
 
-    /** The median milliseconds of a full training step (cross-entropy on fixed random targets, SGD momentum 0.9). */
     /**
      * The median milliseconds of a full training step (cross-entropy on fixed random targets, SGD momentum 0.9)
      * on the first output, of shape {@code output} ([N, C] logits, or [N, C, H, W] scores with per-pixel
-     * targets [N, H, W]).
+     * targets [N, H, W]), on {@code data} (null: seeded uniform random values).
      */
-    static Result timeTraining(Module m, Shape inShape, String outputName, Shape output, int warmup,
+    static Result timeTraining(Module m, Shape inShape, float[] data, String outputName, Shape output, int warmup,
             double warmupSeconds, int reps) {
         Backend be = m.backend();
         SplittableRandom rng = new SplittableRandom(1);
-        float[] data = Timing.random(rng, inShape.size());
+        float[] random = Timing.random(rng, inShape.size());
+        if (data == null) {
+            data = random;
+        }
         Shape targetShape = targetShape(outputName, output);
         int classes = output.dim(1);
         long[] targets = new long[targetShape.size()];

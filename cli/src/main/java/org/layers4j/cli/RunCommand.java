@@ -44,9 +44,8 @@ final class RunCommand implements Callable<Integer> {
             + " for a dict / tuple output one tensor per key ('out', 'aux') or index ('0', '1')")
     Path output;
 
-    @Override
-    public Integer call() throws IOException {
-        PrintWriter out = spec.commandLine().getOut();
+    /** The tensor 'input' of a safetensors file, or its only tensor (IllegalArgumentException: neither). */
+    static HostTensor readInput(Path input) throws IOException {
         Map<String, HostTensor> tensors = SafeTensors.read(input).tensors();
         HostTensor x = tensors.get("input");
         if (x == null) {
@@ -56,6 +55,13 @@ final class RunCommand implements Callable<Integer> {
             }
             x = tensors.values().iterator().next();
         }
+        return x;
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        HostTensor x = readInput(input);
         if (output != null) {
             Path dir = output.toAbsolutePath().getParent();
             if (dir != null && !Files.isDirectory(dir)) {

@@ -19,6 +19,14 @@ final class Timing {
 
     /** As {@link #medianMs(int, double, int, Runnable)}, running {@code beforeTimed} between warm-up and the timed runs. */
     static double medianMs(int warmup, double warmupSeconds, int reps, Runnable beforeTimed, Runnable once) {
+        return median(timesMs(warmup, warmupSeconds, reps, beforeTimed, once));
+    }
+
+    /**
+     * As {@link #medianMs(int, double, int, Runnable, Runnable)}, but every timed run's milliseconds, in the order
+     * they ran.
+     */
+    static double[] timesMs(int warmup, double warmupSeconds, int reps, Runnable beforeTimed, Runnable once) {
         long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
         for (int i = 0; i < warmup || System.nanoTime() < warmEnd; i++) {
             once.run();
@@ -30,9 +38,14 @@ final class Timing {
             once.run();
             times[i] = (System.nanoTime() - t0) / 1e6;
         }
-        Arrays.sort(times);
-        return times.length % 2 == 1 ? times[times.length / 2]
-                : (times[times.length / 2 - 1] + times[times.length / 2]) / 2;
+        return times;
+    }
+
+    /** The median of {@code v} (not empty); the mean of the middle two for an even count. */
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     /** n values uniform in [-1, 1). */

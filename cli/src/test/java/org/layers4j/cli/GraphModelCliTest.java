@@ -132,6 +132,39 @@ class GraphModelCliTest {
     }
 
     @Test
+    void benchTimesTheGivenInputAndWritesTheSameOutputsAsRun(@TempDir Path dir) throws IOException {
+        Path model = segmentationGraph(dir);
+        float[] x = new float[2 * 3 * 5 * 5];
+        SplittableRandom rng = new SplittableRandom(4);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rng.nextDouble(-1, 1);
+        }
+        Path input = dir.resolve("in.safetensors");
+        SafeTensors.write(input, Map.of("input", new HostTensor(Shape.of(2, 3, 5, 5), x)), Map.of("format", "pt"));
+        Path benchOut = dir.resolve("bench-out.safetensors");
+        Path json = dir.resolve("bench.json");
+        CliTestSupport.Run r = CliTestSupport.run("bench", "--backend", "cpu", "--threads", "1", "--model",
+                model.toString(), "--input", input.toString(), "--output", benchOut.toString(), "--reps", "1",
+                "--warmup", "0", "--warmup-seconds", "0", "--json", json.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("input [2, 3, 5, 5]"), r.out());
+        assertEquals("[2,3,5,5]", new ObjectMapper().readTree(json.toFile()).path("input_shape").toString());
+        Path runOut = dir.resolve("run-out.safetensors");
+        assertEquals(0, CliTestSupport.run("run", "--backend", "cpu", model.toString(), input.toString(), "--output",
+                runOut.toString()).exitCode());
+        Map<String, HostTensor> a = SafeTensors.read(benchOut).tensors();
+        Map<String, HostTensor> b = SafeTensors.read(runOut).tensors();
+        assertEquals(b.keySet(), a.keySet());
+        for (String k : b.keySet()) {
+            assertArrayEquals(b.get(k).data(), a.get(k).data(), k);
+        }
+        CliTestSupport.Run both = CliTestSupport.run("bench", "--backend", "cpu", "--model", model.toString(),
+                "--input", input.toString(), "--input-shape", "2,3,5,5");
+        assertEquals(ExitCodes.USAGE, both.exitCode(), both.err());
+        assertTrue(both.err().contains("--input and --input-shape cannot be combined"), both.err());
+    }
+
+    @Test
     void benchTrainsASegmentationOutputOnPerPixelTargetsAndBackwardWorks(@TempDir Path dir) throws IOException {
         Path model = segmentationGraph(dir);
         for (String mode : List.of("--train", "--backward")) {
