@@ -1,5 +1,7 @@
 package org.layers4j.cpu;
 
+import org.layers4j.cli.FmaPeak;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -161,79 +163,12 @@ public final class FmaPeakProbe {
 
     /** fmaLoop14 on 256-bit vectors whatever the preferred width: the quiet check's fixed unit of work. */
     private static float fma256x14() {
-        FloatVector m = FloatVector.broadcast(S256, 0.999999f);
-        FloatVector d = FloatVector.broadcast(S256, 1e-7f);
-        FloatVector s0 = FloatVector.broadcast(S256, 1f);
-        FloatVector s1 = s0.add(d);
-        FloatVector s2 = s1.add(d);
-        FloatVector s3 = s2.add(d);
-        FloatVector s4 = s3.add(d);
-        FloatVector s5 = s4.add(d);
-        FloatVector s6 = s5.add(d);
-        FloatVector s7 = s6.add(d);
-        FloatVector s8 = s7.add(d);
-        FloatVector s9 = s8.add(d);
-        FloatVector s10 = s9.add(d);
-        FloatVector s11 = s10.add(d);
-        FloatVector s12 = s11.add(d);
-        FloatVector s13 = s12.add(d);
-        for (int i = 0; i < 20_000; i++) {
-            s0 = m.fma(d, s0);
-            s1 = m.fma(d, s1);
-            s2 = m.fma(d, s2);
-            s3 = m.fma(d, s3);
-            s4 = m.fma(d, s4);
-            s5 = m.fma(d, s5);
-            s6 = m.fma(d, s6);
-            s7 = m.fma(d, s7);
-            s8 = m.fma(d, s8);
-            s9 = m.fma(d, s9);
-            s10 = m.fma(d, s10);
-            s11 = m.fma(d, s11);
-            s12 = m.fma(d, s12);
-            s13 = m.fma(d, s13);
-        }
-        return s0.add(s1).add(s2).add(s3).add(s4).add(s5).add(s6).add(s7).add(s8).add(s9).add(s10).add(s11).add(s12)
-                .add(s13).lane(0);
+        return FmaPeak.chains14(S256, 20_000);
     }
 
     private static double fmaLoop14() {
-        FloatVector m = FloatVector.broadcast(S, 0.999999f);
-        FloatVector d = FloatVector.broadcast(S, 1e-7f);
-        FloatVector s0 = FloatVector.broadcast(S, 1f);
-        FloatVector s1 = s0.add(d);
-        FloatVector s2 = s1.add(d);
-        FloatVector s3 = s2.add(d);
-        FloatVector s4 = s3.add(d);
-        FloatVector s5 = s4.add(d);
-        FloatVector s6 = s5.add(d);
-        FloatVector s7 = s6.add(d);
-        FloatVector s8 = s7.add(d);
-        FloatVector s9 = s8.add(d);
-        FloatVector s10 = s9.add(d);
-        FloatVector s11 = s10.add(d);
-        FloatVector s12 = s11.add(d);
-        FloatVector s13 = s12.add(d);
-        int iters = 20_000;
-        for (int i = 0; i < iters; i++) {
-            s0 = m.fma(d, s0);
-            s1 = m.fma(d, s1);
-            s2 = m.fma(d, s2);
-            s3 = m.fma(d, s3);
-            s4 = m.fma(d, s4);
-            s5 = m.fma(d, s5);
-            s6 = m.fma(d, s6);
-            s7 = m.fma(d, s7);
-            s8 = m.fma(d, s8);
-            s9 = m.fma(d, s9);
-            s10 = m.fma(d, s10);
-            s11 = m.fma(d, s11);
-            s12 = m.fma(d, s12);
-            s13 = m.fma(d, s13);
-        }
-        FloatVector t = s0.add(s1).add(s2).add(s3).add(s4).add(s5).add(s6).add(s7).add(s8).add(s9).add(s10).add(s11).add(s12).add(s13);
-        sink += t.lane(0);
-        return 2.0 * 14 * S.length() * iters;
+        sink += FmaPeak.chains14(S, 20_000);
+        return 2.0 * 14 * S.length() * 20_000;
     }
 
     private static double fmaChain14() {

@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
  * units, and a core taken by another process shows too). Quick: about 0.3 s of warm-up, then the best of 3 rounds
  * of 0.15 s. Load it only when the {@code jdk.incubator.vector} module is present ({@link ModelBench#vectorApi()}).
  */
-final class FmaPeak {
+public final class FmaPeak {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int ITERS = 20_000;
     private static volatile float sink;
@@ -82,11 +82,21 @@ final class FmaPeak {
         return total;
     }
 
-    /** FmaPeakProbe.fmaLoop14: 14 independent {@code r = a * b + r} chains; returns the FLOPs done. */
+    /** One call of {@link #chains14} on the preferred species; returns the FLOPs done. */
     private static double loop() {
-        FloatVector m = FloatVector.broadcast(S, 0.999999f);
-        FloatVector d = FloatVector.broadcast(S, 1e-7f);
-        FloatVector s0 = FloatVector.broadcast(S, 1f);
+        sink += chains14(S, ITERS);
+        return 2.0 * 14 * S.length() * ITERS;
+    }
+
+    /**
+     * The probe's unit of work: 14 independent {@code r = a * b + r} chains of {@code iters} steps on vectors of
+     * {@code species} (2 * 14 * lanes * iters FLOPs, nothing else); returns a lane of their sum, for a sink.
+     * FmaPeakProbe (benchmarks/) runs the same loop.
+     */
+    public static float chains14(VectorSpecies<Float> species, int iters) {
+        FloatVector m = FloatVector.broadcast(species, 0.999999f);
+        FloatVector d = FloatVector.broadcast(species, 1e-7f);
+        FloatVector s0 = FloatVector.broadcast(species, 1f);
         FloatVector s1 = s0.add(d);
         FloatVector s2 = s1.add(d);
         FloatVector s3 = s2.add(d);
@@ -100,7 +110,7 @@ final class FmaPeak {
         FloatVector s11 = s10.add(d);
         FloatVector s12 = s11.add(d);
         FloatVector s13 = s12.add(d);
-        for (int i = 0; i < ITERS; i++) {
+        for (int i = 0; i < iters; i++) {
             s0 = m.fma(d, s0);
             s1 = m.fma(d, s1);
             s2 = m.fma(d, s2);
@@ -116,9 +126,7 @@ final class FmaPeak {
             s12 = m.fma(d, s12);
             s13 = m.fma(d, s13);
         }
-        FloatVector t = s0.add(s1).add(s2).add(s3).add(s4).add(s5).add(s6).add(s7).add(s8).add(s9).add(s10).add(s11)
-                .add(s12).add(s13);
-        sink += t.lane(0);
-        return 2.0 * 14 * S.length() * ITERS;
+        return s0.add(s1).add(s2).add(s3).add(s4).add(s5).add(s6).add(s7).add(s8).add(s9).add(s10).add(s11).add(s12)
+                .add(s13).lane(0);
     }
 }
