@@ -12,5 +12,5 @@ if [ ! -s "$cp_file" ] || [ "$root/benchmarks/pom.xml" -nt "$cp_file" ]; then
   args=(-q -pl benchmarks -am dependency:build-classpath -Dmdep.outputFile="$cp_file" -DexcludeGroupIds=org.layers4j)
   (cd "$root" && { mvn -o "${args[@]}" >/dev/null 2>&1 || mvn "${args[@]}" >/dev/null; })
 fi
-cp="$root/benchmarks/target/classes:$root/cpu-backend/target/classes:$root/core/target/classes:$(cat "$cp_file")"
+cp="$root/benchmarks/target/classes:$root/cli/target/classes:$root/cpu-backend/target/classes:$root/core/target/classes:$(cat "$cp_file")"
 exec java --add-modules jdk.incubator.vector -cp "$cp" "$@"
