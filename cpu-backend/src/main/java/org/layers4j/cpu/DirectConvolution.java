@@ -47,8 +47,9 @@ final class DirectConvolution {
                     float[] out = ws.floats(Workspace.Slot.PLANE2, len);
                     kn.taps(len, xp, 0, tapOff, w, k * kk, kk, out, 0);
                     for (int r = 0; r < oh; r++) {
-                        ep.store(out, r * wp, k, y, yOff + r * ow, ow);
+                        ep.store(out, r * wp, k, y, yOff + r * ow, ow, false);
                     }
+                    ep.finish(y, yOff, yOff + oh * ow); // the plane is one run of y and of the residual
                 }
             } else {
                 for (int r = 0; r < oh; r++) {

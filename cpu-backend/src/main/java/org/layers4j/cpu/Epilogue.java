@@ -64,6 +64,14 @@ final class Epilogue {
      * offset (in place).
      */
     void store(float[] src, int srcOff, int k, float[] y, int yOff, int len) {
+        store(src, srcOff, k, y, yOff, len, true);
+    }
+
+    /**
+     * {@link #store(float[], int, int, float[], int, int)}, or with {@code finish} false the bias alone: the caller
+     * then runs {@link #finish} over a longer span of y that holds this one.
+     */
+    void store(float[] src, int srcOff, int k, float[] y, int yOff, int len, boolean finish) {
         if (bias == null) {
             if (src != y || srcOff != yOff) {
                 System.arraycopy(src, srcOff, y, yOff, len);
@@ -71,7 +79,9 @@ final class Epilogue {
         } else {
             pk.affine(len, src, srcOff, 0f, 1f, bias[k], y, yOff);
         }
-        finish(y, yOff, yOff + len);
+        if (finish) {
+            finish(y, yOff, yOff + len);
+        }
     }
 
     /** The residual and the activation on y[from, to), in place (the bias is already there). */

@@ -93,6 +93,7 @@ final class IndirectConvolution {
                 int span = rowsPerSpan * perRow;
                 float[] out = direct ? y : ws.floats(Workspace.Slot.EDGE, kpad * span);
                 int ld = direct ? oh * ow : span;
+                boolean wholeRows = cols == ow;
                 for (int r0 = 0; r0 < rows; r0 += rowsPerSpan) {
                     int rEnd = Math.min(rows, r0 + rowsPerSpan);
                     for (int r = r0; r < rEnd; r++) {
@@ -106,18 +107,27 @@ final class IndirectConvolution {
                             }
                         }
                     }
-                    // copied out through the epilogue, or (direct) the epilogue applied in place while the rows are in
-                    // cache
-                    for (int r = r0; r < rEnd; r++) {
-                        for (int k = 0; k < kg; k++) {
-                            int dst = yBase + k * oh * ow + r * ow;
+                    // copied out with the bias, or (direct) the bias added in place while the rows are in cache
+                    for (int k = 0; k < kg; k++) {
+                        int first = yBase + k * oh * ow + r0 * ow;
+                        if (direct && wholeRows) {
+                            if (ep.bias() != null) {
+                                ep.store(y, first, grp * kg + k, y, first, (rEnd - r0) * ow, false);
+                            }
+                            continue;
+                        }
+                        for (int r = r0; r < rEnd; r++) {
+                            int dst = first + (r - r0) * ow;
                             if (!direct) {
-                                ep.store(out, k * span + (r - r0) * perRow, grp * kg + k, y, dst, cols);
+                                ep.store(out, k * span + (r - r0) * perRow, grp * kg + k, y, dst, cols, !wholeRows);
                             } else if (!ep.isCopy()) {
-                                ep.store(y, dst, grp * kg + k, y, dst, cols);
+                                ep.store(y, dst, grp * kg + k, y, dst, cols, !wholeRows);
                             }
                         }
                     }
+                }
+                if (wholeRows) {
+                    finishTile(ep, y, yBase, kg, oh * ow, rows, ow, cols);
                 }
                 return;
             }
@@ -130,7 +140,30 @@ final class IndirectConvolution {
                 }
                 scatter(tile, span, kg, s0, Math.min(s0 + span, qLen), wq, cols, ow, y, yBase, oh * ow, ep, grp * kg);
             }
+            finishTile(ep, y, yBase, kg, oh * ow, rows, ow, cols);
         });
+    }
+
+    /**
+     * The residual and activation over a task's outputs, rows x cols of each of kg channels at yBase (the bias is
+     * there already): one call per channel over whole rows (a single run of y and of the residual), else per row.
+     * Finished per stored span instead, they would be many short runs a plane apart, which costs more than a pass of
+     * its own (measured: 3 x 3, 64 channels of 56 x 56).
+     */
+    private static void finishTile(Epilogue ep, float[] y, int yBase, int kg, int plane, int rows, int ow, int cols) {
+        if (!ep.finishes()) {
+            return;
+        }
+        for (int k = 0; k < kg; k++) {
+            int at = yBase + k * plane;
+            if (cols == ow) {
+                ep.finish(y, at, at + rows * ow);
+            } else {
+                for (int r = 0; r < rows; r++) {
+                    ep.finish(y, at + r * ow, at + r * ow + cols);
+                }
+            }
+        }
     }
 
     /**
@@ -257,11 +290,11 @@ final class IndirectConvolution {
                             }
                         }
                     }
-                    // the panel's rows were written in place; apply the epilogue while they are in L1
-                    if (!ep.isCopy()) {
+                    // the panel's rows were written in place; add the bias while they are in L1
+                    if (ep.bias() != null) {
                         for (int k = 0; k < kg; k++) {
                             int at = yBase + k * plane + q0;
-                            ep.store(y, at, grp * kg + k, y, at, nr);
+                            ep.store(y, at, grp * kg + k, y, at, nr, false);
                         }
                     }
                 } else {
@@ -272,9 +305,16 @@ final class IndirectConvolution {
                         int m = blocks.rows(b);
                         kn.tileOf(m, cg, a, aGroup + rb * cg, panel, 0, tile, 0, nr, false);
                         for (int i = 0; i < Math.min(m, kg - rb); i++) {
-                            ep.store(tile, i * nr, grp * kg + rb + i, y, yBase + (rb + i) * plane + q0, cols);
+                            ep.store(tile, i * nr, grp * kg + rb + i, y, yBase + (rb + i) * plane + q0, cols, false);
                         }
                     }
+                }
+            }
+            // the residual and activation over the chunk of each channel: one contiguous run of y and of the residual
+            // (per panel they would be kg runs of nr values a plane apart, which the prefetchers do not follow)
+            if (ep.finishes()) {
+                for (int k = 0; k < kg; k++) {
+                    ep.finish(y, yBase + k * plane + p0, yBase + k * plane + p1);
                 }
             }
         });
@@ -341,7 +381,8 @@ final class IndirectConvolution {
     /**
      * Copies the valid outputs of a span of panels (flattened band columns q0 .. end, {@code cols} valid per band
      * row of {@code wp}; tile row stride {@code nr}) from the tile to y (row stride ow), dropping the junk columns
-     * through the epilogue of output channel biasOff + k for channel k of the group.
+     * with the bias of output channel biasOff + k for channel k of the group (the rest of the epilogue follows per
+     * task, {@link #finishTile}).
      */
     private void scatter(float[] tile, int nr, int kg, int q0, int end, int wp, int cols, int ow, float[] y,
                          int yBase, int plane, Epilogue ep, int biasOff) {
@@ -356,7 +397,7 @@ final class IndirectConvolution {
             int run = Math.min(cols - col, end - q);
             int dst = yBase + r * ow + col;
             for (int k = 0; k < kg; k++) {
-                ep.store(tile, k * nr + (q - q0), biasOff + k, y, dst + k * plane, run);
+                ep.store(tile, k * nr + (q - q0), biasOff + k, y, dst + k * plane, run, false);
             }
             q += run;
         }
