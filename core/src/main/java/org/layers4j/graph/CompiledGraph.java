@@ -46,16 +46,27 @@ final class CompiledGraph implements AutoCloseable {
 
     private final GraphModule source;
     private final List<Parameter> state;
-    private Built built;
-    private boolean failed;
+    private volatile Built built;
+    private volatile boolean failed;
 
     CompiledGraph(GraphModule source) {
         this.source = source;
         this.state = new ArrayList<>(source.namedStateObjects().values());
     }
 
-    /** The compiled module for the source's current state, built now if needed; null when building failed. */
-    synchronized GraphModule module() {
+    /**
+     * The compiled module for the source's current state, built now if needed; null when building failed. Concurrent
+     * eval forwards (Spark's task threads) take no lock unless the state changed.
+     */
+    GraphModule module() {
+        Built b = built;
+        if (b != null && b.version == version() && b.backend == source.backend()) {
+            return b.module;
+        }
+        return rebuilt();
+    }
+
+    private synchronized GraphModule rebuilt() {
         if (failed) {
             return null;
         }
