@@ -46,12 +46,28 @@ final class CompiledGraph implements AutoCloseable {
 
     private final GraphModule source;
     private final List<Parameter> state;
+    private final List<Module> modules;
     private volatile Built built;
     private volatile boolean failed;
 
     CompiledGraph(GraphModule source) {
         this.source = source;
         this.state = new ArrayList<>(source.namedStateObjects().values());
+        this.modules = new ArrayList<>(leaves(source).values());
+        this.modules.add(source);
+    }
+
+    /**
+     * Whether the compiled graph computes what the source would now: every module of it in eval mode (a BatchNorm
+     * set to train() on its own uses batch statistics, which folding cannot).
+     */
+    boolean applies() {
+        for (Module m : modules) {
+            if (m.isTraining()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -280,9 +280,10 @@ public final class GraphModule extends Module {
      * folded into the layer before it, every convolution on weights prepared once with its residual add and
      * activation fused, no tape bookkeeping (see {@link org.layers4j.graph.passes}). The compiled model is built at
      * the first such forward and again whenever a parameter or buffer changed; its outputs equal this graph's up to
-     * the rounding BatchNorm folding changes. Training mode, and any forward while a tape records (gradients), run
-     * the uncompiled graph on this model's own parameters, so {@code train()} needs no step of its own and
-     * {@code eval()} compiles again. Models.load calls this unless {@code layers4j.optimize} is false. Returns this.
+     * the rounding BatchNorm folding changes. Training mode (of the model or of any module in it), and any forward
+     * while a tape records (gradients), run the uncompiled graph on this model's own parameters, so {@code train()}
+     * needs no step of its own and {@code eval()} compiles again. Models.load calls this unless
+     * {@code layers4j.optimize} is false. Returns this.
      */
     public GraphModule compileForInference() {
         requireOpen("GraphModule");
@@ -392,7 +393,7 @@ public final class GraphModule extends Module {
     public Object run(Tensor... inputs) {
         requireOpen("GraphModule");
         CompiledGraph c = compiled;
-        if (c != null && !isTraining() && !Tape.isRecording()) {
+        if (c != null && !Tape.isRecording() && c.applies()) {
             GraphModule m = c.module();
             if (m != null) {
                 try {

@@ -254,6 +254,14 @@ public abstract class BackendCompiledGraphTests {
             compiled.eval();
             float[] afterStatistics = assertSameOutputs("eval after a training forward", plain, compiled, x);
             assertFalse(java.util.Arrays.equals(first, afterStatistics), "the new running statistics are used");
+            // one BatchNorm in training mode on its own: batch statistics, uncompiled
+            compiled.children().get("bn2").train();
+            plain.children().get("bn2").train();
+            try (Tensor a = plain.forward(x); Tensor b = compiled.forward(x)) {
+                assertArrayEquals(a.toArray(), b.toArray(), "a BatchNorm set to train() on its own");
+            }
+            compiled.eval();
+            plain.eval();
             // loading a state_dict
             Map<String, HostTensor> sd = new LinkedHashMap<>(StateDicts.of(plain));
             float[] w = sd.get("conv1.weight").data().clone();
