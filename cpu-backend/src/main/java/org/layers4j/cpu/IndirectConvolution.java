@@ -127,7 +127,7 @@ final class IndirectConvolution {
                     }
                 }
                 if (wholeRows) {
-                    finishTile(ep, y, yBase, kg, oh * ow, rows, ow, cols);
+                    ep.finishTile(y, yBase, kg, oh * ow, rows, ow, cols);
                 }
                 return;
             }
@@ -140,30 +140,8 @@ final class IndirectConvolution {
                 }
                 scatter(tile, span, kg, s0, Math.min(s0 + span, qLen), wq, cols, ow, y, yBase, oh * ow, ep, grp * kg);
             }
-            finishTile(ep, y, yBase, kg, oh * ow, rows, ow, cols);
+            ep.finishTile(y, yBase, kg, oh * ow, rows, ow, cols);
         });
-    }
-
-    /**
-     * The residual and activation over a task's outputs, rows x cols of each of kg channels at yBase (the bias is
-     * there already): one call per channel over whole rows (a single run of y and of the residual), else per row.
-     * Finished per stored span instead, they would be many short runs a plane apart, which costs more than a pass of
-     * its own (measured: 3 x 3, 64 channels of 56 x 56).
-     */
-    private static void finishTile(Epilogue ep, float[] y, int yBase, int kg, int plane, int rows, int ow, int cols) {
-        if (!ep.finishes()) {
-            return;
-        }
-        for (int k = 0; k < kg; k++) {
-            int at = yBase + k * plane;
-            if (cols == ow) {
-                ep.finish(y, at, at + rows * ow);
-            } else {
-                for (int r = 0; r < rows; r++) {
-                    ep.finish(y, at + r * ow, at + r * ow + cols);
-                }
-            }
-        }
     }
 
     /**
@@ -382,7 +360,7 @@ final class IndirectConvolution {
      * Copies the valid outputs of a span of panels (flattened band columns q0 .. end, {@code cols} valid per band
      * row of {@code wp}; tile row stride {@code nr}) from the tile to y (row stride ow), dropping the junk columns
      * with the bias of output channel biasOff + k for channel k of the group (the rest of the epilogue follows per
-     * task, {@link #finishTile}).
+     * task, {@link Epilogue#finishTile}).
      */
     private void scatter(float[] tile, int nr, int kg, int q0, int end, int wp, int cols, int ow, float[] y,
                          int yBase, int plane, Epilogue ep, int biasOff) {
