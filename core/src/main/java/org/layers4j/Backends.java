@@ -59,7 +59,8 @@ public final class Backends {
 
     /** Warns once per key about layers4j.* keys that no backend on the classpath reads. */
     private static void warnUnknownKeys(Config config) {
-        java.util.Set<String> known = new java.util.HashSet<>(java.util.Set.of(Config.BACKEND, Config.TAPE_WARN_OPS));
+        java.util.Set<String> known = new java.util.HashSet<>(java.util.Set.of(Config.BACKEND, Config.TAPE_WARN_OPS,
+                Config.OPTIMIZE));
         providers().forEach(p -> known.addAll(p.configurationKeys()));
         for (String u : config.unknownKeys(known)) {
             if (WARNED.add(u)) {

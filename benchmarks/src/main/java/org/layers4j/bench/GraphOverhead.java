@@ -15,9 +15,9 @@ import org.layers4j.spi.Backend;
 /**
  * The graph interpreter's cost, measured so that a noisy host hits both sides alike: the hand-written Java
  * {@link ResNet#resnet18} and the same model saved as a graph file and loaded back ({@code Models.save} /
- * {@code Models.load}: same weights), in one JVM, eval forward, alternating A/B then B/A every pair, after a
- * common warm-up. Prints every pair's times, the median of each side and the median of the per-pair ratios
- * (graph / Java). Usage: {@code GraphOverhead BATCH PAIRS [SIZE]}.
+ * {@code Models.fromContents}, uncompiled: same weights), in one JVM, eval forward, alternating A/B then B/A every
+ * pair, after a common warm-up. Prints every pair's times, the median of each side and the median of the per-pair
+ * ratios (graph / Java). Usage: {@code GraphOverhead BATCH PAIRS [SIZE]}.
  */
 public final class GraphOverhead {
     private GraphOverhead() {
@@ -32,7 +32,8 @@ public final class GraphOverhead {
         try (ResNet java = ResNet.resnet18(1000, be)) {
             java.eval();
             Models.save(java, file);
-            try (Module graph = Models.load(file, be)) {
+            // the graph as written: Models.load would compile it for inference (BatchNorm folding rounds differently)
+            try (Module graph = Models.fromContents(org.layers4j.io.SafeTensors.read(file), be)) {
                 float[] data = new float[batch * 3 * size * size];
                 SplittableRandom r = new SplittableRandom(1);
                 for (int i = 0; i < data.length; i++) {

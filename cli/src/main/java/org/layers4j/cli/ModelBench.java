@@ -12,9 +12,13 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
+import org.layers4j.config.Config;
 import org.layers4j.graph.GraphModule;
+import org.layers4j.graph.GraphTracer;
 import org.layers4j.io.Models;
+import org.layers4j.io.StateDicts;
 import org.layers4j.models.ResNet;
+import org.layers4j.nn.Init;
 import org.layers4j.nn.Module;
 import org.layers4j.nn.Tape;
 import org.layers4j.spi.Backend;
@@ -22,7 +26,8 @@ import org.layers4j.spi.MemoryStats;
 
 /**
  * Times a whole model for {@code bench --model}: a model file, or the built-in {@code resnet18} /
- * {@code resnet34} (torchvision's architecture, random weights), forward in eval mode or, with
+ * {@code resnet34} (torchvision's architecture, random weights; as graph models compiled for inference, as a model
+ * file of them loads, unless {@code layers4j.optimize} is false), forward in eval mode or, with
  * backward, forward + backward in training mode on a {@link Tape}. A graph model's first output is the one
  * timed for backward and trained on ({@code out} for torchvision's segmentation models).
  *
@@ -121,15 +126,40 @@ final class ModelBench {
     static Module load(String model, Backend be) throws IOException {
         switch (model) {
             case "resnet18":
-                return ResNet.resnet18(1000, be);
+                return forInference(ResNet.resnet18(1000, be));
             case "resnet34":
-                return ResNet.resnet34(1000, be);
+                return forInference(ResNet.resnet34(1000, be));
             default:
                 Path p = Path.of(model);
                 if (!Files.isRegularFile(p)) {
                     throw new IllegalArgumentException("--model " + model + ": not a file, nor resnet18 / resnet34");
                 }
                 return Models.load(p, be);
+        }
+    }
+
+    /**
+     * A built-in Java model as a model file of it loads: its graph ({@link GraphTracer}) as a {@link GraphModule}
+     * with its state, compiled for eval-mode inference unless {@code layers4j.optimize} is false (then the Java model
+     * itself). Training runs the graph uncompiled, which computes what the Java model computes.
+     */
+    private static Module forInference(ResNet net) {
+        if (!Config.load().getBoolean(Config.OPTIMIZE, true)) {
+            return net;
+        }
+        try (net) {
+            GraphModule g;
+            try (Init.Skip noInit = Init.skip()) {
+                g = new GraphModule(GraphTracer.trace(net), net.backend());
+            }
+            try {
+                StateDicts.load(g, StateDicts.of(net));
+            } catch (RuntimeException e) {
+                g.close();
+                throw e;
+            }
+            g.eval();
+            return g.compileForInference();
         }
     }
 

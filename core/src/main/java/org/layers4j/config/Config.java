@@ -24,6 +24,8 @@ public final class Config {
     public static final String CPU_THREADS = "layers4j.cpu.threads";
     /** Warn when a tape has recorded more operations than this without a backward (org.layers4j.nn.Tape). */
     public static final String TAPE_WARN_OPS = "layers4j.tape.warnOps";
+    /** Compile graph models for eval-mode inference when Models.load loads them (org.layers4j.graph.GraphModule). */
+    public static final String OPTIMIZE = "layers4j.optimize";
     public static final String PROPERTIES_FILE = "layers4j.properties";
 
     /** Where a value came from, highest precedence first. */

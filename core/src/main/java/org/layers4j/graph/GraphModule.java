@@ -37,6 +37,10 @@ import org.layers4j.spi.Backend;
  * parameter is allocated: op names and their arguments against the {@link OpRegistry}, module specs,
  * {@code get_attr} targets. Eval-mode forward may run on many threads at once; training draws the
  * dropout / stochastic-depth masks from one seedable generator ({@link #seed}).
+ *
+ * <p>{@link #compileForInference} makes eval-mode forwards run a compiled graph ({@link CompiledGraph}: BatchNorm
+ * folded, convolutions with prepared weights and fused epilogues, no tape); training mode and forwards under a
+ * recording tape keep running this graph, as uncompiled.
  */
 public final class GraphModule extends Module {
     private final Graph graph;
@@ -61,6 +65,7 @@ public final class GraphModule extends Module {
          */
         void onValue(Node node, Module module, Object value);
     }
+    private volatile CompiledGraph compiled;
 
     /** A resolved argument: the value of node {@code index}. */
     private record Slot(int index) {
@@ -281,6 +286,53 @@ public final class GraphModule extends Module {
 
     // ---- running ------------------------------------------------------------------------------
 
+    /** The registry of this graph's call_function nodes. */
+    OpRegistry registry() {
+        return registry;
+    }
+
+    /**
+     * Makes eval-mode forwards without a recording {@link Tape} run this model compiled for inference: BatchNorm
+     * folded into the layer before it, every convolution on weights prepared once with its residual add and
+     * activation fused, no tape bookkeeping (see {@link org.layers4j.graph.passes}). The compiled model is built at
+     * the first such forward and again whenever a parameter or buffer changed; its outputs equal this graph's up to
+     * the rounding BatchNorm folding changes. Training mode (of the model or of any module in it), and any forward
+     * while a tape records (gradients), run the uncompiled graph on this model's own parameters, so {@code train()}
+     * needs no step of its own and {@code eval()} compiles again. Models.load calls this unless
+     * {@code layers4j.optimize} is false. Returns this.
+     */
+    public GraphModule compileForInference() {
+        requireOpen("GraphModule");
+        if (compiled == null) {
+            compiled = new CompiledGraph(this);
+        }
+        return this;
+    }
+
+    /** Frees the parameters and buffers, and the compiled model's. */
+    @Override
+    public void close() {
+        CompiledGraph c = compiled;
+        if (c != null) {
+            c.close();
+        }
+        super.close();
+    }
+
+    /** Whether {@link #compileForInference} was called. */
+    public boolean isCompiledForInference() {
+        return compiled != null;
+    }
+
+    /**
+     * The graph eval-mode forwards run: the compiled graph (built now if needed) after {@link #compileForInference},
+     * else {@link #graph()}.
+     */
+    public Graph inferenceGraph() {
+        CompiledGraph c = compiled;
+        return c == null ? graph : c.graph();
+    }
+
     /** The graph this module runs. */
     public Graph graph() {
         return graph;
@@ -299,7 +351,8 @@ public final class GraphModule extends Module {
 
     /**
      * Sets the observer every later forward calls for each node ({@code null}: none); returns this. One
-     * observer per module: it sees the forwards of every thread.
+     * observer per module: it sees the forwards of every thread, and while it is set forwards run this graph
+     * uncompiled (its own nodes), also after {@link #compileForInference}.
      */
     public GraphModule observe(NodeObserver nodeObserver) {
         this.observer = nodeObserver;
@@ -365,6 +418,17 @@ public final class GraphModule extends Module {
      */
     public Object run(Tensor... inputs) {
         requireOpen("GraphModule");
+        CompiledGraph c = compiled;
+        if (c != null && observer == null && !Tape.isRecording() && c.applies()) { // an observer sees this graph's nodes
+            GraphModule m = c.module();
+            if (m != null) {
+                try {
+                    return m.run(inputs);
+                } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                    // bad inputs: the uncompiled graph below says what is wrong in terms of this model's own nodes
+                }
+            }
+        }
         if (inputs == null || inputs.length != inputCount) {
             throw new IllegalArgumentException("the graph takes " + inputCount + " input(s) "
                     + graph.inputs().stream().map(Node::target).toList() + ", but got "

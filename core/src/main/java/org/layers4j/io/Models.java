@@ -61,7 +61,8 @@ public final class Models {
     }
 
     /**
-     * Loads a model file onto {@code backend}, in eval mode (as PyTorch code runs a loaded model for inference).
+     * Loads a model file onto {@code backend}, in eval mode (as PyTorch code runs a loaded model for inference); a
+     * graph model (and an ONNX file) compiled for inference unless {@code layers4j.optimize} is false.
      * Loading allocates only about what the file holds: every layer spec's arguments are validated and its
      * state_dict shapes ({@link LayerSpecs#stateShapes}) compared with the file's tensors before any layer is
      * built; then the layers are built (default-initialized, so about the file's size once more) and filled from
@@ -72,18 +73,38 @@ public final class Models {
         java.util.Objects.requireNonNull(backend, "backend");
         for (ModelReader reader : java.util.ServiceLoader.load(ModelReader.class, Models.class.getClassLoader())) {
             if (reader.accepts(path)) {
-                return reader.read(path, backend); // another format (.onnx): its module's reader
+                return optimized(reader.read(path, backend)); // another format (.onnx): its module's reader
             }
         }
         SafeTensors.Contents c = SafeTensors.read(path);
         try {
-            return fromContents(c, backend);
+            return optimized(fromContents(c, backend));
         } catch (IllegalArgumentException e) {
             throw new IOException(path + ": " + e.getMessage(), e);
         }
     }
 
-    /** The model a file's contents describe, its state loaded strictly. */
+    /**
+     * A graph model compiled for eval-mode inference ({@link GraphModule#compileForInference}) unless the
+     * configuration's {@code layers4j.optimize} is false; any other model as it is.
+     */
+    private static Module optimized(Module m) {
+        if (m instanceof GraphModule g) {
+            boolean optimize;
+            try {
+                optimize = org.layers4j.config.Config.load().getBoolean(org.layers4j.config.Config.OPTIMIZE, true);
+            } catch (IllegalArgumentException e) {
+                m.close();
+                throw e;
+            }
+            if (optimize) {
+                g.compileForInference();
+            }
+        }
+        return m;
+    }
+
+    /** The model a file's contents describe, its state loaded strictly, in eval mode; never compiled (see load). */
     public static Module fromContents(SafeTensors.Contents c, Backend backend) {
         java.util.Objects.requireNonNull(c, "contents");
         java.util.Objects.requireNonNull(backend, "backend");

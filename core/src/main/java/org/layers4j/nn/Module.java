@@ -148,6 +148,16 @@ public abstract class Module implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Every parameter and buffer holder, recursively, by state_dict name, in state_dict order: what
+     * {@link Parameter#version()} is read from to see whether any state changed.
+     */
+    public Map<String, Parameter> namedStateObjects() {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        collect("", out, true, true);
+        return out;
+    }
+
     /** Every buffer, recursively, by state_dict name ({@code named_buffers()}). */
     public Map<String, Tensor> buffers() {
         Map<String, Parameter> out = new LinkedHashMap<>();

@@ -10,6 +10,7 @@ import org.layers4j.Tensor;
 public final class Parameter {
     private volatile Tensor data;
     private volatile Tensor grad;
+    private volatile long version;
 
     Parameter(Tensor data) {
         this.data = data;
@@ -18,6 +19,23 @@ public final class Parameter {
     /** The current values. Replaced (not written in place) by loading or moving the module. */
     public Tensor data() {
         return data;
+    }
+
+    /**
+     * How often the values changed: replaced (loading, moving the module) or written in place by code that says so
+     * ({@link #markModified}: optimizers, BatchNorm's running statistics), as PyTorch's {@code tensor._version}. A copy
+     * derived from the values (a compiled model's folded weights) is current while the version is unchanged.
+     */
+    public long version() {
+        return version;
+    }
+
+    /**
+     * Counts a change of the values written in place through the backend (an optimizer step), so that
+     * {@link #version()} shows it. Code that writes a parameter's tensor in place must call it.
+     */
+    public synchronized void markModified() {
+        version++;
     }
 
     /** The accumulated gradient, or null when none was computed since the last {@link #zeroGrad()}. */
@@ -53,6 +71,7 @@ public final class Parameter {
     synchronized void replace(Tensor newData) {
         Tensor old = data;
         data = newData;
+        version++;
         zeroGrad();
         if (old != null && old != newData) {
             old.close();

@@ -78,6 +78,7 @@ public abstract class Optimizer implements AutoCloseable {
             }
             steps[i]++;
             update(p, s, steps[i]);
+            p.markModified();
         }
     }
 

@@ -23,6 +23,38 @@ public interface ConvolutionOps {
         }
     }
 
+    /**
+     * y = act(conv(x, w) + bias + residual), the {@link ConvEpilogue} applied after the bias (bias null: none). Backends
+     * that apply it while they store the convolution's outputs override this; the default computes the convolution
+     * with its bias into a temporary and runs {@link ConvEpilogue#applyUnfused} (the element-wise families of
+     * y's backend). Either way the result equals the separate ops, element by element.
+     */
+    default void forward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, ConvEpilogue epilogue, Tensor y) {
+        if (epilogue == null || epilogue.isNone()) {
+            forward(g, x, w, bias, y);
+            return;
+        }
+        epilogue.check(y.shape());
+        Tensor conv = y.backend().allocate(y.shape());
+        try {
+            forward(g, x, w, bias, conv);
+            epilogue.applyUnfused(conv, y);
+        } finally {
+            conv.close();
+        }
+    }
+
+    /**
+     * The weight w [k, c/groups, kh, kw] of a convolution with {@code groups} groups, prepared for many forward calls
+     * (an eval-mode compiled model's): a tensor of w's shape that {@link #forward} accepts as its weight, that
+     * holds w's values now, and that nobody writes afterwards. Backends that rearrange weights for every call (the
+     * CPU packs them into GEMM panels) do it once here. The default is a new handle on w itself: the caller must
+     * then not write w either.
+     */
+    default Tensor prepareWeights(Tensor w, int groups) {
+        return w.share();
+    }
+
     /** Checks that a convolution's bias has shape [k]. */
     static void requireBias(Tensor bias, int k) {
         if (bias.shape().rank() != 1 || bias.shape().dim(0) != k) {

@@ -24,6 +24,8 @@ import org.layers4j.spi.ConvGeometry;
 final class ConvEngine {
     /** Stride phases (sh x sw) beyond which a geometry does not use polyphase bands ({@link #hugeStride}). */
     static final int MAX_PHASES = 64;
+    /** Elements per task of an epilogue that runs as a pass of its own. */
+    private static final int FINISH_CHUNK = 1 << 14;
     /**
      * Tuning override of the weight-gradient path (a system property, for A/B measurements): {@code auto}, or
      * {@code dot}, {@code transposed}, {@code lanes} to use that path wherever it applies.
@@ -64,22 +66,21 @@ final class ConvEngine {
         return g.cPerGroup() == 1 && g.kPerGroup() < kn.mr();
     }
 
-    /** y = conv(x, w) + bias[k] (bias null: none), the bias added where each path writes its outputs. */
-    void forward(ConvGeometry g, float[] x, float[] w, float[] bias, float[] y) {
-        forwardKernels(g, x, w, bias, y);
-        NonFiniteRepair.forward(kn, runner, g, x, w, bias, y);
-    }
-
     /**
-     * y[yOff + t] = src[srcOff + t] + bias[k] for t in [0, len), or a plain copy without a bias: how every forward
-     * path writes its outputs, so the bias costs no pass of its own. The sum is the same float addition as a
-     * separate bias pass (x * 1 + b rounds once), so fused and unfused results agree bit for bit.
+     * y = conv(x, w) through the epilogue (bias, residual, activation), applied where each path writes its outputs.
+     * Weights that may hold a NaN or infinity take the repair of {@link NonFiniteRepair}, which recomputes outputs of
+     * the convolution and its bias: the residual and the activation then run as a pass of their own after it.
      */
-    static void store(Kernels kn, float[] src, int srcOff, float[] bias, int k, float[] y, int yOff, int len) {
-        if (bias == null) {
-            System.arraycopy(src, srcOff, y, yOff, len);
-        } else {
-            kn.pointwise().affine(len, src, srcOff, 0f, 1f, bias[k], y, yOff);
+    void forward(ConvGeometry g, float[] x, ConvWeights w, Epilogue ep, float[] y) {
+        if (!w.mayHoldNonFinite(kn, g.k() * g.cPerGroup() * g.kh() * g.kw())) {
+            forwardKernels(g, x, w, ep, y);
+            return;
+        }
+        forwardKernels(g, x, w, ep.biasOnly(), y);
+        NonFiniteRepair.forward(runner, g, x, w.values, ep.bias(), y);
+        if (ep.finishes()) {
+            int chunks = (y.length + FINISH_CHUNK - 1) / FINISH_CHUNK;
+            runner.run(chunks, c -> ep.finish(y, c * FINISH_CHUNK, Math.min(y.length, (c + 1) * FINISH_CHUNK)));
         }
     }
 
@@ -92,16 +93,16 @@ final class ConvEngine {
         return (long) g.strideH() * g.strideW() > MAX_PHASES;
     }
 
-    private void forwardKernels(ConvGeometry g, float[] x, float[] w, float[] bias, float[] y) {
+    private void forwardKernels(ConvGeometry g, float[] x, ConvWeights w, Epilogue ep, float[] y) {
         if (isDirect(g) && !hugeStride(g)) {
-            direct.forward(g, x, w, bias, y);
+            direct.forward(g, x, w.values, ep, y);
             return;
         }
         if (hugeStride(g) || im2col.prefers(g)) {
-            im2col.forward(g, x, w, bias, y);
+            im2col.forward(g, x, w, ep, y);
             return;
         }
-        indirect.forward(g, x, w, bias, y);
+        indirect.forward(g, x, w, ep, y);
     }
 
     void backwardData(ConvGeometry g, float[] dy, float[] w, float[] dx) {
@@ -118,7 +119,7 @@ final class ConvEngine {
             // dx = dy (full-)correlated with the flipped kernel: a forward convolution with roles of C and K swapped
             ConvGeometry t = new ConvGeometry(g.n(), g.k(), g.outH(), g.outW(), g.c(), kh, kw, 1, 1,
                     flipPadH, flipPadW, g.dilationH(), g.dilationW(), g.groups());
-            forwardKernels(t, dy, flippedWeights(g, w), null, dx);
+            forwardKernels(t, dy, ConvWeights.of(flippedWeights(g, w)), Epilogue.NONE, dx);
             return;
         }
         col2im.backwardData(g, dy, w, dx);

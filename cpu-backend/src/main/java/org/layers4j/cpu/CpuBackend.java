@@ -77,7 +77,7 @@ public final class CpuBackend implements Backend {
         try {
             ConvEngine conv = new ConvEngine(kernels, runner, pool);
             this.elementwise = new Elementwise(runner, kernels);
-            this.convolutionOps = new CpuConvolutionOps(conv, elementwise);
+            this.convolutionOps = new CpuConvolutionOps(conv, elementwise, kernels, memory);
             this.poolingOps = new CpuPoolingOps(kernels.pointwise(), elementwise);
             this.normalizationOps = new CpuNormalizationOps(kernels, runner);
             this.blasOps = new CpuBlasOps(kernels, runner);

@@ -2,22 +2,32 @@ package org.layers4j.cpu;
 
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
+import org.layers4j.spi.ConvEpilogue;
 import org.layers4j.spi.ConvGeometry;
 import org.layers4j.spi.ConvolutionOps;
+import org.layers4j.spi.MemoryStats;
+import org.layers4j.spi.Tensors;
 
-/** Convolutions ({@link ConvEngine}) and the bias over dimension 1 ({@link Elementwise}). */
+/**
+ * Convolutions ({@link ConvEngine}) with their bias and {@link ConvEpilogue} applied as outputs are stored, weights
+ * prepared once ({@link PreparedWeights}), and the bias over dimension 1 ({@link Elementwise}).
+ */
 final class CpuConvolutionOps implements ConvolutionOps {
     private final ConvEngine conv;
     private final Elementwise elementwise;
+    private final Kernels kernels;
+    private final MemoryStats memory;
 
-    CpuConvolutionOps(ConvEngine conv, Elementwise elementwise) {
+    CpuConvolutionOps(ConvEngine conv, Elementwise elementwise, Kernels kernels, MemoryStats memory) {
         this.conv = conv;
         this.elementwise = elementwise;
+        this.kernels = kernels;
+        this.memory = memory;
     }
 
     @Override
     public void forward(ConvGeometry g, Tensor x, Tensor w, Tensor y) {
-        conv.forward(g, CpuStorage.of(x), CpuStorage.of(w), null, CpuStorage.overwrite(y));
+        conv.forward(g, CpuStorage.of(x), ConvWeights.of(w), Epilogue.NONE, CpuStorage.overwrite(y));
     }
 
     @Override
@@ -27,7 +37,33 @@ final class CpuConvolutionOps implements ConvolutionOps {
             return;
         }
         ConvolutionOps.requireBias(bias, g.k());
-        conv.forward(g, CpuStorage.of(x), CpuStorage.of(w), CpuStorage.of(bias), CpuStorage.overwrite(y));
+        conv.forward(g, CpuStorage.of(x), ConvWeights.of(w), Epilogue.bias(kernels, CpuStorage.of(bias)),
+                CpuStorage.overwrite(y));
+    }
+
+    /** The epilogue runs where each path stores its outputs (see {@link Epilogue}). */
+    @Override
+    public void forward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, ConvEpilogue epilogue, Tensor y) {
+        if (epilogue == null || epilogue.isNone()) {
+            forward(g, x, w, bias, y);
+            return;
+        }
+        if (bias != null) {
+            ConvolutionOps.requireBias(bias, g.k());
+        }
+        epilogue.check(y.shape());
+        float[] residual = epilogue.residual() == null ? null : CpuStorage.of(epilogue.residual());
+        Epilogue ep = Epilogue.of(kernels, bias == null ? null : CpuStorage.of(bias), residual, epilogue.relu(),
+                epilogue.unary());
+        conv.forward(g, CpuStorage.of(x), ConvWeights.of(w), ep, CpuStorage.overwrite(y));
+    }
+
+    /** A copy of w in a {@link PreparedWeights}: its panels are packed once, its finiteness is decided now. */
+    @Override
+    public Tensor prepareWeights(Tensor w, int groups) {
+        float[] values = CpuStorage.of(w).clone();
+        boolean finite = !NonFiniteRepair.mayHoldNonFinite(kernels, values, values.length);
+        return Tensors.wrap(w.backend(), w.shape(), new PreparedWeights(values, finite, memory));
     }
 
     @Override

@@ -18,7 +18,7 @@ import org.layers4j.spi.Tensors;
  * <p>The array's bytes count in the backend's {@link MemoryStats} from creation to release (a recycled array
  * counts again when a new storage takes it, as it left the account when its previous storage was released).
  */
-final class CpuStorage implements TensorStorage {
+class CpuStorage implements TensorStorage {
     private volatile float[] data;
     private final ArrayPool pool;
     private final Consumer<float[]> zeroer;

@@ -20,7 +20,7 @@ final class DirectConvolution {
         this.runner = runner;
     }
 
-    void forward(ConvGeometry g, float[] x, float[] w, float[] bias, float[] y) {
+    void forward(ConvGeometry g, float[] x, float[] w, Epilogue ep, float[] y) {
         int kg = g.kPerGroup();
         int kk = g.kh() * g.kw();
         int oh = g.outH();
@@ -40,15 +40,16 @@ final class DirectConvolution {
                 int len = (oh - 1) * wp + ow;
                 if (wp == ow) {
                     kn.taps(len, xp, 0, tapOff, w, k * kk, kk, y, yOff);
-                    if (bias != null) {
-                        ConvEngine.store(kn, y, yOff, bias, k, y, yOff, len);
+                    if (!ep.isCopy()) {
+                        ep.store(y, yOff, k, y, yOff, len);
                     }
                 } else {
                     float[] out = ws.floats(Workspace.Slot.PLANE2, len);
                     kn.taps(len, xp, 0, tapOff, w, k * kk, kk, out, 0);
                     for (int r = 0; r < oh; r++) {
-                        ConvEngine.store(kn, out, r * wp, bias, k, y, yOff + r * ow, ow);
+                        ep.store(out, r * wp, k, y, yOff + r * ow, ow, false);
                     }
+                    ep.finish(y, yOff, yOff + oh * ow); // the plane is one run of y and of the residual
                 }
             } else {
                 for (int r = 0; r < oh; r++) {
@@ -58,7 +59,8 @@ final class DirectConvolution {
                         for (int i = 0; i < kk; i++) {
                             s += w[k * kk + i] * xp[base + tapOff[i]];
                         }
-                        y[yOff + r * ow + col] = bias == null ? s : s + bias[k];
+                        int at = yOff + r * ow + col;
+                        y[at] = ep.element(s, k, at);
                     }
                 }
             }

@@ -64,12 +64,12 @@ final class Im2colConvolution {
                 && (long) g.n() * g.outH() * g.outW() <= Integer.MAX_VALUE - nr;
     }
 
-    void forward(ConvGeometry g, float[] x, float[] w, float[] bias, float[] y) {
+    void forward(ConvGeometry g, float[] x, ConvWeights w, Epilogue ep, float[] y) {
         PositionClasses classes = ConvEngine.hugeStride(g) || g.cPerGroup() < MIN_CLASS_CHANNELS ? null
                 : PositionClasses.of(g, kn.nr());
         if (classes != null && classes.cost <= MAX_CLASS_COST * Gemm.roundUp(g.n() * g.outH() * g.outW(), kn.nr())
                 * g.kh() * g.kw()) {
-            forwardByClass(g, classes, x, w, bias, y);
+            forwardByClass(g, classes, x, w, ep, y);
             return;
         }
         int mr = kn.mr();
@@ -82,7 +82,7 @@ final class Im2colConvolution {
         int plane = g.outH() * g.outW();
         int positions = g.n() * plane;
         int panels = (positions + nr - 1) / nr;
-        float[] a = indirect.packWeights(g, w, blocks);
+        float[] a = w.panels(indirect, g, blocks, false);
         int[] taps = tapOffsets(g);
         runner.run(groups * panels, idx -> {
             int grp = idx / panels;
@@ -102,7 +102,7 @@ final class Im2colConvolution {
                 }
             }
             for (int j = 0; j < cols; j++) {
-                storeColumn(g, tile, nr, j, j0 + j, grp, bias, y);
+                storeColumn(g, tile, nr, j, j0 + j, grp, ep, y);
             }
         });
     }
@@ -113,7 +113,7 @@ final class Im2colConvolution {
      * range per kernel row). On 2 x 2 planes a 3 x 3 kernel has 4 of its 9 taps inside the input at every position,
      * on 4 x 4 planes 6.25 on average: the padding's zeros are not multiplied.
      */
-    private void forwardByClass(ConvGeometry g, PositionClasses pc, float[] x, float[] w, float[] bias, float[] y) {
+    private void forwardByClass(ConvGeometry g, PositionClasses pc, float[] x, ConvWeights w, Epilogue ep, float[] y) {
         int nr = kn.nr();
         int kg = g.kPerGroup();
         int cg = g.cPerGroup();
@@ -122,7 +122,7 @@ final class Im2colConvolution {
         RowBlocks blocks = RowBlocks.of(kg, kn.mr(), kn.shortMr());
         int kpad = blocks.kpad();
         int panels = pc.panelClass.length;
-        float[] a = indirect.packWeights(g, w, blocks, true);
+        float[] a = w.panels(indirect, g, blocks, true);
         runner.run(g.groups() * panels, idx -> {
             int grp = idx / panels;
             int panel = idx % panels;
@@ -154,22 +154,22 @@ final class Im2colConvolution {
             for (int j = 0; j < nr; j++) {
                 int pos = pc.columns[panel * nr + j];
                 if (pos >= 0) {
-                    storeColumn(g, tile, nr, j, pos, grp, bias, y);
+                    storeColumn(g, tile, nr, j, pos, grp, ep, y);
                 }
             }
         });
     }
 
-    /** Tile column j (row stride nr) -> y[img][grp*kg + k][p] for batch position pos = img*plane + p, plus the bias. */
-    private static void storeColumn(ConvGeometry g, float[] tile, int nr, int j, int pos, int grp, float[] bias,
+    /** Tile column j (row stride nr) -> y[img][grp*kg + k][p] for batch position pos = img*plane + p, through ep. */
+    private static void storeColumn(ConvGeometry g, float[] tile, int nr, int j, int pos, int grp, Epilogue ep,
                                     float[] y) {
         int kg = g.kPerGroup();
         int plane = g.outH() * g.outW();
         int img = pos / plane;
         int dst = (img * g.k() + grp * kg) * plane + pos - img * plane;
         for (int k = 0; k < kg; k++) {
-            float v = tile[k * nr + j];
-            y[dst + k * plane] = bias == null ? v : v + bias[grp * kg + k];
+            int at = dst + k * plane;
+            y[at] = ep.element(tile[k * nr + j], grp * kg + k, at);
         }
     }
 

@@ -31,10 +31,10 @@ final class IndirectConvolution {
         this.runner = runner;
     }
 
-    /** y = conv(x, w) + bias (bias null: none), the bias added as each span of outputs is stored. */
-    void forward(ConvGeometry g, float[] x, float[] w, float[] bias, float[] y) {
+    /** y = conv(x, w) through the epilogue (bias, residual, activation), applied as each span of outputs is stored. */
+    void forward(ConvGeometry g, float[] x, ConvWeights w, Epilogue ep, float[] y) {
         if (g.kh() == 1 && g.kw() == 1 && g.strideH() == 1 && g.strideW() == 1 && g.padH() == 0 && g.padW() == 0) {
-            pointwise(g, x, w, bias, y);
+            pointwise(g, x, w, ep, y);
             return;
         }
         int mr = kn.mr();
@@ -53,7 +53,7 @@ final class IndirectConvolution {
         int wq = lay.wq;
         int colBands = lay.colBands;
         int bandRows = lay.bandRows;
-        float[] a = packWeights(g, w, blocks);
+        float[] a = w.panels(this, g, blocks, false);
         int[] rowOff = lay.rowOffsets();
         // panels computed before one scatter: about a band row, so that its copies run whole output rows
         int spanPanels = Math.max(1, Math.min(MAX_SPAN_PANELS, (wq + nr - 1) / nr));
@@ -66,7 +66,7 @@ final class IndirectConvolution {
         FlatBand flat = tilesPerImage == 1 ? FlatBand.of(g, nr) : null;
         int bandColumns = aligned ? oh * perRow : Gemm.roundUp((oh - 1) * wq + ow, nr);
         if (flat != null && Gemm.roundUp(oh * ow, nr) < bandColumns) {
-            flat(g, flat, blocks, a, bias, x, y);
+            flat(g, flat, blocks, a, ep, x, y);
             return;
         }
         runner.run(outer * tilesPerImage, idx -> {
@@ -93,6 +93,7 @@ final class IndirectConvolution {
                 int span = rowsPerSpan * perRow;
                 float[] out = direct ? y : ws.floats(Workspace.Slot.EDGE, kpad * span);
                 int ld = direct ? oh * ow : span;
+                boolean wholeRows = cols == ow;
                 for (int r0 = 0; r0 < rows; r0 += rowsPerSpan) {
                     int rEnd = Math.min(rows, r0 + rowsPerSpan);
                     for (int r = r0; r < rEnd; r++) {
@@ -107,17 +108,26 @@ final class IndirectConvolution {
                         }
                     }
                     // copied out with the bias, or (direct) the bias added in place while the rows are in cache
-                    for (int r = r0; r < rEnd; r++) {
-                        for (int k = 0; k < kg; k++) {
-                            int dst = yBase + k * oh * ow + r * ow;
+                    for (int k = 0; k < kg; k++) {
+                        int first = yBase + k * oh * ow + r0 * ow;
+                        if (direct && wholeRows) {
+                            if (ep.bias() != null) {
+                                ep.store(y, first, grp * kg + k, y, first, (rEnd - r0) * ow, false);
+                            }
+                            continue;
+                        }
+                        for (int r = r0; r < rEnd; r++) {
+                            int dst = first + (r - r0) * ow;
                             if (!direct) {
-                                ConvEngine.store(kn, out, k * span + (r - r0) * perRow, bias, grp * kg + k, y,
-                                        dst, cols);
-                            } else if (bias != null) {
-                                ConvEngine.store(kn, y, dst, bias, grp * kg + k, y, dst, cols);
+                                ep.store(out, k * span + (r - r0) * perRow, grp * kg + k, y, dst, cols, !wholeRows);
+                            } else if (!ep.isCopy()) {
+                                ep.store(y, dst, grp * kg + k, y, dst, cols, !wholeRows);
                             }
                         }
                     }
+                }
+                if (wholeRows) {
+                    ep.finishTile(y, yBase, kg, oh * ow, rows, ow, cols);
                 }
                 return;
             }
@@ -128,8 +138,9 @@ final class IndirectConvolution {
                 for (int q0 = s0; q0 < Math.min(s0 + span, qLen); q0 += nr) {
                     panel(blocks, kd, a, aGroup, buf, rowOff, q0, tile, q0 - s0, span);
                 }
-                scatter(tile, span, kg, s0, Math.min(s0 + span, qLen), wq, cols, ow, y, yBase, oh * ow, bias, grp * kg);
+                scatter(tile, span, kg, s0, Math.min(s0 + span, qLen), wq, cols, ow, y, yBase, oh * ow, ep, grp * kg);
             }
+            ep.finishTile(y, yBase, kg, oh * ow, rows, ow, cols);
         });
     }
 
@@ -152,9 +163,9 @@ final class IndirectConvolution {
     /**
      * The forward over a {@link FlatBand}, one task per image and group: panels of nr consecutive outputs of the
      * flat plane, stored straight into y (no padding rows) or through a tile, the last partial panel through a tile;
-     * the bias added in place per plane while it is in cache.
+     * the epilogue applied in place per plane while it is in cache.
      */
-    private void flat(ConvGeometry g, FlatBand flat, RowBlocks blocks, float[] a, float[] bias, float[] x, float[] y) {
+    private void flat(ConvGeometry g, FlatBand flat, RowBlocks blocks, float[] a, Epilogue ep, float[] x, float[] y) {
         int nr = kn.nr();
         int groups = g.groups();
         int cg = g.cPerGroup();
@@ -179,9 +190,9 @@ final class IndirectConvolution {
                     throughTile(blocks, kd, a, aGroup, buf, rowOff, q0, kg, valid, y, yBase + q0, plane, ws);
                 }
             }
-            if (bias != null) {
+            if (!ep.isCopy()) {
                 for (int k = 0; k < kg; k++) {
-                    ConvEngine.store(kn, y, yBase + k * plane, bias, grp * kg + k, y, yBase + k * plane, plane);
+                    ep.store(y, yBase + k * plane, grp * kg + k, y, yBase + k * plane, plane);
                 }
             }
         });
@@ -208,7 +219,7 @@ final class IndirectConvolution {
      * flattened plane; the last partial panel of a chunk goes through a packed copy so that no read runs
      * past the chunk (or the end of the array).
      */
-    private void pointwise(ConvGeometry g, float[] x, float[] w, float[] bias, float[] y) {
+    private void pointwise(ConvGeometry g, float[] x, ConvWeights w, Epilogue ep, float[] y) {
         int mr = kn.mr();
         int nr = kn.nr();
         int groups = g.groups();
@@ -224,7 +235,7 @@ final class IndirectConvolution {
         }
         int chunks = (plane + chunk - 1) / chunk;
         int finalChunk = chunk;
-        float[] a = packWeights(g, w, blocks);
+        float[] a = w.panels(this, g, blocks, false);
         int[] rowOff = new int[cg];
         for (int c = 0; c < cg; c++) {
             rowOff[c] = c * plane;
@@ -252,16 +263,16 @@ final class IndirectConvolution {
                         } else {
                             kn.tileRowsOf(m, cg, a, aGroup + rb * cg, x, rowOff, 0, xBase + q0, tile, 0, nr, false);
                             for (int i = 0; i < kg - rb; i++) {
-                                // the bias of these rows is added below with the in-place rows'
+                                // the epilogue of these rows is applied below with the in-place rows'
                                 System.arraycopy(tile, i * nr, y, yBase + (rb + i) * plane + q0, nr);
                             }
                         }
                     }
                     // the panel's rows were written in place; add the bias while they are in L1
-                    if (bias != null) {
+                    if (ep.bias() != null) {
                         for (int k = 0; k < kg; k++) {
                             int at = yBase + k * plane + q0;
-                            ConvEngine.store(kn, y, at, bias, grp * kg + k, y, at, nr);
+                            ep.store(y, at, grp * kg + k, y, at, nr, false);
                         }
                     }
                 } else {
@@ -272,37 +283,43 @@ final class IndirectConvolution {
                         int m = blocks.rows(b);
                         kn.tileOf(m, cg, a, aGroup + rb * cg, panel, 0, tile, 0, nr, false);
                         for (int i = 0; i < Math.min(m, kg - rb); i++) {
-                            ConvEngine.store(kn, tile, i * nr, bias, grp * kg + rb + i, y, yBase + (rb + i) * plane + q0,
-                                    cols);
+                            ep.store(tile, i * nr, grp * kg + rb + i, y, yBase + (rb + i) * plane + q0, cols, false);
                         }
                     }
+                }
+            }
+            // the residual and activation over the chunk of each channel: one contiguous run of y and of the residual
+            // (per panel they would be kg runs of nr values a plane apart, which the prefetchers do not follow)
+            if (ep.finishes()) {
+                for (int k = 0; k < kg; k++) {
+                    ep.finish(y, yBase + k * plane + p0, yBase + k * plane + p1);
                 }
             }
         });
     }
 
     /**
-     * The weights as micro-kernel A panels, per group: row block b ({@link RowBlocks}, start rb, m rows) at
-     * {@code a[grp*kpad*kd + rb*kd + d*m + i]} holds weight row rb + i (zero past kg) at depth d. Large weights are
-     * packed by all threads, a block of rows per task.
-     */
-    float[] packWeights(ConvGeometry g, float[] w, RowBlocks blocks) {
-        return packWeights(g, w, blocks, false);
-    }
-
-    /**
-     * {@link #packWeights(ConvGeometry, float[], RowBlocks)}, with the depth in tap-major order when
-     * {@code tapMajor}: packed depth index tap*cg + c holds weight (c, tap), so that the channels of one tap (and of
-     * a run of taps) are one contiguous depth range ({@link Im2colConvolution}'s position classes).
+     * The weights as micro-kernel A panels, per group, in the calling thread's workspace: row block b
+     * ({@link RowBlocks}, start rb, m rows) at {@code a[grp*kpad*kd + rb*kd + d*m + i]} holds weight row rb + i (zero
+     * past kg) at depth d; in tap-major order when {@code tapMajor}: packed depth index tap*cg + c holds weight
+     * (c, tap), so that the channels of one tap (and of a run of taps) are one contiguous depth range
+     * ({@link Im2colConvolution}'s position classes). Large weights are packed by all threads, a block of rows per task.
      */
     float[] packWeights(ConvGeometry g, float[] w, RowBlocks blocks, boolean tapMajor) {
+        float[] a = Workspace.get().floats(Workspace.Slot.PACKED_WEIGHTS, g.groups() * blocks.kpad() * g.cPerGroup()
+                * g.kh() * g.kw());
+        packWeights(g, w, blocks, tapMajor, a);
+        return a;
+    }
+
+    /** {@link #packWeights(ConvGeometry, float[], RowBlocks, boolean)} into {@code a}. */
+    void packWeights(ConvGeometry g, float[] w, RowBlocks blocks, boolean tapMajor, float[] a) {
         int cg = g.cPerGroup();
         int kk = g.kh() * g.kw();
         int kg = g.kPerGroup();
         int kd = g.cPerGroup() * g.kh() * g.kw();
         int kpad = blocks.kpad();
         int count = blocks.count();
-        float[] a = Workspace.get().floats(Workspace.Slot.PACKED_WEIGHTS, g.groups() * kpad * kd);
         ParallelRunner.Task packBlock = idx -> {
             int grp = idx / count;
             int rb = blocks.start(idx % count);
@@ -337,16 +354,16 @@ final class IndirectConvolution {
                 packBlock.run(idx);
             }
         }
-        return a;
     }
 
     /**
      * Copies the valid outputs of a span of panels (flattened band columns q0 .. end, {@code cols} valid per band
      * row of {@code wp}; tile row stride {@code nr}) from the tile to y (row stride ow), dropping the junk columns
-     * and adding bias[biasOff + k] to output channel k of the group (bias null: none).
+     * with the bias of output channel biasOff + k for channel k of the group (the rest of the epilogue follows per
+     * task, {@link Epilogue#finishTile}).
      */
     private void scatter(float[] tile, int nr, int kg, int q0, int end, int wp, int cols, int ow, float[] y,
-                         int yBase, int plane, float[] bias, int biasOff) {
+                         int yBase, int plane, Epilogue ep, int biasOff) {
         int q = q0;
         while (q < end) {
             int r = q / wp;
@@ -358,7 +375,7 @@ final class IndirectConvolution {
             int run = Math.min(cols - col, end - q);
             int dst = yBase + r * ow + col;
             for (int k = 0; k < kg; k++) {
-                ConvEngine.store(kn, tile, k * nr + (q - q0), bias, biasOff + k, y, dst + k * plane, run);
+                ep.store(tile, k * nr + (q - q0), biasOff + k, y, dst + k * plane, run, false);
             }
             q += run;
         }

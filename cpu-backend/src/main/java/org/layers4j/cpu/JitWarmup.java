@@ -69,8 +69,11 @@ final class JitWarmup {
                 float[] w = buffers[4 * i + 1];
                 float[] y = buffers[4 * i + 2];
                 float[] scratch = buffers[4 * i + 3];
-                // with and without a bias (the weights serve as one: any k values do), so both stores compile
-                engine.forward(g, x, w, (round & 1) == 0 ? null : w, y);
+                // with and without a bias (the weights serve as one: any k values do), and every fourth round with a
+                // residual (the input serves as one: it is at least as long) and a ReLU, so every store compiles
+                Epilogue ep = round % 4 == 3 ? Epilogue.of(kn, w, x.length >= y.length ? x : null, true, null)
+                        : Epilogue.bias(kn, (round & 1) == 0 ? null : w);
+                engine.forward(g, x, ConvWeights.of(w), ep, y);
                 engine.backwardData(g, y, w, scratch);
                 engine.backwardFilter(g, x, y, scratch);
             }

@@ -34,13 +34,10 @@ final class NonFiniteRepair {
 
     /**
      * Forward: the kernels multiply padding zeros by weights (junk outputs are dropped), so only a
-     * non-finite weight can make an output wrong. A recomputed output gets its bias (null: none) added.
+     * non-finite weight can make an output wrong; the caller runs this only when the weights may hold one
+     * ({@link ConvWeights#mayHoldNonFinite}). A recomputed output gets its bias (null: none) added.
      */
-    static void forward(Kernels kn, ParallelRunner runner, ConvGeometry g, float[] x, float[] w, float[] bias,
-                        float[] y) {
-        if (!mayHoldNonFinite(kn, w, weightCount(g))) {
-            return;
-        }
+    static void forward(ParallelRunner runner, ConvGeometry g, float[] x, float[] w, float[] bias, float[] y) {
         int plane = g.outH() * g.outW();
         runner.run(g.n() * g.k(), idx -> {
             int img = idx / g.k();

@@ -26,43 +26,77 @@ final class UnaryKernels {
                 float lo = (float) op.min();
                 float hi = (float) op.max();
                 for (int i = from; i < to; i++) {
-                    float v = x[i];
-                    v = v < lo ? lo : v;
-                    y[i] = v > hi ? hi : v;
+                    y[i] = hardtanh(x[i], lo, hi);
                 }
             }
             case SILU -> {
                 for (int i = from; i < to; i++) {
-                    double v = x[i];
-                    y[i] = (float) (v / (1.0 + Math.exp(-v)));
+                    y[i] = silu(x[i]);
                 }
             }
             case HARDSWISH -> {
                 for (int i = from; i < to; i++) {
-                    float v = x[i];
-                    y[i] = v * relu6(v + 3f) / 6f;
+                    y[i] = hardswish(x[i]);
                 }
             }
             case HARDSIGMOID -> {
                 for (int i = from; i < to; i++) {
-                    y[i] = relu6(x[i] + 3f) / 6f;
+                    y[i] = hardsigmoid(x[i]);
                 }
             }
             case GELU -> {
                 for (int i = from; i < to; i++) {
-                    double v = x[i];
-                    y[i] = (float) (v * 0.5 * Erf.erfc(-v * SQRT1_2));
+                    y[i] = gelu(x[i]);
                 }
             }
             case GELU_TANH -> {
                 for (int i = from; i < to; i++) {
-                    double v = x[i];
-                    double inner = K_BETA * (v + K_KAPPA * v * v * v);
-                    y[i] = (float) (0.5 * v * (1 + Math.tanh(inner)));
+                    y[i] = geluTanh(x[i]);
                 }
             }
             default -> throw new IllegalArgumentException("unknown activation " + op);
         }
+    }
+
+    /** The activation of one value, as {@link #forward(UnaryOp, int, int, float[], float[])} computes it. */
+    static float forward(UnaryOp op, float v) {
+        return switch (op.kind()) {
+            case HARDTANH -> hardtanh(v, (float) op.min(), (float) op.max());
+            case SILU -> silu(v);
+            case HARDSWISH -> hardswish(v);
+            case HARDSIGMOID -> hardsigmoid(v);
+            case GELU -> gelu(v);
+            case GELU_TANH -> geluTanh(v);
+        };
+    }
+
+    private static float hardtanh(float v, float lo, float hi) {
+        float c = v < lo ? lo : v;
+        return c > hi ? hi : c;
+    }
+
+    private static float silu(float x) {
+        double v = x;
+        return (float) (v / (1.0 + Math.exp(-v)));
+    }
+
+    private static float hardswish(float v) {
+        return v * relu6(v + 3f) / 6f;
+    }
+
+    private static float hardsigmoid(float v) {
+        return relu6(v + 3f) / 6f;
+    }
+
+    private static float gelu(float x) {
+        double v = x;
+        return (float) (v * 0.5 * Erf.erfc(-v * SQRT1_2));
+    }
+
+    private static float geluTanh(float x) {
+        double v = x;
+        double inner = K_BETA * (v + K_KAPPA * v * v * v);
+        return (float) (0.5 * v * (1 + Math.tanh(inner)));
     }
 
     static void backward(UnaryOp op, int from, int to, float[] x, float[] dy, float[] dx) {

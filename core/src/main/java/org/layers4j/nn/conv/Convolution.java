@@ -71,10 +71,15 @@ public abstract class Convolution extends Module {
         return values;
     }
 
+    /** The plan for {@code input}, after the checks forward makes (open, float32, on this layer's backend). */
+    ConvPlan plan(Tensor input) {
+        return spec.plan(requireInput(spec.opName(), input));
+    }
+
     @Override
     public Tensor forward(Tensor input) {
         Backend be = backend();
-        ConvPlan plan = spec.plan(requireInput(spec.opName(), input));
+        ConvPlan plan = plan(input);
         Tensor w = weight.data();
         Tensor b = bias == null ? null : bias.data();
         Tensor out = compute(be, plan.outputShape(), o -> {
@@ -185,7 +190,7 @@ public abstract class Convolution extends Module {
     }
 
     /** The input of the plain convolution: a view of x4, or a new padded tensor. */
-    private static Tensor padded(Backend be, ConvPlan plan, Tensor x4) {
+    static Tensor padded(Backend be, ConvPlan plan, Tensor x4) {
         if (plan.padding() == null) {
             return x4.share();
         }
@@ -199,7 +204,7 @@ public abstract class Convolution extends Module {
         return p;
     }
 
-    private Shape weight4dShape() {
+    Shape weight4dShape() {
         Shape w = spec.weightShape();
         return spec.dims() == 2 ? w : Shape.of(w.dim(0), w.dim(1), 1, w.dim(2));
     }

@@ -136,6 +136,8 @@ public abstract class BatchNorm extends Module {
                     Tensor rv = runningVar.data();
                     out = compute(be, s, y -> be.normalization().batchNormTraining(input, w, b, eps, factor, rm, rv, y,
                             saveMean, saveInvStd), input, w, b, rm, rv, saveMean, saveInvStd);
+                    runningMean.markModified(); // updated in place by the backend
+                    runningVar.markModified();
                 }
             } else {
                 out = compute(be, s, y -> be.normalization().batchNormTraining(input, w, b, eps, 0, null, null, y,

@@ -1,0 +1,98 @@
+package org.layers4j.nn.conv;
+
+import org.layers4j.DType;
+import org.layers4j.Tensor;
+import org.layers4j.nn.Module;
+import org.layers4j.nn.functional.Activations;
+import org.layers4j.nn.functional.Arithmetic;
+import org.layers4j.spi.Backend;
+import org.layers4j.spi.ConvEpilogue;
+
+/**
+ * A convolution layer frozen for eval-mode inference, what a compiled model runs: the weight prepared once on
+ * the backend ({@link org.layers4j.spi.ConvolutionOps#prepareWeights}: the CPU packs its GEMM panels then, not
+ * per call), and a residual add and activation applied as the outputs are stored ({@link ConvEpilogue}). The
+ * result is the layer's output, plus the residual, through the activation, each step rounded as the separate
+ * ops round it. Nothing is recorded on a tape. The weight is read when this is created: the layer must not
+ * change while it is in use (a compiled model builds new ones then). Plans the backend never sees plainly
+ * (kernel taps dropped for 32-bit reach, outputs that are the bias alone) run as the layer and the separate ops.
+ */
+public final class PreparedConvolution implements AutoCloseable {
+    private final Convolution layer;
+    private final Tensor weight4d;
+
+    /** Prepares {@code layer}'s current weight; the layer stays owned by the caller and must outlive this. */
+    public PreparedConvolution(Convolution layer) {
+        if (layer == null) {
+            throw new IllegalArgumentException("layer must not be null");
+        }
+        this.layer = layer;
+        try (Tensor w4 = layer.weight().reshape(layer.weight4dShape())) {
+            this.weight4d = layer.backend().convolution().prepareWeights(w4, layer.spec().groups());
+        }
+    }
+
+    /** The layer this runs. */
+    public Convolution layer() {
+        return layer;
+    }
+
+    /**
+     * Whether {@code residual} can be added as the outputs of {@code input} are stored: a float32 tensor of the
+     * output's shape on the layer's backend. Anything else (a broadcast, another dtype) the caller adds by its own op.
+     */
+    public boolean fits(Tensor input, Tensor residual) {
+        return residual.dtype() == DType.FLOAT32 && residual.backend() == layer.backend() && !residual.isClosed()
+                && residual.shape().equals(layer.plan(input).outputShape());
+    }
+
+    /** act(conv(input) + residual) for the epilogue's residual (null: none; else it must {@link #fits}). */
+    public Tensor forward(Tensor input, ConvEpilogue epilogue) {
+        Backend be = layer.backend();
+        ConvPlan plan = layer.plan(input);
+        Tensor residual = epilogue.residual();
+        if (residual != null && !fits(input, residual)) {
+            throw new IllegalArgumentException(layer.spec().opName() + ": the residual " + residual.shape().dimsString()
+                    + " does not have the output's shape " + plan.outputShape().dimsString());
+        }
+        if (plan.taps() != null || plan.biasOnly()) {
+            return separately(input, epilogue);
+        }
+        Tensor b = layer.bias();
+        return Module.compute(be, plan.outputShape(), o -> {
+            try (Tensor y4 = o.reshape(plan.output4d());
+                 Tensor x4 = input.reshape(plan.input4d());
+                 Tensor padded = Convolution.padded(be, plan, x4);
+                 Tensor r4 = residual == null ? null : residual.reshape(plan.output4d())) {
+                be.convolution().forward(plan.geometry(), padded, weight4d, b, epilogue.withResidual(r4), y4);
+            }
+        }, input, residual, weight4d, b);
+    }
+
+    /** The layer's forward, then the add and the activation as the graph's separate ops compute them. */
+    private Tensor separately(Tensor input, ConvEpilogue ep) {
+        Tensor y = layer.forward(input);
+        if (ep.residual() != null) {
+            try (Tensor conv = y) {
+                y = Arithmetic.add(conv, ep.residual());
+            }
+        }
+        return activate(y, ep);
+    }
+
+    /** The epilogue's activation of y (closing y when there is one), as the activation ops compute it. */
+    public static Tensor activate(Tensor y, ConvEpilogue ep) {
+        if (!ep.relu() && ep.unary() == null) {
+            return y;
+        }
+        try (Tensor x = y) {
+            return ep.relu() ? Activations.relu(x) : Activations.apply("activation", ep.unary(), x);
+        }
+    }
+
+    /** Frees the prepared weight (not the layer). */
+    @Override
+    public void close() {
+        weight4d.close();
+    }
+}
