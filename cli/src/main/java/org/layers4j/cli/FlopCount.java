@@ -13,6 +13,7 @@ import org.layers4j.Tensor;
 import org.layers4j.spi.ActivationOps;
 import org.layers4j.spi.Backend;
 import org.layers4j.spi.BlasOps;
+import org.layers4j.spi.ConvEpilogue;
 import org.layers4j.spi.ConvGeometry;
 import org.layers4j.spi.ConvolutionOps;
 import org.layers4j.spi.ElementwiseOps;
@@ -100,6 +101,8 @@ final class FlopCount implements Backend {
                 for (int i = 0; i < a.length; i++) {
                     if (a[i] instanceof Tensor t) {
                         a[i] = inner(t, views);
+                    } else if (a[i] instanceof ConvEpilogue e && e.residual() != null) {
+                        a[i] = e.withResidual(inner(e.residual(), views)); // a fused residual add's tensor
                     }
                 }
                 return m.invoke(target, a);

@@ -52,6 +52,30 @@ class FlopCountTest {
     }
 
     @Test
+    void aCompiledGraphModelCountsWhatItsUncompiledGraphCounts(@TempDir Path dir) throws IOException {
+        // ResNet-18 saved as a graph file loads compiled: BatchNorm folded, residual adds and ReLUs fused into the
+        // convolutions (whose epilogue carries the residual tensor through the counting backend)
+        Path file = dir.resolve("resnet18.safetensors");
+        try (org.layers4j.models.ResNet m = org.layers4j.models.ResNet.resnet18(10, CPU)) {
+            Models.save(m, file);
+        }
+        double compiled = ModelBench.flops(file.toString(), CPU, Shape.of(1, 3, 32, 32), false, false, null, null);
+        String old = System.setProperty("layers4j.optimize", "false");
+        double uncompiled;
+        try {
+            uncompiled = ModelBench.flops(file.toString(), CPU, Shape.of(1, 3, 32, 32), false, false, null, null);
+        } finally {
+            if (old == null) {
+                System.clearProperty("layers4j.optimize");
+            } else {
+                System.setProperty("layers4j.optimize", old);
+            }
+        }
+        assertTrue(uncompiled > 5e7, "ResNet-18 at 32 x 32: " + uncompiled);
+        assertEquals(uncompiled, compiled);
+    }
+
+    @Test
     void backwardAndTrainingAddTheDataAndFilterGradientsOfEveryLayer(@TempDir Path dir) throws IOException {
         double fwd = CONV1 + CONV2 + LINEAR;
         // dW and dx of every layer: what the backend is asked for. That includes the first convolution's dx, the
