@@ -94,6 +94,15 @@ interface Kernels {
     void tapDots(int len, float[] a, int aOff, float[] x, int xBase, int[] tapOff, int nTaps, float[] out, int outOff);
 
     /**
+     * For i, j in [0, 3) and lanes l in [0, lanes()): acc[accOff + (i*3 + j)*lanes() + l] += the sum over p in [0, len)
+     * with p % lanes() == l of d[dOff + p + (2 - i)*ds] * x[xOff + j*xs + p]: the nine taps of a unit-stride 3 x 3
+     * depthwise weight gradient over three shifted input planes (row offsets i*ds inside each), without horizontal
+     * sums. Each input vector serves three taps and each gradient vector three, 6 loads per 9 FMAs. len must be a
+     * multiple of lanes().
+     */
+    void tapDots3x3(int len, float[] d, int dOff, int ds, float[] x, int xOff, int xs, float[] acc, int accOff);
+
+    /**
      * out[outOff + i*ldo + j] += sum over t in [0, len) of a[aOff + i*lda + t] * b[bOff[bIdx + j] + t], for
      * i in [0, 4) and j in [0, 4): a 4 x 4 block of dot products with the reduction along the vector lanes,
      * both operands read in place (weight gradient: a = output-gradient rows, b = shifted input rows).

@@ -145,6 +145,19 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void tapDots3x3(int len, float[] d, int dOff, int ds, float[] x, int xOff, int xs, float[] acc, int accOff) {
+        for (int i = 0; i < 3; i++) {
+            for (int j = 0; j < 3; j++) {
+                float s = acc[accOff + i * 3 + j];
+                for (int p = 0; p < len; p++) {
+                    s += d[dOff + p + (2 - i) * ds] * x[xOff + j * xs + p];
+                }
+                acc[accOff + i * 3 + j] = s;
+            }
+        }
+    }
+
+    @Override
     public void taps(int len, float[] x, int xBase, int[] tapOff, float[] w, int wOff, int nTaps, float[] out, int outOff) {
         for (int t = 0; t < len; t++) {
             out[outOff + t] = 0f;

@@ -20,6 +20,8 @@ import org.layers4j.spi.ConvGeometry;
 final class TransposedWeightGradient {
     /** Output positions per transposed-gradient panel: QC x nr floats (32 KiB at nr = 32) stay in L1. */
     static final int QC = 256;
+    /** Output positions per block of the dy transpose: 64 x nr floats (8 KiB at nr = 32) stay in L1. */
+    static final int TRANSPOSE_COLUMNS = 64;
     /** A task's dwT block, at most this many floats (256 KiB): it stays in L2 while the bands stream by. */
     static final int BLOCK_FLOATS = 64 * 1024;
     /** The largest scratch array this path allocates; larger problems use the dot-product blocks. */
@@ -198,25 +200,45 @@ final class TransposedWeightGradient {
         int qLen = p.qLen(u);
         int k0 = panel * nr;
         int kn = Math.min(nr, kg - k0);
-        int d = (grp * p.qTotal + p.unitStart[u]) * p.kgPad + k0 * qLen;
+        int base = (grp * p.qTotal + p.unitStart[u]) * p.kgPad + k0 * qLen;
         int src = (img * g.k() + grp * kg + k0) * plane + p.outputOffset(u);
-        for (int r = 0; r < rows; r++) {
-            int end = r == rows - 1 ? cols : wq;
-            for (int col = 0; col < end; col++, d += nr) {
-                if (col >= cols) {
-                    Arrays.fill(dyT, d, d + nr, 0f);
-                    continue;
-                }
-                int s = src + r * ow + col;
-                for (int j = 0; j < kn; j++) {
-                    dyT[d + j] = dy[s + j * plane];
-                }
-                for (int j = kn; j < nr; j++) {
-                    dyT[d + j] = 0f;
-                }
+        // channels past kg are zero; so are junk positions (the row's columns past cols), written row by row below
+        if (kn < nr) {
+            for (int q = 0; q < qLen; q++) {
+                Arrays.fill(dyT, base + q * nr + kn, base + (q + 1) * nr, 0f);
             }
         }
-        assert d == (grp * p.qTotal + p.unitStart[u]) * p.kgPad + k0 * qLen + qLen * nr;
+        // planes a multiple of 4 KiB apart put one position's nr channels into one L1 set (conv1d's 4096 samples):
+        // there, a block of a row channel by channel (sequential reads, writes within TRANSPOSE_COLUMNS x nr floats
+        // of dyT); elsewhere position by position (nr reads from nr planes, contiguous writes), measured faster
+        boolean aliased = plane % 1024 == 0;
+        for (int r = 0; r < rows; r++) {
+            int d = base + r * wq * nr;
+            int s = src + r * ow;
+            int end = r == rows - 1 ? cols : wq;
+            if (aliased) {
+                for (int c0 = 0; c0 < cols; c0 += TRANSPOSE_COLUMNS) {
+                    int c1 = Math.min(cols, c0 + TRANSPOSE_COLUMNS);
+                    for (int j = 0; j < kn; j++) {
+                        int sj = s + j * plane;
+                        int dj = d + j;
+                        for (int col = c0; col < c1; col++) {
+                            dyT[dj + col * nr] = dy[sj + col];
+                        }
+                    }
+                }
+            } else {
+                for (int col = 0; col < cols; col++) {
+                    int dc = d + col * nr;
+                    for (int j = 0; j < kn; j++) {
+                        dyT[dc + j] = dy[s + col + j * plane];
+                    }
+                }
+            }
+            if (end > cols) {
+                Arrays.fill(dyT, d + cols * nr, d + end * nr, 0f);
+            }
+        }
     }
 
     /**

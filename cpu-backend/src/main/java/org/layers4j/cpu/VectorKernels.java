@@ -870,6 +870,11 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void tapDots3x3(int len, float[] d, int dOff, int ds, float[] x, int xOff, int xs, float[] acc, int accOff) {
+        VectorTapKernels.dots3x3(len, d, dOff, ds, x, xOff, xs, acc, accOff);
+    }
+
+    @Override
     public void dotTileLanes(int len, float[] a, int aOff, int lda, float[] b, int[] bOff, int bIdx, float[] acc,
                              int accOff) {
         if (DOT_ONE_PASS) {

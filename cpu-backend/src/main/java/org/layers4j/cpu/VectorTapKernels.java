@@ -64,4 +64,46 @@ final class VectorTapKernels {
         out[outOff + 2] += d2;
         out[outOff + 3] += d3;
     }
+    /** {@link Kernels#tapDots3x3}: nine accumulators, three input and three gradient vectors per step. */
+    static void dots3x3(int len, float[] d, int dOff, int ds, float[] x, int xOff, int xs, float[] acc, int accOff) {
+        FloatVector s00 = FloatVector.fromArray(S, acc, accOff);
+        FloatVector s01 = FloatVector.fromArray(S, acc, accOff + L);
+        FloatVector s02 = FloatVector.fromArray(S, acc, accOff + 2 * L);
+        FloatVector s10 = FloatVector.fromArray(S, acc, accOff + 3 * L);
+        FloatVector s11 = FloatVector.fromArray(S, acc, accOff + 4 * L);
+        FloatVector s12 = FloatVector.fromArray(S, acc, accOff + 5 * L);
+        FloatVector s20 = FloatVector.fromArray(S, acc, accOff + 6 * L);
+        FloatVector s21 = FloatVector.fromArray(S, acc, accOff + 7 * L);
+        FloatVector s22 = FloatVector.fromArray(S, acc, accOff + 8 * L);
+        int d0 = dOff + 2 * ds;
+        int d1 = dOff + ds;
+        int x1 = xOff + xs;
+        int x2 = x1 + xs;
+        for (int p = 0; p < len; p += L) {
+            FloatVector a0 = FloatVector.fromArray(S, d, d0 + p);
+            FloatVector a1 = FloatVector.fromArray(S, d, d1 + p);
+            FloatVector a2 = FloatVector.fromArray(S, d, dOff + p);
+            FloatVector b = FloatVector.fromArray(S, x, xOff + p);
+            s00 = a0.fma(b, s00);
+            s10 = a1.fma(b, s10);
+            s20 = a2.fma(b, s20);
+            b = FloatVector.fromArray(S, x, x1 + p);
+            s01 = a0.fma(b, s01);
+            s11 = a1.fma(b, s11);
+            s21 = a2.fma(b, s21);
+            b = FloatVector.fromArray(S, x, x2 + p);
+            s02 = a0.fma(b, s02);
+            s12 = a1.fma(b, s12);
+            s22 = a2.fma(b, s22);
+        }
+        s00.intoArray(acc, accOff);
+        s01.intoArray(acc, accOff + L);
+        s02.intoArray(acc, accOff + 2 * L);
+        s10.intoArray(acc, accOff + 3 * L);
+        s11.intoArray(acc, accOff + 4 * L);
+        s12.intoArray(acc, accOff + 5 * L);
+        s20.intoArray(acc, accOff + 6 * L);
+        s21.intoArray(acc, accOff + 7 * L);
+        s22.intoArray(acc, accOff + 8 * L);
+    }
 }
