@@ -283,6 +283,39 @@ public abstract class BackendCompiledGraphTests {
         }
     }
 
+    /**
+     * flatten -> fc1 -> relu -> fc2 -> BatchNorm1d: compiled, only fc2's folded weight and bias take new memory;
+     * fc1's tensors, which no pass changed, are the model's own (shared, not copied).
+     */
+    @Test
+    void theCompiledModelSharesTheTensorsNoPassChanged() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(backend().memory().tracked(), "the backend tracks its memory");
+        GraphBuilder b = new GraphBuilder();
+        Ref x = b.input("x");
+        Ref h = b.callModule("relu", b.callModule("fc1", b.call("flatten", x, 1)));
+        b.output(b.callModule("bn", b.callModule("fc2", h)));
+        Map<String, Map<String, Object>> modules = new LinkedHashMap<>();
+        modules.put("fc1", spec("op", "linear", "in_features", 64L, "out_features", 128L, "bias", true));
+        modules.put("relu", spec("op", "relu"));
+        modules.put("fc2", spec("op", "linear", "in_features", 128L, "out_features", 32L, "bias", true));
+        modules.put("bn", spec("op", "batchnorm1d", "num_features", 32L));
+        Graph graph = b.build(modules);
+        try (GraphModule plain = new GraphModule(graph, backend());
+             GraphModule compiled = new GraphModule(graph, backend()).compileForInference();
+             Tensor in = random(Shape.of(3, 4, 4, 4), 2)) {
+            randomize(plain, 5);
+            randomize(compiled, 5);
+            plain.eval();
+            compiled.eval();
+            assertSameOutputs("warm-up", plain, plain, in);
+            long before = backend().memory().liveBytes();
+            assertSameOutputs("compiled", plain, compiled, in);
+            assertFalse(compiled.inferenceGraph().modules().containsKey("bn"), "folded");
+            assertEquals((32 * 128 + 32) * (long) Float.BYTES, backend().memory().liveBytes() - before,
+                    "the compiled model's new memory: fc2's folded weight and bias, nothing of fc1");
+        }
+    }
+
     @Test
     void modelsLoadCompilesGraphModelsUnlessOptimizeIsFalse(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("resnet18.safetensors");
