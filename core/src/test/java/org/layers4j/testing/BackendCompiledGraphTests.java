@@ -316,6 +316,29 @@ public abstract class BackendCompiledGraphTests {
         }
     }
 
+    /** A frozen state reads a model's tensor only when asked, and knows which values are still the model's. */
+    @Test
+    void aFrozenStateReadsTheModelsTensorsOnlyWhenAsked() {
+        try (Tensor w = random(Shape.of(2, 3), 1); Tensor n = backend().upload(new long[] {7}, Shape.of())) {
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            tensors.put("fc.weight", w);
+            tensors.put("bn.num_batches_tracked", n);
+            org.layers4j.graph.passes.FrozenState s = org.layers4j.graph.passes.FrozenState.of(tensors);
+            assertTrue(s.source("fc.weight") == w, "the model's own tensor, not a copy");
+            assertArrayEquals(w.toArray(), s.get("fc.weight").data());
+            assertArrayEquals(new long[] {7}, s.get("bn.num_batches_tracked").longs());
+            org.layers4j.graph.passes.FrozenState edited = org.layers4j.graph.passes.FrozenState.copyOf(s);
+            edited.put("fc.weight", new HostTensor(Shape.of(2, 3), new float[6]));
+            edited.remove("bn.num_batches_tracked");
+            assertEquals(null, edited.source("fc.weight"), "a pass's value");
+            assertTrue(s.source("fc.weight") == w, "the original is unchanged");
+            assertEquals(List.of("fc.weight", "bn.num_batches_tracked"), List.copyOf(s.keySet()));
+            assertEquals(List.of("fc.weight"), List.copyOf(edited.keySet()));
+            org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class,
+                    () -> s.remove("fc.weight"));
+        }
+    }
+
     @Test
     void modelsLoadCompilesGraphModelsUnlessOptimizeIsFalse(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("resnet18.safetensors");
