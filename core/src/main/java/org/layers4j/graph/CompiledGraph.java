@@ -2,17 +2,22 @@ package org.layers4j.graph;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.layers4j.DType;
+import org.layers4j.Tensor;
 import org.layers4j.graph.Node.Opcode;
 import org.layers4j.graph.ops.OpRegistry;
 import org.layers4j.graph.passes.BatchNormFolding;
 import org.layers4j.graph.passes.ConvEpilogueFusion;
 import org.layers4j.graph.passes.DeadCodeElimination;
 import org.layers4j.graph.passes.FrozenGraph;
+import org.layers4j.graph.passes.FrozenState;
 import org.layers4j.graph.passes.FusedConv;
 import org.layers4j.graph.passes.GraphPass;
-import org.layers4j.io.StateDicts;
+import org.layers4j.io.HostTensor;
 import org.layers4j.nn.Init;
 import org.layers4j.nn.Module;
 import org.layers4j.nn.Parameter;
@@ -22,9 +27,9 @@ import org.layers4j.spi.Backend;
 
 /**
  * The eval-mode compilation of a {@link GraphModule} ({@link GraphModule#compileForInference}): the model's graph
- * and a host copy of its state run through the {@link #PASSES} (BatchNorm folding, convolution epilogue fusion,
+ * and its state run through the {@link #PASSES} (BatchNorm folding, convolution epilogue fusion,
  * dead-code elimination), built as a second GraphModule whose convolutions run on weights prepared once
- * ({@link PreparedConvolution}). It is built at the first eval-mode forward, and built again when any parameter
+ * ({@link PreparedConvolution}), sharing the source's tensors that no pass changed. It is built at the first eval-mode forward, and built again when any parameter
  * or buffer of the model changed since ({@link Parameter#version()}: an optimizer step, a state_dict load, a
  * training forward's BatchNorm statistics, a move to another backend). If building fails, a WARN says why and the
  * model runs uncompiled.
@@ -120,25 +125,39 @@ final class CompiledGraph implements AutoCloseable {
         return v;
     }
 
-    /** Runs the passes over the source's graph and a host copy of its state, and builds the result. */
+    /**
+     * Runs the passes over the source's graph and state (read to the host only where a pass reads it: BatchNorm
+     * statistics, the weights they fold), and builds the result: the tensors no pass changed are the source's own
+     * (shared, not copied: a change of them changes the version, and the next forward builds again), the others
+     * are uploaded.
+     */
     private Built build(long version) {
         Backend be = source.backend();
-        FrozenGraph g = new FrozenGraph(source.graph(), StateDicts.of(source), source.registry());
+        FrozenGraph g = new FrozenGraph(source.graph(), FrozenState.of(source.stateDict()), source.registry());
         int before = g.graph().nodes().size();
         for (GraphPass p : PASSES) {
             g = p.apply(g);
         }
         Map<String, PreparedConvolution> convs = new HashMap<>();
         OpRegistry registry = source.registry().copy().register(FusedConv.op(convs::get, source.registry()));
+        Graph graph = g.graph();
+        int after = graph.nodes().size();
+        // each host value is dropped once uploaded, so that the folded weights are not held twice while building
+        FrozenState state = FrozenState.copyOf(g.state());
+        Set<String> names = new HashSet<>(state.keySet());
+        g = null;
         GraphModule m;
         try (Init.Skip noInit = Init.skip()) {
-            m = new GraphModule(g.graph(), be, registry);
+            m = new GraphModule(graph, be, registry, name -> value(be, state, name));
         }
         try {
-            StateDicts.load(m, g.state());
+            if (!m.namedStateObjects().keySet().equals(names)) {
+                throw new IllegalStateException("the compiled model's state " + m.namedStateObjects().keySet()
+                        + " is not the passes' " + names);
+            }
             m.eval();
             Map<String, Module> leaves = leaves(m);
-            for (Node n : g.graph().nodes()) {
+            for (Node n : graph.nodes()) {
                 if (n.op() == Opcode.CALL_FUNCTION && n.target().equals(FusedConv.OP)) {
                     String layer = (String) n.args().get(1);
                     if (!convs.containsKey(layer)) {
@@ -151,9 +170,27 @@ final class CompiledGraph implements AutoCloseable {
             m.close();
             throw e;
         }
-        LOG.debug("compiled graph for inference: {} nodes -> {}, {} prepared convolutions", before,
-                g.graph().nodes().size(), convs.size());
+        LOG.debug("compiled graph for inference: {} nodes -> {}, {} prepared convolutions", before, after,
+                convs.size());
         return new Built(m, convs, be, version);
+    }
+
+    /**
+     * A new handle on the source's tensor {@code name} when no pass changed it, else the pass's value uploaded;
+     * removed from {@code state} (a mutable copy) either way.
+     */
+    private static Tensor value(Backend be, FrozenState state, String name) {
+        Tensor t = state.source(name);
+        if (t != null) {
+            state.remove(name);
+            return t.share();
+        }
+        HostTensor h = state.get(name);
+        if (h == null) {
+            throw new IllegalStateException("the passes left no value for " + name);
+        }
+        state.remove(name);
+        return h.dtype() == DType.INT64 ? be.upload(h.longs(), h.shape()) : be.upload(h.data(), h.shape());
     }
 
     /** Every module of m by qualified name. */

@@ -83,6 +83,17 @@ public final class GraphModule extends Module {
 
     /** Builds a graph model whose {@code call_function} nodes use {@code registry}. */
     public GraphModule(Graph graph, Backend backend, OpRegistry registry) {
+        this(graph, backend, registry, null);
+    }
+
+    /**
+     * As {@link #GraphModule(Graph, Backend, OpRegistry)}, each module's parameters and buffers replaced as soon as it
+     * is built by {@code values}' tensor for their state_dict name (a tensor this module takes ownership of: a new
+     * handle, {@link Tensor#share} of another model's tensor for one it shares; shape and dtype checked), so that
+     * building a model from given tensors never holds a second full set of values. {@code values} gives a tensor for
+     * every name, or throws.
+     */
+    GraphModule(Graph graph, Backend backend, OpRegistry registry, java.util.function.Function<String, Tensor> values) {
         super(backend);
         if (graph == null || registry == null) {
             throw new IllegalArgumentException("graph and registry must not be null");
@@ -101,7 +112,7 @@ public final class GraphModule extends Module {
                 ops[i] = checkCall(n);
             }
         }
-        Map<String, Module> built = buildTree(graph.modules());
+        Map<String, Module> built = buildTree(graph.modules(), values);
         try {
             Map<String, Tensor> state = stateDict();
             for (Node n : nodes) {
@@ -167,7 +178,8 @@ public final class GraphModule extends Module {
     // ---- the module tree ----------------------------------------------------------------------
 
     /** Builds containers and leaves in the listed order; returns every module by qualified name. */
-    private Map<String, Module> buildTree(Map<String, Map<String, Object>> specs) {
+    private Map<String, Module> buildTree(Map<String, Map<String, Object>> specs,
+                                          java.util.function.Function<String, Tensor> state) {
         Map<String, Module> byName = new HashMap<>();
         try {
             for (Map.Entry<String, Map<String, Object>> e : specs.entrySet()) {
@@ -198,11 +210,33 @@ public final class GraphModule extends Module {
                 }
                 attach(parent, attr, m);
                 byName.put(name, m);
+                if (state != null) {
+                    adopt(name, m, state);
+                }
             }
             return byName;
         } catch (RuntimeException e) {
             close();
             throw e;
+        }
+    }
+
+    /** Replaces the state module {@code m} (just built, no children attached yet) holds by {@code state}'s. */
+    private void adopt(String name, Module m, java.util.function.Function<String, Tensor> state) {
+        for (Map.Entry<String, Parameter> e : m.namedStateObjects().entrySet()) {
+            String key = name + "." + e.getKey();
+            Tensor old = e.getValue().data();
+            Tensor t = state.apply(key);
+            if (t == null) {
+                throw new IllegalArgumentException("no value for " + key);
+            }
+            if (!t.shape().equals(old.shape()) || t.dtype() != old.dtype()) {
+                String got = t.dtype().torchName() + t.shape().dimsString();
+                t.close();
+                throw new IllegalArgumentException(key + " must be a " + old.dtype().torchName()
+                        + old.shape().dimsString() + " tensor, but got " + got);
+            }
+            replace(e.getValue(), t);
         }
     }
 

@@ -48,8 +48,8 @@ public interface ConvolutionOps {
      * The weight w [k, c/groups, kh, kw] of a convolution with {@code groups} groups, prepared for many forward calls
      * (an eval-mode compiled model's): a tensor of w's shape that {@link #forward} accepts as its weight, that
      * holds w's values now, and that nobody writes afterwards. Backends that rearrange weights for every call (the
-     * CPU packs them into GEMM panels) do it once here. The default is a new handle on w itself: the caller must
-     * then not write w either.
+     * CPU packs them into GEMM panels) do it once here. It may share w's memory (so that the weights are not held
+     * twice): the caller must not write w while the result is in use. The default is a new handle on w itself.
      */
     default Tensor prepareWeights(Tensor w, int groups) {
         return w.share();

@@ -283,6 +283,62 @@ public abstract class BackendCompiledGraphTests {
         }
     }
 
+    /**
+     * flatten -> fc1 -> relu -> fc2 -> BatchNorm1d: compiled, only fc2's folded weight and bias take new memory;
+     * fc1's tensors, which no pass changed, are the model's own (shared, not copied).
+     */
+    @Test
+    void theCompiledModelSharesTheTensorsNoPassChanged() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(backend().memory().tracked(), "the backend tracks its memory");
+        GraphBuilder b = new GraphBuilder();
+        Ref x = b.input("x");
+        Ref h = b.callModule("relu", b.callModule("fc1", b.call("flatten", x, 1)));
+        b.output(b.callModule("bn", b.callModule("fc2", h)));
+        Map<String, Map<String, Object>> modules = new LinkedHashMap<>();
+        modules.put("fc1", spec("op", "linear", "in_features", 64L, "out_features", 128L, "bias", true));
+        modules.put("relu", spec("op", "relu"));
+        modules.put("fc2", spec("op", "linear", "in_features", 128L, "out_features", 32L, "bias", true));
+        modules.put("bn", spec("op", "batchnorm1d", "num_features", 32L));
+        Graph graph = b.build(modules);
+        try (GraphModule plain = new GraphModule(graph, backend());
+             GraphModule compiled = new GraphModule(graph, backend()).compileForInference();
+             Tensor in = random(Shape.of(3, 4, 4, 4), 2)) {
+            randomize(plain, 5);
+            randomize(compiled, 5);
+            plain.eval();
+            compiled.eval();
+            assertSameOutputs("warm-up", plain, plain, in);
+            long before = backend().memory().liveBytes();
+            assertSameOutputs("compiled", plain, compiled, in);
+            assertFalse(compiled.inferenceGraph().modules().containsKey("bn"), "folded");
+            assertEquals((32 * 128 + 32) * (long) Float.BYTES, backend().memory().liveBytes() - before,
+                    "the compiled model's new memory: fc2's folded weight and bias, nothing of fc1");
+        }
+    }
+
+    /** A frozen state reads a model's tensor only when asked, and knows which values are still the model's. */
+    @Test
+    void aFrozenStateReadsTheModelsTensorsOnlyWhenAsked() {
+        try (Tensor w = random(Shape.of(2, 3), 1); Tensor n = backend().upload(new long[] {7}, Shape.of())) {
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            tensors.put("fc.weight", w);
+            tensors.put("bn.num_batches_tracked", n);
+            org.layers4j.graph.passes.FrozenState s = org.layers4j.graph.passes.FrozenState.of(tensors);
+            assertTrue(s.source("fc.weight") == w, "the model's own tensor, not a copy");
+            assertArrayEquals(w.toArray(), s.get("fc.weight").data());
+            assertArrayEquals(new long[] {7}, s.get("bn.num_batches_tracked").longs());
+            org.layers4j.graph.passes.FrozenState edited = org.layers4j.graph.passes.FrozenState.copyOf(s);
+            edited.put("fc.weight", new HostTensor(Shape.of(2, 3), new float[6]));
+            edited.remove("bn.num_batches_tracked");
+            assertEquals(null, edited.source("fc.weight"), "a pass's value");
+            assertTrue(s.source("fc.weight") == w, "the original is unchanged");
+            assertEquals(List.of("fc.weight", "bn.num_batches_tracked"), List.copyOf(s.keySet()));
+            assertEquals(List.of("fc.weight"), List.copyOf(edited.keySet()));
+            org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class,
+                    () -> s.remove("fc.weight"));
+        }
+    }
+
     @Test
     void modelsLoadCompilesGraphModelsUnlessOptimizeIsFalse(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("resnet18.safetensors");

@@ -58,12 +58,21 @@ final class CpuConvolutionOps implements ConvolutionOps {
         conv.forward(g, CpuStorage.of(x), ConvWeights.of(w), ep, CpuStorage.overwrite(y));
     }
 
-    /** A copy of w in a {@link PreparedWeights}: its panels are packed once, its finiteness is decided now. */
+    /**
+     * w's values (shared, not copied: the caller must not write w any more) in a {@link PreparedWeights}: its panels
+     * are packed once, its finiteness is decided now.
+     */
     @Override
     public Tensor prepareWeights(Tensor w, int groups) {
-        float[] values = CpuStorage.of(w).clone();
+        float[] values = CpuStorage.of(w);
         boolean finite = !NonFiniteRepair.mayHoldNonFinite(kernels, values, values.length);
-        return Tensors.wrap(w.backend(), w.shape(), new PreparedWeights(values, finite, memory));
+        Tensor handle = w.share();
+        try {
+            return Tensors.wrap(w.backend(), w.shape(), new PreparedWeights(handle, finite, memory));
+        } catch (RuntimeException e) {
+            handle.close();
+            throw e;
+        }
     }
 
     @Override

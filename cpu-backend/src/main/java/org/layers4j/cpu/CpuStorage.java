@@ -24,6 +24,7 @@ class CpuStorage implements TensorStorage {
     private final Consumer<float[]> zeroer;
     private final MemoryStats memory;
     private volatile boolean pendingZero;
+    private final boolean owned;
 
     /** Storage over {@code data}; with a non-null {@code zeroer} the array still has to be zeroed before use. */
     CpuStorage(float[] data, ArrayPool pool, Consumer<float[]> zeroer, MemoryStats memory) {
@@ -32,7 +33,21 @@ class CpuStorage implements TensorStorage {
         this.zeroer = zeroer;
         this.pendingZero = zeroer != null;
         this.memory = memory;
+        this.owned = true;
         memory.allocated((long) data.length * Float.BYTES);
+    }
+
+    /**
+     * Storage over the array of another storage, which its owner keeps alive: not counted in the backend's memory
+     * (its owner's storage counts it), never handed to the pool.
+     */
+    CpuStorage(float[] borrowed, MemoryStats memory) {
+        this.data = borrowed;
+        this.pool = null;
+        this.zeroer = null;
+        this.pendingZero = false;
+        this.memory = memory;
+        this.owned = false;
     }
 
     private float[] live() {
@@ -67,7 +82,7 @@ class CpuStorage implements TensorStorage {
     public void release() {
         float[] d = data;
         data = null;
-        if (d != null) {
+        if (d != null && owned) {
             memory.released((long) d.length * Float.BYTES);
             if (pool != null) {
                 pool.give(d);

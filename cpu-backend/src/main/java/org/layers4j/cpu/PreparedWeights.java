@@ -1,11 +1,13 @@
 package org.layers4j.cpu;
 
+import org.layers4j.Tensor;
 import org.layers4j.spi.ConvGeometry;
 import org.layers4j.spi.MemoryStats;
 
 /**
- * A convolution's weights prepared once ({@link CpuConvolutionOps#prepareWeights}): a copy of the values that
- * nobody writes, whether they are all finite (so {@link NonFiniteRepair} need not scan them per call), and
+ * A convolution's weights prepared once ({@link CpuConvolutionOps#prepareWeights}): the weight tensor's own values
+ * (a handle on it keeps them alive; not a copy, so a compiled model holds its weights once, and they are counted
+ * once in the backend's {@link MemoryStats}), which nobody may write any more, whether they are all finite (so {@link NonFiniteRepair} need not scan them per call), and
  * their micro-kernel A panels, packed on first use per layout (row-major depth, or tap-major for
  * {@link Im2colConvolution}'s position classes) and kept. At batch 1 the per-call packing was 15 % of a
  * ResNet-18 forward at 224 x 224 (JFR samples, AVX-512, 2 threads). The packed panels count in the
@@ -18,11 +20,14 @@ final class PreparedWeights extends CpuStorage {
 
     private final MemoryStats memory;
     private final boolean finite;
+    private volatile Tensor weights;
     private volatile Panels rowMajor;
     private volatile Panels tapMajor;
 
-    PreparedWeights(float[] values, boolean finite, MemoryStats memory) {
-        super(values, null, null, memory);
+    /** Prepares {@code weights}, a handle on the weight tensor that this takes over: its array is not copied. */
+    PreparedWeights(Tensor weights, boolean finite, MemoryStats memory) {
+        super(CpuStorage.of(weights), memory);
+        this.weights = weights;
         this.memory = memory;
         this.finite = finite;
     }
@@ -69,5 +74,10 @@ final class PreparedWeights extends CpuStorage {
         }
         rowMajor = null;
         tapMajor = null;
+        Tensor w = weights;
+        weights = null;
+        if (w != null) {
+            w.close();
+        }
     }
 }

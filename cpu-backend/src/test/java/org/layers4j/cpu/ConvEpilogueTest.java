@@ -3,6 +3,7 @@ package org.layers4j.cpu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -144,7 +145,7 @@ class ConvEpilogueTest {
     }
 
     @Test
-    void preparedWeightsAreACopyWhosePanelsCountAsBackendMemory() {
+    void preparedWeightsShareTheWeightsAndTheirPanelsCountAsBackendMemory() {
         ConvGeometry g = new ConvGeometry(1, 16, 8, 8, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1);
         try (CpuBackend b = TestSupport.backend("vector", 2);
              Tensor x = b.upload(TestSupport.random(1, input(g).size()), input(g));
@@ -153,11 +154,17 @@ class ConvEpilogueTest {
             long before = b.memory().liveBytes();
             Tensor p = b.convolution().prepareWeights(w, 1);
             assertNotSame(Tensors.storage(w), Tensors.storage(p));
-            assertEquals(before + weight(g).size() * 4L, b.memory().liveBytes(), "the copy");
+            assertSame(CpuStorage.of(w), CpuStorage.of(p), "w's own values, not a copy");
+            assertEquals(before, b.memory().liveBytes(), "nothing new before the panels are packed");
             b.convolution().forward(g, x, p, y);
-            assertTrue(b.memory().liveBytes() > before + weight(g).size() * 4L, "and the packed panels");
+            long panels = b.memory().liveBytes() - before;
+            assertTrue(panels > 0, "the packed panels");
+            float[] values = w.toArray();
+            w.close();
+            assertEquals(before + panels, b.memory().liveBytes(), "w's values stay (counted once) while p holds them");
+            assertArrayEquals(values, p.toArray());
             p.close();
-            assertEquals(before, b.memory().liveBytes());
+            assertEquals(before - weight(g).size() * 4L, b.memory().liveBytes(), "all freed once both are closed");
         }
     }
 

@@ -51,7 +51,7 @@ public final class BatchNormFolding implements GraphPass {
         Map<String, List<Node>> users = g.users();
         Map<String, Node> byName = g.byName();
         Map<String, Integer> calls = g.moduleCalls();
-        Map<String, HostTensor> state = new LinkedHashMap<>(g.state());
+        FrozenState state = FrozenState.copyOf(g.state());
         Map<String, Map<String, Object>> modules = new LinkedHashMap<>(g.graph().modules());
         Map<String, String> renames = new HashMap<>();
         for (Node n : g.graph().nodes()) {

@@ -45,7 +45,7 @@ public final class DeadCodeElimination implements GraphPass {
             }
         }
         Map<String, Map<String, Object>> modules = new LinkedHashMap<>();
-        Map<String, HostTensor> state = new LinkedHashMap<>(g.state());
+        FrozenState state = FrozenState.copyOf(g.state());
         g.graph().modules().forEach((name, spec) -> {
             if (Graph.CONTAINER.equals(spec.get("op"))) {
                 modules.put(name, container(name, spec, read, state));

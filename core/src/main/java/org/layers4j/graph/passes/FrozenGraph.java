@@ -1,7 +1,6 @@
 package org.layers4j.graph.passes;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,16 +16,22 @@ import org.layers4j.io.HostTensor;
 /**
  * A graph with the values of its state_dict, frozen for eval-mode inference (as {@code torch.jit.freeze}
  * inlines parameters as constants): what the passes that use parameter values rewrite. {@code state} holds every
- * parameter and buffer by state_dict name (host copies: a pass never touches a model's tensors); {@code registry}
- * is the op registry of the graph's {@code call_function} nodes, so that a pass reads their arguments by
- * PyTorch's names. Immutable; a pass returns a new one.
+ * parameter and buffer by state_dict name, read to the host when a pass asks for a value ({@link FrozenState}: a
+ * pass never touches a model's tensors, and a compilation copies only what its passes read); {@code registry} is
+ * the op registry of the graph's {@code call_function} nodes, so that a pass reads their arguments by PyTorch's
+ * names. Immutable; a pass returns a new one.
  */
-public record FrozenGraph(Graph graph, Map<String, HostTensor> state, OpRegistry registry) {
+public record FrozenGraph(Graph graph, FrozenState state, OpRegistry registry) {
     public FrozenGraph {
         if (graph == null || state == null || registry == null) {
             throw new IllegalArgumentException("a frozen graph needs a graph, its state and its op registry");
         }
-        state = Collections.unmodifiableMap(new LinkedHashMap<>(state));
+        state = state.frozen();
+    }
+
+    /** A frozen graph of host values (copied). */
+    public FrozenGraph(Graph graph, Map<String, HostTensor> state, OpRegistry registry) {
+        this(graph, state == null ? null : FrozenState.copyOf(state), registry);
     }
 
     /** The same state and registry with another graph. */
