@@ -1,7 +1,5 @@
 package org.layers4j.bench;
 
-import java.util.Arrays;
-import java.util.SplittableRandom;
 import org.layers4j.Backends;
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
@@ -43,12 +41,7 @@ public final class CompiledGraphTiming {
             plain.eval();
             compiled.eval();
             compiled.compileForInference();
-            float[] data = new float[batch * 3 * size * size];
-            SplittableRandom r = new SplittableRandom(1);
-            for (int i = 0; i < data.length; i++) {
-                data[i] = (float) r.nextGaussian();
-            }
-            try (Tensor x = be.upload(data, Shape.of(batch, 3, size, size))) {
+            try (Tensor x = ModelPairTiming.gaussian(be, Shape.of(batch, 3, size, size))) {
                 check(plain, compiled, x);
                 for (int i = 0; i < 5; i++) {
                     ModelPairTiming.time(plain, x);
@@ -74,27 +67,18 @@ public final class CompiledGraphTiming {
                 System.out.printf("%s batch %d, %dx%d, %d pairs: uncompiled median %.3f ms (min %.3f), compiled median"
                         + " %.3f ms (min %.3f), median of per-pair ratios compiled/uncompiled %.4f; calling thread's CPU"
                         + " time medians %.3f / %.3f ms%n", name, batch, size, size, pairs, ModelPairTiming.median(a),
-                        min(a), ModelPairTiming.median(b), min(b), ModelPairTiming.median(ratio),
+                        ModelPairTiming.min(a), ModelPairTiming.median(b), ModelPairTiming.min(b), ModelPairTiming.median(ratio),
                         ModelPairTiming.median(ca), ModelPairTiming.median(cb));
             }
         }
     }
 
     private static void check(Module a, Module b, Tensor x) {
-        try (Tensor ya = a.forward(x); Tensor yb = b.forward(x)) {
-            float[] p = ya.toArray();
-            float[] q = yb.toArray();
-            double diff = 0;
-            double max = 0;
-            for (int i = 0; i < p.length; i++) {
-                diff = Math.max(diff, Math.abs((double) p[i] - q[i]));
-                max = Math.max(max, Math.abs(p[i]));
-            }
-            System.out.printf("outputs: max |compiled - uncompiled| = %.3g, max |uncompiled| = %.3g, relative %.3g%n",
-                    diff, max, diff / Math.max(1, max));
-            if (diff > 1e-4 * Math.max(1, max)) {
-                throw new AssertionError("the compiled model's output breaks the pass rule");
-            }
+        double[] d = ModelPairTiming.difference(a, b, x);
+        System.out.printf("outputs: max |compiled - uncompiled| = %.3g, max |uncompiled| = %.3g, relative %.3g%n",
+                d[0], d[1], d[0] / Math.max(1, d[1]));
+        if (d[0] > 1e-4 * Math.max(1, d[1])) {
+            throw new AssertionError("the compiled model's output breaks the pass rule");
         }
     }
 
@@ -107,9 +91,5 @@ public final class CompiledGraphTiming {
         double ms = ModelPairTiming.time(m, x);
         cpu[i] = (THREADS.getCurrentThreadCpuTime() - c0) / 1e6;
         return ms;
-    }
-
-    private static double min(double[] v) {
-        return Arrays.stream(v).min().orElse(Double.NaN);
     }
 }

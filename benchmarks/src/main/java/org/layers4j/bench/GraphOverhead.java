@@ -3,7 +3,6 @@ package org.layers4j.bench;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.SplittableRandom;
 import org.layers4j.Backends;
 import org.layers4j.Shape;
 import org.layers4j.Tensor;
@@ -34,34 +33,17 @@ public final class GraphOverhead {
             Models.save(java, file);
             // the graph as written: Models.load would compile it for inference (BatchNorm folding rounds differently)
             try (Module graph = Models.fromContents(org.layers4j.io.SafeTensors.read(file), be)) {
-                float[] data = new float[batch * 3 * size * size];
-                SplittableRandom r = new SplittableRandom(1);
-                for (int i = 0; i < data.length; i++) {
-                    data[i] = (float) r.nextGaussian();
-                }
-                try (Tensor x = be.upload(data, Shape.of(batch, 3, size, size))) {
+                try (Tensor x = ModelPairTiming.gaussian(be, Shape.of(batch, 3, size, size))) {
                     check(java, graph, x);
-                    for (int i = 0; i < 5; i++) {
-                        time(java, x);
-                        time(graph, x);
-                    }
-                    double[] a = new double[pairs];
-                    double[] b = new double[pairs];
-                    double[] ratio = new double[pairs];
+                    ModelPairTiming.Pairs t = ModelPairTiming.alternate(() -> ModelPairTiming.time(java, x),
+                            () -> ModelPairTiming.time(graph, x), pairs);
                     for (int i = 0; i < pairs; i++) {
-                        if (i % 2 == 0) {
-                            a[i] = time(java, x);
-                            b[i] = time(graph, x);
-                        } else {
-                            b[i] = time(graph, x);
-                            a[i] = time(java, x);
-                        }
-                        ratio[i] = b[i] / a[i];
-                        System.out.printf("pair %2d  java %8.3f ms  graph %8.3f ms%n", i, a[i], b[i]);
+                        System.out.printf("pair %2d  java %8.3f ms  graph %8.3f ms%n", i, t.a()[i], t.b()[i]);
                     }
                     System.out.printf("batch %d, %dx%d, %d pairs: java median %.3f ms (min %.3f), graph median %.3f ms"
                             + " (min %.3f), median of per-pair ratios graph/java %.4f%n", batch, size, size, pairs,
-                            median(a), min(a), median(b), min(b), median(ratio));
+                            ModelPairTiming.median(t.a()), ModelPairTiming.min(t.a()), ModelPairTiming.median(t.b()),
+                            ModelPairTiming.min(t.b()), ModelPairTiming.median(t.ratio()));
                 }
             }
         } finally {
@@ -75,17 +57,5 @@ public final class GraphOverhead {
                 throw new AssertionError("the graph model's output differs from the Java model's");
             }
         }
-    }
-
-    private static double time(Module m, Tensor x) {
-        return ModelPairTiming.time(m, x);
-    }
-
-    private static double median(double[] v) {
-        return ModelPairTiming.median(v);
-    }
-
-    private static double min(double[] v) {
-        return Arrays.stream(v).min().orElse(Double.NaN);
     }
 }

@@ -30,47 +30,85 @@ public final class ModelPairTiming {
         int pairs = Integer.parseInt(args[3]);
         Backend be = Backends.get("cpu");
         try (Module a = Models.load(Path.of(args[0]), be); Module b = Models.load(Path.of(args[1]), be)) {
-            float[] data = new float[(int) Shape.elementCount(dims)];
-            SplittableRandom r = new SplittableRandom(1);
-            for (int i = 0; i < data.length; i++) {
-                data[i] = (float) r.nextGaussian();
-            }
-            try (Tensor x = be.upload(data, Shape.of(dims))) {
-                try (Tensor ya = a.forward(x); Tensor yb = b.forward(x)) {
-                    float[] p = ya.toArray();
-                    float[] q = yb.toArray();
-                    double diff = 0;
-                    double max = 0;
-                    for (int i = 0; i < p.length; i++) {
-                        diff = Math.max(diff, Math.abs((double) p[i] - q[i]));
-                        max = Math.max(max, Math.abs(p[i]));
-                    }
-                    System.out.printf("outputs: max |A - B| = %.3g (max |A| %.3g)%n", diff, max);
-                }
-                for (int i = 0; i < 5; i++) {
-                    time(a, x);
-                    time(b, x);
-                }
-                double[] ta = new double[pairs];
-                double[] tb = new double[pairs];
-                double[] ratio = new double[pairs];
+            try (Tensor x = gaussian(be, Shape.of(dims))) {
+                double[] d = difference(a, b, x);
+                System.out.printf("outputs: max |A - B| = %.3g (max |A| %.3g)%n", d[0], d[1]);
+                Pairs t = alternate(() -> time(a, x), () -> time(b, x), pairs);
+                double[] ta = t.a();
+                double[] tb = t.b();
                 for (int i = 0; i < pairs; i++) {
-                    if (i % 2 == 0) {
-                        ta[i] = time(a, x);
-                        tb[i] = time(b, x);
-                    } else {
-                        tb[i] = time(b, x);
-                        ta[i] = time(a, x);
-                    }
-                    ratio[i] = tb[i] / ta[i];
                     System.out.printf("pair %2d  A %8.3f ms  B %8.3f ms%n", i, ta[i], tb[i]);
                 }
                 System.out.printf("input %s, %d pairs: A %s median %.3f ms (min %.3f), B %s median %.3f ms (min %.3f),"
                         + " median of per-pair ratios B/A %.4f%n", Arrays.toString(dims), pairs,
-                        Path.of(args[0]).getFileName(), median(ta), Arrays.stream(ta).min().orElse(0),
-                        Path.of(args[1]).getFileName(), median(tb), Arrays.stream(tb).min().orElse(0), median(ratio));
+                        Path.of(args[0]).getFileName(), median(ta), min(ta), Path.of(args[1]).getFileName(), median(tb),
+                        min(tb), median(t.ratio()));
             }
         }
+    }
+
+    /** Per-pair milliseconds of two sides, alternating A/B then B/A. */
+    record Pairs(double[] a, double[] b) {
+        /** B / A per pair. */
+        double[] ratio() {
+            double[] r = new double[a.length];
+            for (int i = 0; i < r.length; i++) {
+                r[i] = b[i] / a[i];
+            }
+            return r;
+        }
+    }
+
+    /**
+     * Five untimed runs of each side, then {@code pairs} pairs, A first in even pairs and B first in odd ones, so a
+     * noisy host hits both sides alike.
+     */
+    static Pairs alternate(java.util.function.DoubleSupplier a, java.util.function.DoubleSupplier b, int pairs) {
+        for (int i = 0; i < 5; i++) {
+            a.getAsDouble();
+            b.getAsDouble();
+        }
+        double[] ta = new double[pairs];
+        double[] tb = new double[pairs];
+        for (int i = 0; i < pairs; i++) {
+            if (i % 2 == 0) {
+                ta[i] = a.getAsDouble();
+                tb[i] = b.getAsDouble();
+            } else {
+                tb[i] = b.getAsDouble();
+                ta[i] = a.getAsDouble();
+            }
+        }
+        return new Pairs(ta, tb);
+    }
+
+    /** A standard-normal input of {@code shape} (seed 1, the same for every benchmark here). */
+    static Tensor gaussian(Backend be, Shape shape) {
+        float[] data = new float[(int) Shape.elementCount(shape.dims())];
+        SplittableRandom r = new SplittableRandom(1);
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (float) r.nextGaussian();
+        }
+        return be.upload(data, shape);
+    }
+
+    /** {max |a(x) - b(x)|, max |a(x)|} of the two models' outputs. */
+    static double[] difference(Module a, Module b, Tensor x) {
+        try (Tensor ya = a.forward(x); Tensor yb = b.forward(x)) {
+            float[] p = ya.toArray();
+            float[] q = yb.toArray();
+            double diff = 0;
+            double max = 0;
+            for (int i = 0; i < p.length; i++) {
+                diff = Math.max(diff, Math.abs((double) p[i] - q[i]));
+                max = Math.max(max, Math.abs(p[i]));
+            }
+            return new double[] {diff, max};
+        }
+    }
+
+    static double min(double[] v) {
+        return Arrays.stream(v).min().orElse(Double.NaN);
     }
 
     /** Milliseconds of one eval forward (the backend synchronized). */
