@@ -107,32 +107,7 @@ class ConvEpilogueTest {
              Tensor r = b.upload(TestSupport.random(4, output(g).size()), output(g));
              Tensor y = b.allocate(output(g)); Tensor fused = b.allocate(output(g))) {
             ConvolutionOps ops = b.convolution();
-            ConvolutionOps unfused = new ConvolutionOps() {
-                @Override
-                public void forward(ConvGeometry geometry, Tensor in, Tensor wt, Tensor out) {
-                    ops.forward(geometry, in, wt, out);
-                }
-
-                @Override
-                public void backwardData(ConvGeometry geometry, Tensor dy, Tensor wt, Tensor dx) {
-                    ops.backwardData(geometry, dy, wt, dx);
-                }
-
-                @Override
-                public void backwardFilter(ConvGeometry geometry, Tensor in, Tensor dy, Tensor dw) {
-                    ops.backwardFilter(geometry, in, dy, dw);
-                }
-
-                @Override
-                public void biasAdd(Tensor out, Tensor bias) {
-                    ops.biasAdd(out, bias);
-                }
-
-                @Override
-                public void biasGradient(Tensor dy, Tensor db) {
-                    ops.biasGradient(dy, db);
-                }
-            };
+            ConvolutionOps unfused = TestSupport.defaultsOf(ops);
             for (ConvEpilogue act : ACTIVATIONS) {
                 unfused.forward(g, x, w, bt, act.withResidual(r), y);
                 ops.forward(g, x, w, bt, act.withResidual(r), fused);

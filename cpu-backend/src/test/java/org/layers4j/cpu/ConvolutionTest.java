@@ -200,32 +200,7 @@ class ConvolutionTest {
              Tensor bt = b.upload(TestSupport.random(3, g.k()), Shape.of(g.k()));
              Tensor y = b.allocate(output(g)); Tensor fused = b.allocate(output(g))) {
             ConvolutionOps ops = b.convolution();
-            ConvolutionOps twoPass = new ConvolutionOps() {
-                @Override
-                public void forward(ConvGeometry geometry, Tensor x, Tensor w, Tensor out) {
-                    ops.forward(geometry, x, w, out);
-                }
-
-                @Override
-                public void backwardData(ConvGeometry geometry, Tensor dy, Tensor w, Tensor dx) {
-                    ops.backwardData(geometry, dy, w, dx);
-                }
-
-                @Override
-                public void backwardFilter(ConvGeometry geometry, Tensor x, Tensor dy, Tensor dw) {
-                    ops.backwardFilter(geometry, x, dy, dw);
-                }
-
-                @Override
-                public void biasAdd(Tensor out, Tensor bias) {
-                    ops.biasAdd(out, bias);
-                }
-
-                @Override
-                public void biasGradient(Tensor dy, Tensor db) {
-                    ops.biasGradient(dy, db);
-                }
-            };
+            ConvolutionOps twoPass = TestSupport.defaultsOf(ops);
             twoPass.forward(g, xt, wt, bt, y);
             ops.forward(g, xt, wt, bt, fused);
             assertArrayEquals(y.toArray(), fused.toArray());

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.Map;
 import java.util.Random;
+import org.layers4j.Tensor;
 import org.layers4j.config.Config;
+import org.layers4j.spi.ConvGeometry;
+import org.layers4j.spi.ConvolutionOps;
 
 /** Backends, random data and the tolerance check shared by the CPU backend tests. */
 final class TestSupport {
@@ -84,5 +87,41 @@ final class TestSupport {
             d[i] = a[i];
         }
         return d;
+    }
+
+    /**
+     * {@code ops}' abstract methods only: every default method of the SPI runs as {@code ConvolutionOps} defines it
+     * (the two-pass forward with its bias, the unfused epilogue), on {@code ops}' own kernels.
+     */
+    static ConvolutionOps defaultsOf(ConvolutionOps ops) {
+        return new ConvolutionOps() {
+            @Override
+            public void forward(ConvGeometry g, Tensor x, Tensor w,
+                                Tensor y) {
+                ops.forward(g, x, w, y);
+            }
+
+            @Override
+            public void backwardData(ConvGeometry g, Tensor dy, Tensor w,
+                                     Tensor dx) {
+                ops.backwardData(g, dy, w, dx);
+            }
+
+            @Override
+            public void backwardFilter(ConvGeometry g, Tensor x, Tensor dy,
+                                       Tensor dw) {
+                ops.backwardFilter(g, x, dy, dw);
+            }
+
+            @Override
+            public void biasAdd(Tensor y, Tensor bias) {
+                ops.biasAdd(y, bias);
+            }
+
+            @Override
+            public void biasGradient(Tensor dy, Tensor db) {
+                ops.biasGradient(dy, db);
+            }
+        };
     }
 }
