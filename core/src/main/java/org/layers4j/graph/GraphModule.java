@@ -459,10 +459,20 @@ public final class GraphModule extends Module {
                 try {
                     return m.run(inputs);
                 } catch (IllegalArgumentException | UnsupportedOperationException e) {
-                    // bad inputs: the uncompiled graph below says what is wrong in terms of this model's own nodes
+                    // bad inputs: this model's own graph says what is wrong, naming its own nodes; if it runs, the
+                    // compiled graph refused what the model accepts: no silent fallback to the uncompiled result
+                    Values.close(runOwnGraph(inputs));
+                    throw new IllegalStateException("the graph compiled for inference failed on an input this model's"
+                            + " own graph accepts (a compilation bug; -Dlayers4j.optimize=false runs it uncompiled): "
+                            + e.getMessage(), e);
                 }
             }
         }
+        return runOwnGraph(inputs);
+    }
+
+    /** {@link #run} on this model's own (uncompiled) graph. */
+    private Object runOwnGraph(Tensor... inputs) {
         if (inputs == null || inputs.length != inputCount) {
             throw new IllegalArgumentException("the graph takes " + inputCount + " input(s) "
                     + graph.inputs().stream().map(Node::target).toList() + ", but got "
