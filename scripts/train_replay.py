@@ -41,6 +41,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_models as tm  # noqa: E402
+from zoo_check import TRAIN_MODELS, group_of  # noqa: E402
 
 RELU_FUNCTIONS = (F.relu, torch.relu, torch.relu_)
 
@@ -141,28 +142,12 @@ def load_case(path):
     return case, meta, gm, adam, gy
 
 
-def group_of(k):
-    g = k.split(".")[0]
-    return "output" if g.startswith("output") else g
-
-
 def worst_by_group(actual, expected):
     """{group: (ratio, tensor)}: the worst tensor of each group by the pass rule, ratio = max|err| / tol."""
     worst = {}
-    for k, e in expected.items():
-        if k.startswith("__"):
-            continue
-        a = actual.get(k)
-        if e.dtype == torch.int64:
-            r = 0.0 if a is not None and torch.equal(a, e) else float("inf")
-        elif a is None or a.shape != e.shape:
-            r = float("inf")
-        else:
-            e64 = e.to(torch.float64)
-            err = (a.to(torch.float64) - e64).abs().max().item() if e.numel() else 0.0
-            r = err / (1e-4 * max(1.0, e64.abs().max().item() if e.numel() else 0.0))
+    for k, (err, tol) in rule_errors(actual, {k: e for k, e in expected.items() if not k.startswith("__")}).items():
         g = group_of(k)
-        worst[g] = max(worst.get(g, (-1.0, "")), (r, k))
+        worst[g] = max(worst.get(g, (-1.0, "")), (err / tol, k))
     return worst
 
 
@@ -253,8 +238,7 @@ def check_one(case_path, computed_path, trained_path, max_tie):
 
 def cmd_check(a):
     import shlex, subprocess, time
-    import zoo_check as zc
-    names = a.only.split(",") if a.only else zc.TRAIN_MODELS
+    names = a.only.split(",") if a.only else TRAIN_MODELS
     trained, computed = os.path.join(a.dir, "trained"), os.path.join(a.dir, "computed")
     cases = [os.path.join(a.dir, n + ".case.safetensors") for n in names]
     for n in names:  # a stale file must not pass
