@@ -20,6 +20,8 @@ import org.layers4j.conformance.BenchmarkCase;
 import org.layers4j.nn.conv.ConvBuilder;
 import org.layers4j.nn.conv.ConvPlan;
 import org.layers4j.nn.conv.Convolution;
+import org.layers4j.nn.conv.PreparedConvolution;
+import org.layers4j.spi.ConvEpilogue;
 import org.layers4j.nn.Gradients;
 import org.layers4j.spi.Backend;
 import picocli.CommandLine;
@@ -66,6 +68,15 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--backward", description = "time backward (grad input + grad weight + grad bias) instead of forward")
     boolean backward;
+
+    @Option(names = "--prepared", description = "time the forward on weights prepared once (as a model compiled for"
+            + " inference runs its convolutions: the CPU packs its GEMM panels at preparation, not per call)")
+    boolean prepared;
+
+    @Option(names = "--profile", paramLabel = "RUNS", description = "with --model (a graph model, eval): after the"
+            + " timed runs, time every node of the graph the forward runs over RUNS more forwards and print where the"
+            + " time goes, per node and per op")
+    Integer profile;
 
     @Option(names = "--case", paramLabel = "NAME", description = "run only these cases (repeatable)")
     List<String> only;
@@ -129,6 +140,14 @@ final class BenchCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--backward and --train cannot be combined:"
                     + " --train already times forward, backward and the optimizer step; --backward times forward + backward");
         }
+        if (prepared && (backward || model != null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--prepared times the suite's forward"
+                    + " convolutions: it cannot be combined with --backward or --model (a model file is compiled anyway)");
+        }
+        if (profile != null && (model == null || train || backward || profile < 1)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--profile RUNS (>= 1) profiles the eval"
+                    + " forward of --model: not the suite, --train or --backward, got " + profile);
+        }
         if (train && model == null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--train needs --model (the suite times single"
                     + " convolutions: use --backward there)");
@@ -179,7 +198,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         out.printf("backend: %s, threads: %d, %s, warm-up >= %d runs and >= %.1f s, median of %d timed runs%n",
-                be.name(), threadCount, backward ? "backward" : "forward", warmup, warmupSeconds, reps);
+                be.name(), threadCount, backward ? "backward" : prepared ? "forward on prepared weights" : "forward", warmup, warmupSeconds, reps);
         ArrayNode results = JSON.createArrayNode();
         List<BenchmarkCase> selected = cases.stream().filter(c -> only == null || only.contains(c.name())).toList();
         long start = System.nanoTime();
@@ -200,7 +219,7 @@ final class BenchCommand implements Callable<Integer> {
             ObjectNode root = JSON.createObjectNode();
             root.put("backend", be.name());
             root.put("threads", threadCount);
-            root.put("mode", backward ? "backward" : "forward");
+            root.put("mode", backward ? "backward" : prepared ? "forward-prepared" : "forward");
             root.set("results", results);
             JSON.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), root);
         }
@@ -281,6 +300,16 @@ final class BenchCommand implements Callable<Integer> {
             }
             out.println(flopsLine(flops, r.medianMs(), train, backward));
             out.println(peakLine(flops, r.medianMs(), peak, peakHow));
+            if (profile != null) {
+                if (!(m instanceof org.layers4j.graph.GraphModule gm)) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--profile needs a graph model file;"
+                            + " " + model + " loads as " + m.getClass().getSimpleName());
+                }
+                float[] in = data != null ? data : Timing.random(new SplittableRandom(1), shape.size());
+                try (Tensor x = be.upload(in, shape)) {
+                    NodeProfile.print(out, gm, x, profile, 30);
+                }
+            }
             if (json != null) {
                 ObjectNode root = JSON.createObjectNode();
                 root.put("backend", be.name());
@@ -407,11 +436,20 @@ final class BenchCommand implements Callable<Integer> {
         ConvBuilder<? extends Convolution> b = c.builder().backend(be).seed(1);
         Shape inShape = c.inputShape();
         SplittableRandom rng = new SplittableRandom(1);
-        try (Convolution conv = b.build(); Tensor x = be.upload(Timing.random(rng, inShape.size()), inShape)) {
+        try (Convolution conv = b.build(); Tensor x = be.upload(Timing.random(rng, inShape.size()), inShape);
+             PreparedConvolution pc = prepared ? new PreparedConvolution(conv) : null) {
             ConvPlan plan = conv.spec().plan(x.shape());
             double flops = plan.geometry().flops() * (backward ? 2 : 1);
             try (Tensor dy = backward ? be.upload(Timing.random(rng, plan.outputShape().size()), plan.outputShape()) : null) {
-                double median = Timing.medianMs(warmup, warmupSeconds, reps, () -> once(conv, x, dy));
+                double median = Timing.medianMs(warmup, warmupSeconds, reps, () -> {
+                    if (pc == null) {
+                        once(conv, x, dy);
+                    } else {
+                        try (Tensor y = pc.forward(x, ConvEpilogue.NONE)) {
+                            be.synchronize();
+                        }
+                    }
+                });
                 return new double[] {median, flops / (median / 1e3) / 1e9};
             }
         }

@@ -28,6 +28,27 @@ class BenchUsageTest {
     }
 
     @Test
+    void profileNeedsAModelsEvalForward() {
+        CliTestSupport.Run suite = CliTestSupport.run("bench", "--profile", "2", "--reps", "1");
+        assertEquals(ExitCodes.USAGE, suite.exitCode(), suite.err());
+        assertTrue(suite.err().contains("--profile RUNS (>= 1) profiles the eval forward of --model"), suite.err());
+        CliTestSupport.Run zero = CliTestSupport.run("bench", "--model", "resnet18", "--profile", "0", "--reps", "1");
+        assertEquals(ExitCodes.USAGE, zero.exitCode(), zero.err());
+    }
+
+    @Test
+    void preparedTimesTheSuitesForwardOnly() {
+        CliTestSupport.Run both = CliTestSupport.run("bench", "--prepared", "--backward", "--reps", "1");
+        assertEquals(ExitCodes.USAGE, both.exitCode(), both.err());
+        assertTrue(both.err().contains("--prepared times the suite's forward convolutions"), both.err());
+        CliTestSupport.Run r = CliTestSupport.run("bench", "--backend", "cpu", "--threads", "1", "--prepared", "--case",
+                "grouped3x3", "--reps", "1", "--warmup", "0", "--warmup-seconds", "0");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("forward on prepared weights"), r.out());
+        assertTrue(r.out().matches("(?s).*grouped3x3 +[0-9.]+ ms +[0-9.]+ GFLOP/s.*"), r.out());
+    }
+
+    @Test
     void helpListsTheBundledCasesAndNoRepositoryPaths() throws Exception {
         CliTestSupport.Run r = CliTestSupport.run("bench", "--help");
         assertEquals(0, r.exitCode(), r.err());

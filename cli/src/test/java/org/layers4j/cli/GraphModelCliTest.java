@@ -2,6 +2,7 @@ package org.layers4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -129,6 +130,20 @@ class GraphModelCliTest {
         assertTrue(peak >= before + 2 * 4L * 2 * 5 * 8 * 8, root.toString());
         assertTrue(root.path("jvm_heap_peak_bytes").asLong() > 0, root.toString());
         assertTrue(root.path("median_ms").asDouble() > 0, root.toString());
+    }
+
+    @Test
+    void profileChargesEveryNodeOfTheCompiledGraph(@TempDir Path dir) throws IOException {
+        Path model = segmentationGraph(dir);
+        CliTestSupport.Run r = CliTestSupport.run("bench", "--backend", "cpu", "--threads", "1", "--model",
+                model.toString(), "--input-shape", "1,3,8,8", "--reps", "1", "--warmup", "0", "--warmup-seconds", "0",
+                "--profile", "3");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("per node (the compiled graph, "), r.out());
+        assertTrue(r.out().contains(" 3 observed forwards"), r.out());
+        // the convolutions run fused (the ReLU as the backbone's outputs are stored): no ReLU node is left
+        assertTrue(r.out().matches("(?s).*per op:\n.*  fused_conv +3 nodes +[0-9.]+ ms.*"), r.out());
+        assertFalse(r.out().contains(" ReLU "), r.out());
     }
 
     @Test

@@ -367,6 +367,17 @@ public final class GraphModule extends Module {
         return c == null ? graph : c.graph();
     }
 
+    /**
+     * The module eval-mode forwards run: the compiled module (built now if needed) after {@link #compileForInference},
+     * else (or when compiling failed) this one. Its graph is {@link #inferenceGraph()}; observing it
+     * ({@link #observe}) sees the nodes an inference forward runs, as a profiler wants.
+     */
+    public GraphModule inferenceModule() {
+        CompiledGraph c = compiled;
+        GraphModule m = c == null ? null : c.module();
+        return m == null ? this : m;
+    }
+
     /** The graph this module runs. */
     public Graph graph() {
         return graph;

@@ -2,6 +2,8 @@ package org.layers4j.testing;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -145,6 +147,14 @@ public abstract class BackendCompiledGraphTests {
                 compiled.compileForInference();
                 assertEquals(3, compiled.inferenceGraph().nodes().size() - 2, act + ": three fused convolutions");
                 try (Tensor p = plain.forward(in); Tensor c = compiled.forward(in)) {
+                    assertArrayEquals(p.toArray(), c.toArray(), act);
+                }
+                // the module an inference forward runs: the compiled one, itself uncompiled, with the compiled graph
+                GraphModule inner = compiled.inferenceModule();
+                assertNotSame(compiled, inner, act);
+                assertSame(compiled.inferenceGraph(), inner.graph(), act);
+                assertSame(plain, plain.inferenceModule(), act);
+                try (Tensor p = plain.forward(in); Tensor c = inner.forward(in)) {
                     assertArrayEquals(p.toArray(), c.toArray(), act);
                 }
             }

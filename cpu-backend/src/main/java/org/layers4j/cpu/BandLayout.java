@@ -65,6 +65,22 @@ final class BandLayout {
         bandSize = planes * planeStride;
     }
 
+    /**
+     * Columns the band kernels compute per image and group with this layout: each band's flattened outputs (its
+     * junk columns included) rounded up to whole panels of nr.
+     */
+    long computedColumns(int nr) {
+        long computed = 0;
+        for (int band = 0; band < bands; band++) {
+            int rows = Math.min(bandRows, g.outH() - band * bandRows);
+            for (int cb = 0; cb < colBands; cb++) {
+                int cols = Math.min(colTile, g.outW() - cb * colTile);
+                computed += Gemm.roundUp((rows - 1) * wq + cols, nr);
+            }
+        }
+        return computed;
+    }
+
     /** The buffer offset of each tap's first value, indexed by (c, kh, kw) in weight order. */
     int[] rowOffsets() {
         int sh = g.strideH();

@@ -98,7 +98,7 @@ final class ConvEngine {
             direct.forward(g, x, w.values, ep, y);
             return;
         }
-        if (hugeStride(g) || im2col.prefers(g)) {
+        if (hugeStride(g) || !IndirectConvolution.isStridedPointwise(g) && im2col.prefers(g)) {
             im2col.forward(g, x, w, ep, y);
             return;
         }

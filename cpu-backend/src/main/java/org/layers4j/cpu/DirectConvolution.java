@@ -10,7 +10,8 @@ import org.layers4j.spi.ConvGeometry;
  * computed over the flattened padded plane as a sum of shifted copies (one {@link Kernels#taps} call
  * runs every row at once, with a few junk columns between rows that are simply not copied out), and
  * the weight gradient is one dot product per tap (3 x 3 kernels on 16-lane vectors: one pass for all nine taps over
- * shifted planes, {@link #threeByThree}). Other strides use scalar loops over the same plane.
+ * shifted planes, {@link #threeByThree}). Other strides: the forward runs the same kernel over the plane's stride
+ * phases ({@link Phases}), the weight gradient scalar loops over the padded plane.
  */
 final class DirectConvolution {
     private final Kernels kn;
@@ -29,6 +30,8 @@ final class DirectConvolution {
         int wp = g.w() + 2 * g.padW();
         int[] tapOff = tapOffsets(g, wp);
         boolean unit = g.strideH() == 1 && g.strideW() == 1;
+        Phases phases = unit ? null : Phases.of(g);
+        int[] phaseOff = unit ? null : phases.tapOffsets(g);
         runner.run(g.n() * g.k(), idx -> {
             int k = idx % g.k();
             int img = idx / g.k();
@@ -53,19 +56,70 @@ final class DirectConvolution {
                     ep.finish(y, yOff, yOff + oh * ow); // the plane is one run of y and of the residual
                 }
             } else {
+                // the stride phases of the padded plane: every tap reads one phase plane at unit stride
+                float[] ph = ws.floats(Workspace.Slot.COLUMNS, phases.size());
+                phases.fill(xp, wp, ph);
+                int len = (oh - 1) * phases.wq + ow;
+                float[] out = ws.floats(Workspace.Slot.PLANE2, len);
+                kn.taps(len, ph, 0, phaseOff, w, k * kk, kk, out, 0);
                 for (int r = 0; r < oh; r++) {
-                    for (int col = 0; col < ow; col++) {
-                        int base = r * g.strideH() * wp + col * g.strideW();
-                        float s = 0f;
-                        for (int i = 0; i < kk; i++) {
-                            s += w[k * kk + i] * xp[base + tapOff[i]];
+                    ep.store(out, r * phases.wq, k, y, yOff + r * ow, ow, false);
+                }
+                ep.finish(y, yOff, yOff + oh * ow);
+            }
+        });
+    }
+
+    /**
+     * The padded plane of a strided convolution as sh x sw phase planes of hq x wq values: phase (a, b) holds padded
+     * positions (r*sh + a, c*sw + b). Tap (i, j) of output (r, c) reads phase (i*dh mod sh, j*dw mod sw) at
+     * (r + i*dh/sh, c + j*dw/sw), so the outputs are, as at stride 1, a sum of shifted unit-stride runs
+     * ({@link Kernels#taps}) with wq - ow junk columns per row.
+     */
+    record Phases(int sh, int sw, int hp, int wp, int hq, int wq) {
+        static Phases of(ConvGeometry g) {
+            int hp = g.h() + 2 * g.padH();
+            int wp = g.w() + 2 * g.padW();
+            int sh = g.strideH();
+            int sw = g.strideW();
+            return new Phases(sh, sw, hp, wp, (hp + sh - 1) / sh, (wp + sw - 1) / sw);
+        }
+
+        int size() {
+            return sh * sw * hq * wq;
+        }
+
+        /** Offset of each tap (kh, kw) in the phase planes. */
+        int[] tapOffsets(ConvGeometry g) {
+            int[] off = new int[g.kh() * g.kw()];
+            for (int i = 0; i < g.kh(); i++) {
+                int dy = i * g.dilationH();
+                for (int j = 0; j < g.kw(); j++) {
+                    int dx = j * g.dilationW();
+                    off[i * g.kw() + j] = ((dy % sh) * sw + dx % sw) * hq * wq + dy / sh * wq + dx / sw;
+                }
+            }
+            return off;
+        }
+
+        /** The phase planes of a padded plane xp (row stride wp), zero past its edges. */
+        void fill(float[] xp, int stride, float[] dst) {
+            int d = 0;
+            for (int a = 0; a < sh; a++) {
+                for (int b = 0; b < sw; b++) {
+                    for (int r = 0; r < hq; r++) {
+                        int pr = r * sh + a;
+                        int cols = pr < hp ? Math.max(0, (wp - b + sw - 1) / sw) : 0;
+                        int src = pr * stride + b;
+                        for (int c = 0; c < cols; c++) {
+                            dst[d + c] = xp[src + c * sw];
                         }
-                        int at = yOff + r * ow + col;
-                        y[at] = ep.element(s, k, at);
+                        Arrays.fill(dst, d + cols, d + wq, 0f);
+                        d += wq;
                     }
                 }
             }
-        });
+        }
     }
 
     void backwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw) {

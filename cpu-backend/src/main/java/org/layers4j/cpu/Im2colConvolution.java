@@ -50,15 +50,7 @@ final class Im2colConvolution {
         if (g.kh() == 1 && g.kw() == 1 && g.strideH() == 1 && g.strideW() == 1 && g.padH() == 0 && g.padW() == 0) {
             return false; // read in place by the band kernels, no junk columns
         }
-        BandLayout lay = new BandLayout(g, nr, 0, 1);
-        long computed = 0;
-        for (int band = 0; band < lay.bands; band++) {
-            int rows = Math.min(lay.bandRows, g.outH() - band * lay.bandRows);
-            for (int cb = 0; cb < lay.colBands; cb++) {
-                int cols = Math.min(lay.colTile, g.outW() - cb * lay.colTile);
-                computed += Gemm.roundUp((rows - 1) * lay.wq + cols, nr);
-            }
-        }
+        long computed = new BandLayout(g, nr, 0, 1).computedColumns(nr);
         double minUtilization = mr < 8 ? MIN_BAND_UTILIZATION_SIX_ROWS : MIN_BAND_UTILIZATION;
         return (double) g.outH() * g.outW() < minUtilization * computed
                 && (long) g.n() * g.outH() * g.outW() <= Integer.MAX_VALUE - nr;

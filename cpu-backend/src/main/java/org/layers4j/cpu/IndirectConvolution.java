@@ -20,6 +20,8 @@ final class IndirectConvolution {
     private static final int MAX_SPAN_PANELS = 8;
     /** Columns per pointwise task: B rows are read in place in chunks of at most this many outputs. */
     private static final int POINTWISE_CHUNK = 1024;
+    /** Outputs per task of a {@link #matrixVector} product. */
+    private static final int DOT_ROWS = 32;
     /** Packed weights at least this large are packed by all threads (a block of rows per task). */
     private static final int PARALLEL_PACK_FLOATS = 8192;
 
@@ -37,6 +39,10 @@ final class IndirectConvolution {
             pointwise(g, x, w, ep, y);
             return;
         }
+        if (isStridedPointwise(g)) {
+            subsampled(g, x, w, ep, y);
+            return;
+        }
         int mr = kn.mr();
         int nr = kn.nr();
         int groups = g.groups();
@@ -49,7 +55,9 @@ final class IndirectConvolution {
         int oh = g.outH();
         int ow = g.outW();
         int outer = g.n() * groups;
-        BandLayout lay = new BandLayout(g, nr, 0, (2 * runner.threads() + outer - 1) / outer);
+        ChannelParts split = ChannelParts.of(g, nr, blocks, outer, 2 * runner.threads());
+        BandLayout lay = split.layout();
+        int parts = split.parts();
         int wq = lay.wq;
         int colBands = lay.colBands;
         int bandRows = lay.bandRows;
@@ -66,10 +74,16 @@ final class IndirectConvolution {
         FlatBand flat = tilesPerImage == 1 ? FlatBand.of(g, nr) : null;
         int bandColumns = aligned ? oh * perRow : Gemm.roundUp((oh - 1) * wq + ow, nr);
         if (flat != null && Gemm.roundUp(oh * ow, nr) < bandColumns) {
-            flat(g, flat, blocks, a, ep, x, y);
+            flat(g, flat, blocks, split, a, ep, x, y);
             return;
         }
-        runner.run(outer * tilesPerImage, idx -> {
+        runner.run(outer * tilesPerImage * parts, task -> {
+            int part = task % parts;
+            int idx = task / parts;
+            int b0 = split.firstBlock(part);
+            int b1 = split.firstBlock(part + 1);
+            int k0 = blocks.start(b0);
+            int k1 = Math.min(kg, b1 < blocks.count() ? blocks.start(b1) : kpad);
             int t = idx % tilesPerImage;
             int band = t / colBands;
             int ow0 = (t % colBands) * finalColTile;
@@ -100,15 +114,15 @@ final class IndirectConvolution {
                         int at = direct ? yBase + r * ow : (r - r0) * perRow;
                         for (int c0 = 0; c0 < cols; c0 += nr) {
                             if (direct && spill && r == rows - 1 && c0 + nr > cols) {
-                                throughTile(blocks, kd, a, aGroup, buf, rowOff, r * wq + c0, kg, cols - c0, y, at + c0,
-                                        oh * ow, ws);
+                                throughTile(blocks, b0, b1, kd, a, aGroup, buf, rowOff, r * wq + c0, k1, cols - c0, y,
+                                        at + c0, oh * ow, ws);
                             } else {
-                                panel(blocks, kd, a, aGroup, buf, rowOff, r * wq + c0, out, at + c0, ld);
+                                panel(blocks, b0, b1, kd, a, aGroup, buf, rowOff, r * wq + c0, out, at + c0, ld);
                             }
                         }
                     }
                     // copied out with the bias, or (direct) the bias added in place while the rows are in cache
-                    for (int k = 0; k < kg; k++) {
+                    for (int k = k0; k < k1; k++) {
                         int first = yBase + k * oh * ow + r0 * ow;
                         if (direct && wholeRows) {
                             if (ep.bias() != null) {
@@ -127,7 +141,7 @@ final class IndirectConvolution {
                     }
                 }
                 if (wholeRows) {
-                    ep.finishTile(y, yBase, kg, oh * ow, rows, ow, cols);
+                    ep.finishTile(y, yBase + k0 * oh * ow, k1 - k0, oh * ow, rows, ow, cols);
                 }
                 return;
             }
@@ -136,21 +150,22 @@ final class IndirectConvolution {
             int qLen = (rows - 1) * wq + cols;
             for (int s0 = 0; s0 < qLen; s0 += span) {
                 for (int q0 = s0; q0 < Math.min(s0 + span, qLen); q0 += nr) {
-                    panel(blocks, kd, a, aGroup, buf, rowOff, q0, tile, q0 - s0, span);
+                    panel(blocks, b0, b1, kd, a, aGroup, buf, rowOff, q0, tile, q0 - s0, span);
                 }
-                scatter(tile, span, kg, s0, Math.min(s0 + span, qLen), wq, cols, ow, y, yBase, oh * ow, ep, grp * kg);
+                scatter(tile, span, k0, k1, s0, Math.min(s0 + span, qLen), wq, cols, ow, y, yBase, oh * ow, ep,
+                        grp * kg);
             }
-            ep.finishTile(y, yBase, kg, oh * ow, rows, ow, cols);
+            ep.finishTile(y, yBase + k0 * oh * ow, k1 - k0, oh * ow, rows, ow, cols);
         });
     }
 
     /**
-     * All row blocks of one panel: tile[rb + i][at + j] = sum over taps d of A[rb + i][d] * buf[rowOff[d] + q0 + j]
+     * Row blocks [b0, b1) of one panel: tile[rb + i][at + j] = sum over taps d of A[rb + i][d] * buf[rowOff[d] + q0 + j]
      * (tile row stride {@code span}), in depth blocks of at most {@link #DEPTH_BLOCK} taps.
      */
-    private void panel(RowBlocks blocks, int kd, float[] a, int aGroup, float[] buf, int[] rowOff, int q0, float[] tile,
-                       int at, int span) {
-        for (int b = 0; b < blocks.count(); b++) {
+    private void panel(RowBlocks blocks, int b0, int b1, int kd, float[] a, int aGroup, float[] buf, int[] rowOff, int q0,
+                       float[] tile, int at, int span) {
+        for (int b = b0; b < b1; b++) {
             int rb = blocks.start(b);
             int m = blocks.rows(b);
             for (int d0 = 0; d0 < kd; d0 += DEPTH_BLOCK) {
@@ -165,7 +180,8 @@ final class IndirectConvolution {
      * flat plane, stored straight into y (no padding rows) or through a tile, the last partial panel through a tile;
      * the epilogue applied in place per plane while it is in cache.
      */
-    private void flat(ConvGeometry g, FlatBand flat, RowBlocks blocks, float[] a, Epilogue ep, float[] x, float[] y) {
+    private void flat(ConvGeometry g, FlatBand flat, RowBlocks blocks, ChannelParts split, float[] a, Epilogue ep,
+                      float[] x, float[] y) {
         int nr = kn.nr();
         int groups = g.groups();
         int cg = g.cPerGroup();
@@ -174,7 +190,14 @@ final class IndirectConvolution {
         int kpad = blocks.kpad();
         int plane = g.outH() * g.outW();
         int[] rowOff = flat.rowOffsets();
-        runner.run(g.n() * groups, ng -> {
+        int parts = split.parts();
+        runner.run(g.n() * groups * parts, task -> {
+            int part = task % parts;
+            int b0 = split.firstBlock(part);
+            int b1 = split.firstBlock(part + 1);
+            int k0 = blocks.start(b0);
+            int k1 = Math.min(kg, b1 < blocks.count() ? blocks.start(b1) : kpad);
+            int ng = task / parts;
             int grp = ng % groups;
             int img = ng / groups;
             Workspace ws = Workspace.get();
@@ -185,13 +208,13 @@ final class IndirectConvolution {
             for (int q0 = 0; q0 < plane; q0 += nr) {
                 int valid = Math.min(nr, plane - q0);
                 if (valid == nr && kpad == kg) {
-                    panel(blocks, kd, a, aGroup, buf, rowOff, q0, y, yBase + q0, plane);
+                    panel(blocks, b0, b1, kd, a, aGroup, buf, rowOff, q0, y, yBase + q0, plane);
                 } else {
-                    throughTile(blocks, kd, a, aGroup, buf, rowOff, q0, kg, valid, y, yBase + q0, plane, ws);
+                    throughTile(blocks, b0, b1, kd, a, aGroup, buf, rowOff, q0, k1, valid, y, yBase + q0, plane, ws);
                 }
             }
             if (!ep.isCopy()) {
-                for (int k = 0; k < kg; k++) {
+                for (int k = k0; k < k1; k++) {
                     ep.store(y, yBase + k * plane, grp * kg + k, y, yBase + k * plane, plane);
                 }
             }
@@ -199,17 +222,77 @@ final class IndirectConvolution {
     }
 
     /**
-     * One panel through a tile, its first {@code valid} columns copied to y (plane stride {@code plane}): a panel that
+     * Row blocks [b0, b1) of one panel through a tile, the first {@code valid} columns of rows [start(b0), kEnd)
+     * copied to y (plane stride {@code plane}): a panel that
      * may not be stored in place (a spilling band's last one, a flat plane's partial last one, padding rows).
      */
-    private void throughTile(RowBlocks blocks, int kd, float[] a, int aGroup, float[] buf, int[] rowOff, int q0, int kg,
-                           int valid, float[] y, int at, int plane, Workspace ws) {
+    private void throughTile(RowBlocks blocks, int b0, int b1, int kd, float[] a, int aGroup, float[] buf, int[] rowOff,
+                             int q0, int kEnd, int valid, float[] y, int at, int plane, Workspace ws) {
         int nr = kn.nr();
         float[] tile = ws.floats(Workspace.Slot.EDGE, blocks.kpad() * nr);
-        panel(blocks, kd, a, aGroup, buf, rowOff, q0, tile, 0, nr);
-        for (int k = 0; k < kg; k++) {
+        panel(blocks, b0, b1, kd, a, aGroup, buf, rowOff, q0, tile, 0, nr);
+        for (int k = blocks.start(b0); k < kEnd; k++) {
             System.arraycopy(tile, k * nr, y, at + k * plane, valid);
         }
+    }
+
+    /** An unpadded 1x1 convolution with a stride: it reads one input position in sh x sw. */
+    static boolean isStridedPointwise(ConvGeometry g) {
+        return g.kh() == 1 && g.kw() == 1 && g.padH() == 0 && g.padW() == 0 && (g.strideH() > 1 || g.strideW() > 1);
+    }
+
+    /**
+     * A strided unpadded 1x1 convolution (ResNet's downsampling shortcuts) is the unit-stride one over the input
+     * positions it reads: those are gathered once into a call buffer of the output's plane size, then run as
+     * {@link #pointwise}. The polyphase band would copy all sh x sw phases of every channel to use one.
+     */
+    private void subsampled(ConvGeometry g, float[] x, ConvWeights w, Epilogue ep, float[] y) {
+        int oh = g.outH();
+        int ow = g.outW();
+        int sh = g.strideH();
+        int sw = g.strideW();
+        int h = g.h();
+        int wi = g.w();
+        int planes = g.n() * g.c();
+        float[] xs = Workspace.get().floats(Workspace.Slot.SUBSAMPLED, planes * oh * ow);
+        runner.run(planes, p -> {
+            int src = p * h * wi;
+            int dst = p * oh * ow;
+            for (int r = 0; r < oh; r++) {
+                int row = src + r * sh * wi;
+                for (int j = 0; j < ow; j++) {
+                    xs[dst++] = x[row + j * sw];
+                }
+            }
+        });
+        pointwise(new ConvGeometry(g.n(), g.c(), oh, ow, g.k(), 1, 1, 1, 1, 0, 0, 1, 1, g.groups()), xs, w, ep, y);
+    }
+
+    /**
+     * A 1x1 convolution of 1 x 1 planes (squeeze-and-excitation's two layers) is a matrix-vector product per image
+     * and group, the channels of a group one contiguous run: one dot product per output over the weights as stored,
+     * in tasks of {@link #DOT_ROWS} outputs. The GEMM's panels of nr positions would compute 1 useful column in nr.
+     */
+    private void matrixVector(ConvGeometry g, float[] x, float[] w, Epilogue ep, float[] y) {
+        int groups = g.groups();
+        int cg = g.cPerGroup();
+        int kg = g.kPerGroup();
+        int chunks = (kg + DOT_ROWS - 1) / DOT_ROWS;
+        runner.run(g.n() * groups * chunks, idx -> {
+            int k0 = idx % chunks * DOT_ROWS;
+            int k1 = Math.min(kg, k0 + DOT_ROWS);
+            int ng = idx / chunks;
+            int grp = ng % groups;
+            int img = ng / groups;
+            int xOff = img * g.c() + grp * cg;
+            int yOff = img * g.k() + grp * kg;
+            for (int k = k0; k < k1; k++) {
+                y[yOff + k] = kn.dot(cg, w, (grp * kg + k) * cg, x, xOff);
+            }
+            for (int k = k0; k < k1; k++) {
+                ep.store(y, yOff + k, grp * kg + k, y, yOff + k, 1);
+            }
+        });
     }
 
     /**
@@ -220,6 +303,10 @@ final class IndirectConvolution {
      * past the chunk (or the end of the array).
      */
     private void pointwise(ConvGeometry g, float[] x, ConvWeights w, Epilogue ep, float[] y) {
+        if (g.h() * g.w() == 1) {
+            matrixVector(g, x, w.values, ep, y);
+            return;
+        }
         int mr = kn.mr();
         int nr = kn.nr();
         int groups = g.groups();
@@ -357,12 +444,12 @@ final class IndirectConvolution {
     }
 
     /**
-     * Copies the valid outputs of a span of panels (flattened band columns q0 .. end, {@code cols} valid per band
-     * row of {@code wp}; tile row stride {@code nr}) from the tile to y (row stride ow), dropping the junk columns
+     * Copies the valid outputs of channels [k0, k1) of a span of panels (flattened band columns q0 .. end,
+     * {@code cols} valid per band row of {@code wp}; tile row stride {@code nr}) from the tile to y (row stride ow), dropping the junk columns
      * with the bias of output channel biasOff + k for channel k of the group (the rest of the epilogue follows per
      * task, {@link Epilogue#finishTile}).
      */
-    private void scatter(float[] tile, int nr, int kg, int q0, int end, int wp, int cols, int ow, float[] y,
+    private void scatter(float[] tile, int nr, int k0, int k1, int q0, int end, int wp, int cols, int ow, float[] y,
                          int yBase, int plane, Epilogue ep, int biasOff) {
         int q = q0;
         while (q < end) {
@@ -374,7 +461,7 @@ final class IndirectConvolution {
             }
             int run = Math.min(cols - col, end - q);
             int dst = yBase + r * ow + col;
-            for (int k = 0; k < kg; k++) {
+            for (int k = k0; k < k1; k++) {
                 ep.store(tile, k * nr + (q - q0), biasOff + k, y, dst + k * plane, run, false);
             }
             q += run;

@@ -30,7 +30,9 @@ final class Workspace {
         /** Call: transformed weights (backward data as a forward convolution). */
         WEIGHTS,
         /** Call: weights packed into micro-kernel A panels. */
-        PACKED_WEIGHTS
+        PACKED_WEIGHTS,
+        /** Call: the input of a strided 1x1 convolution at its output positions only. */
+        SUBSAMPLED
     }
 
     private static final ThreadLocal<Workspace> LOCAL = ThreadLocal.withInitial(Workspace::new);
