@@ -145,13 +145,8 @@ final class CpuPointwiseOps implements PointwiseOps {
         float[] xv = CpuStorage.of(x);
         float[] yv = CpuStorage.overwrite(y);
         if (op.kind() == UnaryOp.Kind.SILU) {
-            // x * sigmoid(x) on the vector sigmoid kernel (exp in lanes), then the product in place
-            split.runChunks(yv.length, (from, to) -> {
-                pk.sigmoid(from, to, xv, yv);
-                for (int i = from; i < to; i++) {
-                    yv[i] = xv[i] * yv[i];
-                }
-            });
+            // x * sigmoid(x) on the vector sigmoid kernel (exp in lanes), the product in the same pass
+            split.runChunks(yv.length, (from, to) -> pk.silu(from, to, xv, yv));
             return;
         }
         split.runChunks(yv.length, (from, to) -> UnaryKernels.forward(op, from, to, xv, yv));

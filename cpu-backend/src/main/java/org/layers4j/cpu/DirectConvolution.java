@@ -37,10 +37,11 @@ final class DirectConvolution {
             int img = idx / g.k();
             int c = k / kg;
             Workspace ws = Workspace.get();
-            float[] xp = ws.paddedPlane(g.h(), g.w(), g.padH(), g.padW());
-            copyInterior(x, (img * g.c() + c) * g.h() * g.w(), g.h(), g.w(), g.padH(), g.padW(), xp);
+            int xOff = (img * g.c() + c) * g.h() * g.w();
             int yOff = (img * g.k() + k) * oh * ow;
             if (unit) {
+                float[] xp = ws.paddedPlane(g.h(), g.w(), g.padH(), g.padW());
+                copyInterior(x, xOff, g.h(), g.w(), g.padH(), g.padW(), xp);
                 int len = (oh - 1) * wp + ow;
                 if (wp == ow) {
                     kn.taps(len, xp, 0, tapOff, w, k * kk, kk, y, yOff);
@@ -58,7 +59,7 @@ final class DirectConvolution {
             } else {
                 // the stride phases of the padded plane: every tap reads one phase plane at unit stride
                 float[] ph = ws.floats(Workspace.Slot.COLUMNS, phases.size());
-                phases.fill(xp, wp, ph);
+                phases.fill(g, x, xOff, ph);
                 int len = (oh - 1) * phases.wq + ow;
                 float[] out = ws.floats(Workspace.Slot.PLANE2, len);
                 kn.taps(len, ph, 0, phaseOff, w, k * kk, kk, out, 0);
@@ -102,20 +103,38 @@ final class DirectConvolution {
             return off;
         }
 
-        /** The phase planes of a padded plane xp (row stride wp), zero past its edges. */
-        void fill(float[] xp, int stride, float[] dst) {
+        /** The phase planes of input plane x[xOff ..] (h x w), zero in the padding and past its edges. */
+        void fill(ConvGeometry g, float[] x, int xOff, float[] dst) {
+            int h = g.h();
+            int w = g.w();
+            int ph = g.padH();
+            int pw = g.padW();
             int d = 0;
             for (int a = 0; a < sh; a++) {
                 for (int b = 0; b < sw; b++) {
-                    for (int r = 0; r < hq; r++) {
-                        int pr = r * sh + a;
-                        int cols = pr < hp ? Math.max(0, (wp - b + sw - 1) / sw) : 0;
-                        int src = pr * stride + b;
-                        for (int c = 0; c < cols; c++) {
-                            dst[d + c] = xp[src + c * sw];
+                    // phase columns c with 0 <= c*sw + b - pw < w
+                    int c0 = Math.min(wq, Math.max(0, (pw - b + sw - 1) / sw));
+                    int c1 = Math.max(c0, Math.min(wq, (w + pw - b + sw - 1) / sw));
+                    for (int r = 0; r < hq; r++, d += wq) {
+                        int ir = r * sh + a - ph;
+                        if (ir < 0 || ir >= h || c1 == c0) {
+                            Arrays.fill(dst, d, d + wq, 0f);
+                            continue;
                         }
-                        Arrays.fill(dst, d + cols, d + wq, 0f);
-                        d += wq;
+                        for (int c = 0; c < c0; c++) {
+                            dst[d + c] = 0f;
+                        }
+                        int src = xOff + ir * w + c0 * sw + b - pw;
+                        if (sw == 1) {
+                            System.arraycopy(x, src, dst, d + c0, c1 - c0);
+                        } else {
+                            for (int c = c0; c < c1; c++, src += sw) {
+                                dst[d + c] = x[src];
+                            }
+                        }
+                        for (int c = c1; c < wq; c++) {
+                            dst[d + c] = 0f;
+                        }
                     }
                 }
             }

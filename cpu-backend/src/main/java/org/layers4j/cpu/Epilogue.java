@@ -6,15 +6,13 @@ import org.layers4j.spi.UnaryOp;
  * What a forward convolution does to a span of outputs as it stores them: add the bias of the output channel,
  * then (a {@link org.layers4j.spi.ConvEpilogue}) add the residual at the same index and apply the activation, each
  * step on the kernels the separate ops use ({@link PointwiseKernels#affine} for the bias, {@code add},
- * {@code relu}, {@link UnaryKernels} and the sigmoid of SiLU), so a fused result equals the unfused one bit for bit.
+ * {@code relu}, {@link UnaryKernels} and {@link PointwiseKernels#silu}), so a fused result equals the unfused one bit for bit.
  * Every forward path writes its outputs through {@link #store}, {@link #finish} (spans already in y) or
  * {@link #element} (one output at a time).
  */
 final class Epilogue {
     /** No bias, no epilogue: outputs are stored as computed. */
     static final Epilogue NONE = new Epilogue(null, null, null, false, null);
-    /** Elements per SiLU chunk (its sigmoid needs a buffer beside y). */
-    private static final int CHUNK = 256;
 
     private final PointwiseKernels pk;
     private final float[] bias;
@@ -93,7 +91,7 @@ final class Epilogue {
             pk.relu(from, to, y, y);
         } else if (unary != null) {
             if (unary.kind() == UnaryOp.Kind.SILU) {
-                silu(y, from, to);
+                pk.silu(from, to, y, y);
             } else {
                 UnaryKernels.forward(unary, from, to, y, y);
             }
@@ -118,19 +116,6 @@ final class Epilogue {
                 for (int r = 0; r < rows; r++) {
                     finish(y, at + r * ow, at + r * ow + cols);
                 }
-            }
-        }
-    }
-
-    /** x * sigmoid(x) as {@link CpuPointwiseOps#unary} computes it, through a buffer beside y. */
-    private void silu(float[] y, int from, int to) {
-        float[] s = Workspace.get().floats(Workspace.Slot.EPILOGUE, CHUNK);
-        for (int c = from; c < to; c += CHUNK) {
-            int len = Math.min(CHUNK, to - c);
-            System.arraycopy(y, c, s, 0, len);
-            pk.sigmoid(0, len, s, s);
-            for (int i = 0; i < len; i++) {
-                y[c + i] = y[c + i] * s[i];
             }
         }
     }

@@ -23,6 +23,9 @@ interface PointwiseKernels {
     /** y = 1 / (1 + exp(-x)). */
     void sigmoid(int from, int to, float[] x, float[] y);
 
+    /** y = x * sigmoid(x) (SiLU), the product of x and {@link #sigmoid}'s value, rounded once; y may be x. */
+    void silu(int from, int to, float[] x, float[] y);
+
     /** dx = dy * y * (1 - y). */
     void sigmoidBackward(int from, int to, float[] y, float[] dy, float[] dx);
 

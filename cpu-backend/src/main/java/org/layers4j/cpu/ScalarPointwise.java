@@ -44,6 +44,14 @@ final class ScalarPointwise implements PointwiseKernels {
     }
 
     @Override
+    public void silu(int from, int to, float[] x, float[] y) {
+        for (int i = from; i < to; i++) {
+            float v = x[i];
+            y[i] = v * DetMath.sigmoid(v);
+        }
+    }
+
+    @Override
     public void sigmoidBackward(int from, int to, float[] y, float[] dy, float[] dx) {
         for (int i = from; i < to; i++) {
             float v = y[i];

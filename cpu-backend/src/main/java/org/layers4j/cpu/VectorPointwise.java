@@ -95,6 +95,16 @@ final class VectorPointwise implements PointwiseKernels {
     }
 
     @Override
+    public void silu(int from, int to, float[] x, float[] y) {
+        int i = from;
+        for (int e = bound(from, to); i < e; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            v.mul(VectorMath.sigmoid(v)).intoArray(y, i);
+        }
+        TAIL.silu(i, to, x, y);
+    }
+
+    @Override
     public void sigmoidBackward(int from, int to, float[] y, float[] dy, float[] dx) {
         int i = from;
         for (int e = bound(from, to); i < e; i += L) {

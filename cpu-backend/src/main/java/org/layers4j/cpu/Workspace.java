@@ -23,8 +23,6 @@ final class Workspace {
         ROW,
         /** Task: a second row of partial results. */
         ROW2,
-        /** Task: the sigmoid of a span of outputs a fused SiLU multiplies them by ({@link Epilogue}). */
-        EPILOGUE,
         /** Call: the average-pooling divisor of every output cell of a plane. */
         DIVISORS,
         /** Call: transformed weights (backward data as a forward convolution). */

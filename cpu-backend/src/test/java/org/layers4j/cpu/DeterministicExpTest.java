@@ -189,6 +189,18 @@ class DeterministicExpTest {
                 vec.sigmoid(from, to, x, a);
                 sca.sigmoid(from, to, x, b);
                 assertSameBits(b, a, "sigmoid [" + from + ", " + to + ")");
+                vec.silu(from, to, x, a);
+                sca.silu(from, to, x, b);
+                assertSameBits(b, a, "silu [" + from + ", " + to + ")");
+                for (int i = from; i < to; i++) {
+                    assertEquals(Float.floatToIntBits(x[i] * DetMath.sigmoid(x[i])), Float.floatToIntBits(b[i]),
+                            "silu is x times the sigmoid's value, rounded once");
+                }
+                float[] inPlace = x.clone();
+                vec.silu(from, to, inPlace, inPlace);
+                for (int i = from; i < to; i++) {
+                    assertEquals(Float.floatToIntBits(b[i]), Float.floatToIntBits(inPlace[i]), "silu in place");
+                }
                 vec.tanh(from, to, x, a);
                 sca.tanh(from, to, x, b);
                 assertSameBits(b, a, "tanh [" + from + ", " + to + ")");
