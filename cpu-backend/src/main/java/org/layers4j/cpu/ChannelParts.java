@@ -11,7 +11,8 @@ import org.layers4j.spi.ConvGeometry;
  * output channels over whole bands (each task multiplies its share of the weights; the band is filled once per
  * part). Parts are chosen unless the whole bands compute more columns than the shorter ones: on ResNet's 7 x 7
  * layers (512 channels, batch 1) four 2-row bands compute 4 x 32 columns for 49 outputs and read the 9.4 MB of
- * weights four times; one 7-row band in four channel parts computes 64 columns and reads them once.
+ * weights four times; one 7-row band in four channel parts computes 64 columns and reads them once. The in-place
+ * 1x1 GEMM ({@link IndirectConvolution}'s pointwise path) splits its channels the same way, with no band layout.
  */
 record ChannelParts(BandLayout layout, int parts, int blocks) {
 

@@ -131,6 +131,10 @@ class ConvolutionTest {
                         2, 2, 1, 1, 1),
                 geometry("stride 2, 36 outputs: a polyphase band in channel parts", 1, 12, 13, 13, 36, 3, 3, 2, 2, 1, 1,
                         1, 1, 1),
+                geometry("1x1 at batch 1, weights larger than the plane: channel parts", 1, 24, 5, 6, 44, 1, 1, 1, 1,
+                        0, 0, 1, 1, 1),
+                geometry("1x1 at batch 1 over a 7x7 plane, 2 groups of 40: channel parts", 1, 64, 7, 7, 80, 1, 1, 1, 1, 0,
+                        0, 1, 1, 2),
                 // strided unpadded 1x1: the input positions it reads gathered, then the in-place 1x1 GEMM
                 geometry("1x1 stride 2 over 3 images, 40 outputs", 3, 24, 14, 14, 40, 1, 1, 2, 2, 0, 0, 1, 1, 1),
                 geometry("1x1 stride (3, 2), 2 groups", 2, 8, 11, 9, 12, 1, 1, 3, 2, 0, 0, 1, 1, 2),
