@@ -77,8 +77,19 @@ final class CpuPoolingOps implements PoolingOps {
         int interiorHi = hi;
         int[] taps = columnTaps(g);
         float[] div = max ? null : divisors(g);
+        int sw = g.strideW();
+        // strided rows are read as sw phases (phase b at b*phaseLen holds row[t*sw + b]): each tap of the interior
+        // outputs is then a unit-stride run of one phase, at phaseShift[j]
+        int phaseLen = (w + sw - 1) / sw;
+        int[] phaseOff = new int[g.kw()];
+        for (int j = 0; j < g.kw(); j++) {
+            int s = j * dw - g.padW();
+            phaseOff[j] = Math.floorMod(s, sw) * phaseLen + Math.floorDiv(s, sw);
+        }
         split.forPlanes(g.n() * g.c(), h * w, p -> {
-            float[] row = Workspace.get().floats(Workspace.Slot.ROW, w);
+            Workspace ws = Workspace.get();
+            float[] row = ws.floats(Workspace.Slot.ROW, w);
+            float[] phases = sw == 1 ? null : ws.floats(Workspace.Slot.ROW2, sw * phaseLen);
             int xp = p * h * w;
             for (int r = 0; r < oh; r++) {
                 int yo = (p * oh + r) * ow;
@@ -98,18 +109,31 @@ final class CpuPoolingOps implements PoolingOps {
                         pk.addInto(w, x, src, row, 0);
                     }
                 }
-                int vecLo = g.strideW() == 1 ? interiorLo : interiorHi;
+                int vecLo = interiorLo;
                 for (int c = 0; c < ow; c++) {
                     if (c == vecLo && vecLo < interiorHi) {
-                        // stride 1: outputs [lo, hi) read row[start + j*dw + t] for t = 0.. in lock step
+                        // outputs [lo, hi) read row[start + j*dw + t*sw] for t = 0.. in lock step: at stride 1 the row
+                        // itself, else phase (j*dw - pw) mod sw from column lo + floorDiv(j*dw - pw, sw)
                         int len = interiorHi - vecLo;
+                        float[] src = row;
                         int start = g.colStart(vecLo);
-                        System.arraycopy(row, start, y, yo + vecLo, len);
-                        for (int j = 1; j < g.kw(); j++) {
-                            if (max) {
-                                pk.maxInto(len, row, start + j * dw, y, yo + vecLo);
+                        int step = dw;
+                        if (sw > 1) {
+                            for (int b = 0; b < sw; b++) {
+                                for (int t = 0, at = b * phaseLen; t * sw + b < w; t++) {
+                                    phases[at + t] = row[t * sw + b];
+                                }
+                            }
+                            src = phases;
+                        }
+                        for (int j = 0; j < g.kw(); j++) {
+                            int from = sw > 1 ? phaseOff[j] + vecLo : start + j * step;
+                            if (j == 0) {
+                                System.arraycopy(src, from, y, yo + vecLo, len);
+                            } else if (max) {
+                                pk.maxInto(len, src, from, y, yo + vecLo);
                             } else {
-                                pk.addInto(len, row, start + j * dw, y, yo + vecLo);
+                                pk.addInto(len, src, from, y, yo + vecLo);
                             }
                         }
                         c = interiorHi - 1;

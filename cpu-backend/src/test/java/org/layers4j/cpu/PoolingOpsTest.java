@@ -44,6 +44,8 @@ class PoolingOpsTest extends OpsTestBase {
         list.add(geometry(1, 2, 1, 20, 1, 3, 2, 1, 1, true, false, 0)); // 1-D as height 1
         list.add(geometry(2, 2, 12, 12, 3, 3, 3, 1, 1, false, true, 5)); // divisor_override
         list.add(geometry(3, 64, 30, 30, 3, 3, 2, 1, 1, false, true, 0)); // many planes: parallel
+        list.add(geometry(1, 2, 9, 67, 3, 3, 2, 1, 1, false, true, 0)); // ResNet's stem pool: strided vector columns
+        list.add(geometry(1, 2, 7, 50, 2, 4, 3, 1, 1, true, false, 0)); // stride 3 phases, a column hanging off
         if (!avg) {
             list.add(geometry(1, 3, 12, 12, 3, 3, 1, 2, 2, false, true, 0)); // dilation
             list.add(geometry(1, 3, 11, 14, 2, 3, 2, 1, 3, true, true, 0));
