@@ -211,6 +211,9 @@ final class CpuPoolingOps implements PoolingOps {
             }
             return found;
         }
+        if (i1 - i0 == 3 && j1 - j0 == 3 && dh == 1 && dw == 1) {
+            return winner3x3(x, m, xp + (h0 + i0) * w + w0 + j0, w);
+        }
         for (int i = i1 - 1; i >= i0; i--) {
             int rowOff = xp + (h0 + i * dh) * w + w0;
             for (int j = j1 - 1; j >= j0; j--) {
@@ -219,6 +222,25 @@ final class CpuPoolingOps implements PoolingOps {
             }
         }
         return found;
+    }
+
+    /**
+     * {@link #winner} for a full 3 x 3 window without dilation (ResNet's stem pool, nearly all of its windows),
+     * unrolled: the general loops' trip counts are runtime values, and their loop control cost more than the
+     * nine compares. Same scan order (backwards, so the first match in row-major order wins).
+     */
+    private static int winner3x3(float[] x, float m, int at, int w) {
+        int r1 = at + w;
+        int r2 = r1 + w;
+        int found = x[r2 + 2] == m ? r2 + 2 : -1;
+        found = x[r2 + 1] == m ? r2 + 1 : found;
+        found = x[r2] == m ? r2 : found;
+        found = x[r1 + 2] == m ? r1 + 2 : found;
+        found = x[r1 + 1] == m ? r1 + 1 : found;
+        found = x[r1] == m ? r1 : found;
+        found = x[at + 2] == m ? at + 2 : found;
+        found = x[at + 1] == m ? at + 1 : found;
+        return x[at] == m ? at : found;
     }
 
     @Override
