@@ -142,7 +142,12 @@ final class CpuPoolingOps implements PoolingOps {
                     int w0 = g.colStart(c);
                     int j0 = taps[2 * c];
                     int j1 = taps[2 * c + 1];
-                    if (max) {
+                    if (max && j1 - j0 == 3 && dw == 1) {
+                        // a full 3-wide window (ResNet's stride-2 stem pool): unrolled, the loop's runtime trip
+                        // count cost more than its three maxes; max(-inf, a) is a, so the same bits as the loop
+                        int b = w0 + j0;
+                        y[yo + c] = Math.max(Math.max(row[b], row[b + 1]), row[b + 2]);
+                    } else if (max) {
                         float m = Float.NEGATIVE_INFINITY;
                         for (int j = j0; j < j1; j++) {
                             m = Math.max(m, row[w0 + j * dw]);
@@ -206,43 +211,13 @@ final class CpuPoolingOps implements PoolingOps {
                     int w0 = g.colStart(c);
                     int j0 = taps[2 * c];
                     int j1 = taps[2 * c + 1];
-                    int at = winner(xv, yv[o], xp, w, h0, i0, i1, g.dilationH(), w0, j0, j1, g.dilationW());
+                    int at = MaxPoolWinner.find(xv, yv[o], xp, w, h0, i0, i1, g.dilationH(), w0, j0, j1, g.dilationW());
                     if (at >= 0) {
                         d[at] += gv[o];
                     }
                 }
             }
         });
-    }
-
-    /**
-     * The index of the window cell max pooling picked as value m, or -1 when the window has none. The
-     * common case scans backwards keeping the last match seen, i.e. the first in row-major order, with a
-     * select instead of an unpredictable early exit.
-     */
-    private static int winner(float[] x, float m, int xp, int w, int h0, int i0, int i1, int dh, int w0, int j0, int j1,
-                              int dw) {
-        int found = -1;
-        if (m != m) {
-            for (int i = i0; i < i1; i++) {
-                int rowOff = xp + (h0 + i * dh) * w + w0;
-                for (int j = j0; j < j1; j++) {
-                    float v = x[rowOff + j * dw];
-                    if (v != v) {
-                        found = rowOff + j * dw;
-                    }
-                }
-            }
-            return found;
-        }
-        for (int i = i1 - 1; i >= i0; i--) {
-            int rowOff = xp + (h0 + i * dh) * w + w0;
-            for (int j = j1 - 1; j >= j0; j--) {
-                int at = rowOff + j * dw;
-                found = x[at] == m ? at : found;
-            }
-        }
-        return found;
     }
 
     @Override
@@ -428,7 +403,7 @@ final class CpuPoolingOps implements PoolingOps {
                     int ws = start(c, w, ow);
                     int we = end(c, w, ow);
                     int o = (p * oh + r) * ow + c;
-                    int at = winner(xv, yv[o], xp, w, hs, 0, he - hs, 1, ws, 0, we - ws, 1);
+                    int at = MaxPoolWinner.find(xv, yv[o], xp, w, hs, 0, he - hs, 1, ws, 0, we - ws, 1);
                     if (at >= 0) {
                         d[at] += gv[o];
                     }
