@@ -142,12 +142,7 @@ final class CpuPoolingOps implements PoolingOps {
                     int w0 = g.colStart(c);
                     int j0 = taps[2 * c];
                     int j1 = taps[2 * c + 1];
-                    if (max && j1 - j0 == 3 && dw == 1) {
-                        // a full 3-wide window (ResNet's stride-2 stem pool): unrolled, the loop's runtime trip
-                        // count cost more than its three maxes; max(-inf, a) is a, so the same bits as the loop
-                        int b = w0 + j0;
-                        y[yo + c] = Math.max(Math.max(row[b], row[b + 1]), row[b + 2]);
-                    } else if (max) {
+                    if (max) {
                         float m = Float.NEGATIVE_INFINITY;
                         for (int j = j0; j < j1; j++) {
                             m = Math.max(m, row[w0 + j * dw]);
