@@ -163,11 +163,11 @@ public final class FmaPeakProbe {
 
     /** fmaLoop14 on 256-bit vectors whatever the preferred width: the quiet check's fixed unit of work. */
     private static float fma256x14() {
-        return FmaPeak.chains14(S256, 20_000);
+        return FmaPeak.chains14Of256(20_000);
     }
 
     private static double fmaLoop14() {
-        sink += FmaPeak.chains14(S, 20_000);
+        sink += FmaPeak.chains14(20_000);
         return 2.0 * 14 * S.length() * 20_000;
     }
 
