@@ -11,7 +11,7 @@ every timed repetition's ms) plus the host, JVM flags and environment to --out (
   /usr/bin/python3 benchmarks/protocol.py infer --model resnet18 --batch 1 --rounds 3 --out 2026-12-07-infer.json
   /usr/bin/python3 benchmarks/protocol.py train --model resnet18 --batch 8 --rounds 3 --out 2026-12-07-train.json
   /usr/bin/python3 benchmarks/protocol.py suite [--backward] --rounds 3 --out 2026-12-07-suite.json
-  common: [--threads 2] [--isa default|avx2] [--reps 10] [--warmup-seconds 2] [--quiet-reps 7]
+  common: [--threads 2] [--isa default|avx2] [--reps 10] [--warmup-seconds 10] [--quiet-reps 7]
 
 infer: layers4j (./layers4j bench --model FILE --input IN) vs ONNX Runtime Java (OrtBench on the opset-17
 torch.onnx.export of the same weights) vs PyTorch (scripts/torch_model_bench.py FILE); before timing, each writes its
@@ -439,7 +439,10 @@ def main(argv=None):
             p.add_argument("--batch", type=int, default=1 if name == "infer" else 8)
             p.add_argument("--size", type=int, default=224)
             p.add_argument("--reps", type=int, default=10, help="timed runs per system and round (default 10)")
-            p.add_argument("--warmup-seconds", type=float, default=2.0, help="untimed seconds per run (default 2)")
+            # 10 s: on 2 cores the JIT's compiler threads take a core from the work for several seconds; after 2 s
+            # MobileNetV3-Large's batch-1 runs still drifted from 8.5 to 21 ms within one process, after 10 s
+            # they hold 8.4-10.4 ms (ONNX Runtime and PyTorch get the same warm-up)
+            p.add_argument("--warmup-seconds", type=float, default=10.0, help="untimed seconds per run (default 10)")
             p.add_argument("--systems", help="comma-separated subset, first = baseline (default: layers4j,onnxruntime,"
                            "pytorch for infer, layers4j,pytorch for train)")
         if name == "infer":
