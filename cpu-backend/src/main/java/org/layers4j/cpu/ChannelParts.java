@@ -35,6 +35,17 @@ record ChannelParts(BandLayout layout, int parts, int blocks) {
         return new ChannelParts(whole, parts, rowBlocks.count());
     }
 
+    /** The first output channel of part p's row blocks (within the group). */
+    int firstChannel(RowBlocks rows, int p) {
+        return rows.start(firstBlock(p));
+    }
+
+    /** The end of part p's output channels within the group's kg (its padding rows past kg excluded). */
+    int endChannel(RowBlocks rows, int kg, int p) {
+        int b1 = firstBlock(p + 1);
+        return Math.min(kg, b1 < rows.count() ? rows.start(b1) : rows.kpad());
+    }
+
     /** The first row block of part p (p = parts: the block count): parts differ by at most one block. */
     int firstBlock(int p) {
         return (int) ((long) p * blocks / parts);

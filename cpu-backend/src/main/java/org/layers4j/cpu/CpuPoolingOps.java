@@ -117,7 +117,6 @@ final class CpuPoolingOps implements PoolingOps {
                         int len = interiorHi - vecLo;
                         float[] src = row;
                         int start = g.colStart(vecLo);
-                        int step = dw;
                         if (sw > 1) {
                             for (int b = 0; b < sw; b++) {
                                 for (int t = 0, at = b * phaseLen; t * sw + b < w; t++) {
@@ -127,7 +126,7 @@ final class CpuPoolingOps implements PoolingOps {
                             src = phases;
                         }
                         for (int j = 0; j < g.kw(); j++) {
-                            int from = sw > 1 ? phaseOff[j] + vecLo : start + j * step;
+                            int from = sw > 1 ? phaseOff[j] + vecLo : start + j * dw;
                             if (j == 0) {
                                 System.arraycopy(src, from, y, yo + vecLo, len);
                             } else if (max) {

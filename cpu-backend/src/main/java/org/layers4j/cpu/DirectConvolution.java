@@ -77,13 +77,13 @@ final class DirectConvolution {
      * (r + i*dh/sh, c + j*dw/sw), so the outputs are, as at stride 1, a sum of shifted unit-stride runs
      * ({@link Kernels#taps}) with wq - ow junk columns per row.
      */
-    record Phases(int sh, int sw, int hp, int wp, int hq, int wq) {
+    record Phases(int sh, int sw, int hq, int wq) {
         static Phases of(ConvGeometry g) {
             int hp = g.h() + 2 * g.padH();
             int wp = g.w() + 2 * g.padW();
             int sh = g.strideH();
             int sw = g.strideW();
-            return new Phases(sh, sw, hp, wp, (hp + sh - 1) / sh, (wp + sw - 1) / sw);
+            return new Phases(sh, sw, (hp + sh - 1) / sh, (wp + sw - 1) / sw);
         }
 
         int size() {

@@ -82,8 +82,8 @@ final class IndirectConvolution {
             int idx = task / parts;
             int b0 = split.firstBlock(part);
             int b1 = split.firstBlock(part + 1);
-            int k0 = blocks.start(b0);
-            int k1 = Math.min(kg, b1 < blocks.count() ? blocks.start(b1) : kpad);
+            int k0 = split.firstChannel(blocks, part);
+            int k1 = split.endChannel(blocks, kg, part);
             int t = idx % tilesPerImage;
             int band = t / colBands;
             int ow0 = (t % colBands) * finalColTile;
@@ -195,8 +195,8 @@ final class IndirectConvolution {
             int part = task % parts;
             int b0 = split.firstBlock(part);
             int b1 = split.firstBlock(part + 1);
-            int k0 = blocks.start(b0);
-            int k1 = Math.min(kg, b1 < blocks.count() ? blocks.start(b1) : kpad);
+            int k0 = split.firstChannel(blocks, part);
+            int k1 = split.endChannel(blocks, kg, part);
             int ng = task / parts;
             int grp = ng % groups;
             int img = ng / groups;
@@ -342,8 +342,8 @@ final class IndirectConvolution {
             int part = task % split.parts();
             int b0 = split.firstBlock(part);
             int b1 = split.firstBlock(part + 1);
-            int k0 = blocks.start(b0);
-            int k1 = Math.min(kg, b1 < blocks.count() ? blocks.start(b1) : kpad);
+            int k0 = split.firstChannel(blocks, part);
+            int k1 = split.endChannel(blocks, kg, part);
             int idx = task / split.parts();
             int p0 = (idx % chunks) * finalChunk;
             int p1 = Math.min(plane, p0 + finalChunk);

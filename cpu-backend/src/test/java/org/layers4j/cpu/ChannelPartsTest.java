@@ -56,6 +56,20 @@ class ChannelPartsTest {
     }
 
     @Test
+    void partChannelsEndAtKgNotAtThePaddingRows() {
+        // 20 outputs as 8 + 8 + 4 rows (AVX-512 with a short tile): three parts of one block each
+        RowBlocks rows = RowBlocks.of(20, MR, 4);
+        ChannelParts split = new ChannelParts(null, 3, rows.count());
+        assertEquals(0, split.firstChannel(rows, 0));
+        assertEquals(8, split.endChannel(rows, 20, 0));
+        assertEquals(16, split.firstChannel(rows, 2));
+        assertEquals(20, split.endChannel(rows, 20, 2));
+        // 20 outputs in 8-row blocks only: the last block's 4 padding rows are not channels
+        RowBlocks padded = RowBlocks.of(20, MR, MR);
+        assertEquals(20, new ChannelParts(null, 2, padded.count()).endChannel(padded, 20, 1));
+    }
+
+    @Test
     void partsCoverEveryBlockOnceAndDifferByAtMostOne() {
         for (int count = 2; count <= 70; count++) {
             for (int parts = 1; parts <= count; parts++) {
