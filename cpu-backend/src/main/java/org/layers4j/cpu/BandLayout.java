@@ -105,19 +105,19 @@ final class BandLayout {
      * {@code xOff}, for the band at output row oh0 and column ow0. Zero positions are reused from the
      * previous fill when it had the same layout and channels (they only depend on those).
      */
-    float[] fill(Workspace ws, float[] x, int xOff, int oh0, int ow0, int c0, int c1) {
+    float[] fill(Kernels kn, Workspace ws, float[] x, int xOff, int oh0, int ow0, int c0, int c1) {
         long[] key = {g.h(), g.w(), g.padH(), g.padW(), g.strideH(), g.strideW(), g.cPerGroup(), oh0, inRows, ow0, wq,
             planeStride, c0, c1};
         boolean[] valid = new boolean[1];
         float[] buf = ws.band(bandSize + slack, key, valid);
-        fillBand(x, xOff, oh0, ow0, c0, c1, buf, valid[0]);
+        fillBand(kn, x, xOff, oh0, ow0, c0, c1, buf, valid[0]);
         if (!valid[0]) {
             Arrays.fill(buf, bandSize, bandSize + slack, 0f);
         }
         return buf;
     }
 
-    private void fillBand(float[] x, int xOff, int oh0, int ow0, int c0, int c1, float[] buf, boolean bordersValid) {
+    private void fillBand(Kernels kn, float[] x, int xOff, int oh0, int ow0, int c0, int c1, float[] buf, boolean bordersValid) {
         int h = g.h();
         int w = g.w();
         int ph = g.padH();
@@ -156,9 +156,7 @@ final class BandLayout {
                         if (sw == 1) {
                             System.arraycopy(x, row + j0, buf, d + j0, j1 - j0);
                         } else {
-                            for (int j = j0; j < j1; j++) {
-                                buf[d + j] = x[row + j * sw];
-                            }
+                            kn.gather(j1 - j0, x, row + j0 * sw, sw, buf, d + j0);
                         }
                     }
                 }

@@ -63,7 +63,7 @@ final class BandWeightGradient {
                     for (int cb = 0; cb < lay.colBands; cb++) {
                         int ow0 = cb * lay.colTile;
                         int cols = Math.min(lay.colTile, ow - ow0);
-                        float[] buf = lay.fill(ws, x, xOff, oh0, ow0, c0, c1);
+                        float[] buf = lay.fill(kn, ws, x, xOff, oh0, ow0, c0, c1);
                         int qLen = (rows - 1) * lay.wq + cols;
                         int qPad = (qLen + blk - 1) / blk * blk;
                         float[] dq = ws.floats(Workspace.Slot.PLANE2, kg * qPad);

@@ -49,24 +49,18 @@ final class DirectConvolution {
                         ep.store(y, yOff, k, y, yOff, len);
                     }
                 } else {
-                    float[] out = ws.floats(Workspace.Slot.PLANE2, len);
-                    kn.taps(len, xp, 0, tapOff, w, k * kk, kk, out, 0);
-                    for (int r = 0; r < oh; r++) {
-                        ep.store(out, r * wp, k, y, yOff + r * ow, ow, false);
-                    }
-                    ep.finish(y, yOff, yOff + oh * ow); // the plane is one run of y and of the residual
+                    float[] out = ws.floats(Workspace.Slot.PLANE2, len + kn.nr());
+                    kn.tapsToScratch(len, xp, 0, tapOff, w, k * kk, kk, out, 0);
+                    ep.storeRows(out, 0, wp, k, y, yOff, oh, ow); // the plane is one run of y and of the residual
                 }
             } else {
                 // the stride phases of the padded plane: every tap reads one phase plane at unit stride
-                float[] ph = ws.floats(Workspace.Slot.COLUMNS, phases.size());
-                phases.fill(g, x, xOff, ph);
+                float[] ph = ws.floats(Workspace.Slot.COLUMNS, phases.size() + kn.nr());
+                phases.fill(kn, g, x, xOff, ph);
                 int len = (oh - 1) * phases.wq + ow;
-                float[] out = ws.floats(Workspace.Slot.PLANE2, len);
-                kn.taps(len, ph, 0, phaseOff, w, k * kk, kk, out, 0);
-                for (int r = 0; r < oh; r++) {
-                    ep.store(out, r * phases.wq, k, y, yOff + r * ow, ow, false);
-                }
-                ep.finish(y, yOff, yOff + oh * ow);
+                float[] out = ws.floats(Workspace.Slot.PLANE2, len + kn.nr());
+                kn.tapsToScratch(len, ph, 0, phaseOff, w, k * kk, kk, out, 0);
+                ep.storeRows(out, 0, phases.wq, k, y, yOff, oh, ow);
             }
         });
     }
@@ -104,7 +98,7 @@ final class DirectConvolution {
         }
 
         /** The phase planes of input plane x[xOff ..] (h x w), zero in the padding and past its edges. */
-        void fill(ConvGeometry g, float[] x, int xOff, float[] dst) {
+        void fill(Kernels kn, ConvGeometry g, float[] x, int xOff, float[] dst) {
             int h = g.h();
             int w = g.w();
             int ph = g.padH();
@@ -128,9 +122,7 @@ final class DirectConvolution {
                         if (sw == 1) {
                             System.arraycopy(x, src, dst, d + c0, c1 - c0);
                         } else {
-                            for (int c = c0; c < c1; c++, src += sw) {
-                                dst[d + c] = x[src];
-                            }
+                            kn.gather(c1 - c0, x, src, sw, dst, d + c0);
                         }
                         for (int c = c1; c < wq; c++) {
                             dst[d + c] = 0f;

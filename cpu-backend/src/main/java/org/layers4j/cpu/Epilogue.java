@@ -82,6 +82,41 @@ final class Epilogue {
         }
     }
 
+    /**
+     * The epilogue of {@code rows} rows of {@code cols} outputs of channel k, held in a scratch run {@code src} with
+     * rows {@code srcStride} apart (junk columns between them), stored as one contiguous block of y. Without a
+     * residual, the bias and the activation run in place over the whole run (src is modified, junk included, up to
+     * the next multiple of 16 floats where src has them) and the rows are copied out; with one, the bias runs over the
+     * run, the rows are copied out, and the residual and activation run over the block. Bit for bit what {@link #store} per row gives (x + b
+     * is one rounding either way), without a short call per row where rows are narrower than a vector.
+     */
+    void storeRows(float[] src, int srcOff, int srcStride, int k, float[] y, int yOff, int rows, int cols) {
+        if (rows <= 0) {
+            return;
+        }
+        int len = (rows - 1) * srcStride + cols;
+        if (residual == null) {
+            // bias and activation in the scratch run, over whole vectors where it has the room (the lanes past len
+            // are junk that is never copied out), then the rows out: no scalar tail per plane
+            int span = Math.min(src.length - srcOff, (len + 15) & ~15);
+            if (bias != null) {
+                pk.affine(span, src, srcOff, 0f, 1f, bias[k], src, srcOff);
+            }
+            finish(src, srcOff, srcOff + span);
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(src, srcOff + r * srcStride, y, yOff + r * cols, cols);
+            }
+            return;
+        }
+        if (bias != null) {
+            pk.affine(len, src, srcOff, 0f, 1f, bias[k], src, srcOff);
+        }
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(src, srcOff + r * srcStride, y, yOff + r * cols, cols);
+        }
+        finish(y, yOff, yOff + rows * cols);
+    }
+
     /** The residual and the activation on y[from, to), in place (the bias is already there). */
     void finish(float[] y, int from, int to) {
         if (residual != null) {

@@ -52,6 +52,16 @@ interface Kernels {
     void tileRowsShort(int kc, float[] a, int aOff, float[] x, int[] rowOff, int rOff, int xOff, float[] c, int cOff,
                        int ldc, boolean accumulate);
 
+    /**
+     * dst[d + i] = x[src + i * stride] for i in [0, n): one row of a stride phase (a polyphase band, the phase planes
+     * of a strided depthwise convolution). Plain data movement: every implementation gives the same values.
+     */
+    default void gather(int n, float[] x, int src, int stride, float[] dst, int d) {
+        for (int i = 0; i < n; i++, src += stride) {
+            dst[d + i] = x[src];
+        }
+    }
+
     /** {@link #tile} or {@link #tileShort} for a row block of {@code rows} = mr() or shortMr() rows. */
     default void tileOf(int rows, int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
                         boolean accumulate) {
@@ -86,6 +96,16 @@ interface Kernels {
      * convolution over a flattened, pre-padded plane (depthwise kernels).
      */
     void taps(int len, float[] x, int xBase, int[] tapOff, float[] w, int wOff, int nTaps, float[] out, int outOff);
+
+    /**
+     * {@link #taps} into scratch: {@code out} may also be written past len (up to a whole vector, where out and x
+     * have the room), so the last partial vector of outputs runs in vector lanes instead of a scalar loop. Every
+     * output in [0, len) has the bits {@link #taps} gives it.
+     */
+    default void tapsToScratch(int len, float[] x, int xBase, int[] tapOff, float[] w, int wOff, int nTaps,
+                               float[] out, int outOff) {
+        taps(len, x, xBase, tapOff, w, wOff, nTaps, out, outOff);
+    }
 
     /**
      * out[outOff + i] += sum over t in [0, len) of a[aOff + t] * x[xBase + tapOff[i] + t], for i in [0, nTaps): the

@@ -268,7 +268,7 @@ final class TransposedWeightGradient {
             if (!p.inPlace) {
                 int oh0 = u / p.lay.colBands * p.lay.bandRows;
                 int ow0 = u % p.lay.colBands * p.lay.colTile;
-                src = p.lay.fill(ws, x, xOff, oh0, ow0, j0 / kk, (j1 - 1) / kk + 1);
+                src = p.lay.fill(kn, ws, x, xOff, oh0, ow0, j0 / kk, (j1 - 1) / kk + 1);
                 srcOff = 0;
             }
             int unit = (grp * p.qTotal + p.unitStart[u]) * kgPad;

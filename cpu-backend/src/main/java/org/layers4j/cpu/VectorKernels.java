@@ -3,7 +3,9 @@ package org.layers4j.cpu;
 import java.lang.management.ManagementFactory;
 import java.util.Locale;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -787,8 +789,44 @@ final class VectorKernels implements Kernels {
         r72.intoArray(c, cOff + 7 * ldc + 2 * L);
     }
 
+    /**
+     * Lane i takes lane 2i mod L: the even lanes of a vector, in its lower half and again in its upper half (a
+     * one-vector rearrange; JDK 17 runs the two-vector form, and masked loads, far slower).
+     */
+    private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> (2 * i) % L);
+    /** The upper half of the lanes. */
+    private static final VectorMask<Float> HIGH_HALF = VectorMask.fromLong(S, -1L << (L / 2));
+
+    @Override
+    public void gather(int n, float[] x, int src, int stride, float[] dst, int d) {
+        int i = 0;
+        if (stride == 2) {
+            // two loads and one two-vector rearrange per L values, while the odd lane past the last value read is
+            // still inside x
+            for (; i + L <= n && src + 2 * L <= x.length; i += L, src += 2 * L) {
+                FloatVector lo = FloatVector.fromArray(S, x, src);
+                FloatVector hi = FloatVector.fromArray(S, x, src + L);
+                lo.rearrange(EVEN).blend(hi.rearrange(EVEN), HIGH_HALF).intoArray(dst, d + i);
+            }
+        }
+        for (; i < n; i++, src += stride) {
+            dst[d + i] = x[src];
+        }
+    }
+
     @Override
     public void taps(int len, float[] x, int xBase, int[] tapOff, float[] w, int wOff, int nTaps, float[] out, int outOff) {
+        taps(len, x, xBase, tapOff, w, wOff, nTaps, out, outOff, false);
+    }
+
+    @Override
+    public void tapsToScratch(int len, float[] x, int xBase, int[] tapOff, float[] w, int wOff, int nTaps, float[] out,
+                              int outOff) {
+        taps(len, x, xBase, tapOff, w, wOff, nTaps, out, outOff, true);
+    }
+
+    private static void taps(int len, float[] x, int xBase, int[] tapOff, float[] w, int wOff, int nTaps, float[] out,
+                             int outOff, boolean scratch) {
         int t = 0;
         // eight independent accumulators per pass: each runs a chain of nTaps FMAs, and two FMA pipes of
         // latency 4 need eight chains in flight (four left the depthwise kernels latency-bound at half the peak)
@@ -847,6 +885,16 @@ final class VectorKernels implements Kernels {
             }
             s0.intoArray(out, outOff + t);
         }
+        if (scratch && t < len && outOff + t + L <= out.length && xBase + maxOf(tapOff, nTaps) + t + L <= x.length) {
+            // the last partial vector in whole lanes, as the scalar loop below computes each output (a product,
+            // then a sum: no fma, so every lane has the bits of s += w * x); the lanes past len are junk in scratch
+            FloatVector s0 = FloatVector.zero(S);
+            for (int i = 0; i < nTaps; i++) {
+                s0 = s0.add(FloatVector.broadcast(S, w[wOff + i]).mul(FloatVector.fromArray(S, x, xBase + tapOff[i] + t)));
+            }
+            s0.intoArray(out, outOff + t);
+            return;
+        }
         for (; t < len; t++) {
             float s = 0f;
             for (int i = 0; i < nTaps; i++) {
@@ -854,6 +902,14 @@ final class VectorKernels implements Kernels {
             }
             out[outOff + t] = s;
         }
+    }
+
+    private static int maxOf(int[] a, int n) {
+        int m = 0;
+        for (int i = 0; i < n; i++) {
+            m = Math.max(m, a[i]);
+        }
+        return m;
     }
 
     @Override

@@ -78,11 +78,15 @@ final class Workspace {
      * write its interior: the border is zeroed when the geometry changes and otherwise reused as it is,
      * which saves two tiny fills per row of every plane.
      */
+    /** Floats after a padded plane: one 512-bit vector of reads past its end. */
+    static final int PLANE_SLACK = 16;
+
     float[] paddedPlane(int h, int w, int ph, int pw) {
         if (h != paddedH || w != paddedW || ph != paddedPh || pw != paddedPw) {
             int size = (h + 2 * ph) * (w + 2 * pw);
-            if (padded == null || padded.length < size) {
-                padded = new float[size];
+            if (padded == null || padded.length < size + PLANE_SLACK) {
+                // the slack: whole-vector reads of the last outputs' taps (Kernels#tapsToScratch) stay inside
+                padded = new float[size + PLANE_SLACK];
             } else {
                 java.util.Arrays.fill(padded, 0f);
             }
