@@ -20,6 +20,12 @@ final class IndirectConvolution {
     private static final int MAX_SPAN_PANELS = 8;
     /** Columns per pointwise task: B rows are read in place in chunks of at most this many outputs. */
     private static final int POINTWISE_CHUNK = 1024;
+    /**
+     * Input floats of a pointwise chunk (channels x columns) up to which each row block sweeps all the chunk's
+     * panels before the next (64 KiB: L1 / L2), instead of all row blocks per panel: small-depth layers (16 -> 96
+     * channels on 112 x 112) then store m output rows as sequential streams rather than every row per panel.
+     */
+    static final int ROW_BLOCKS_OUTER_FLOATS = Integer.getInteger("layers4j.cpu.rowBlocksOuterFloats", 16 * 1024);
     /** Outputs per task of a {@link #matrixVector} product. */
     private static final int DOT_ROWS = 32;
     /** Packed weights at least this large are packed by all threads (a block of rows per task). */
@@ -95,7 +101,7 @@ final class IndirectConvolution {
             int rows = Math.min(bandRows, oh - oh0);
             Workspace ws = Workspace.get();
             // nr floats of slack: the last panel of a band reads up to nr - 1 floats past the last plane
-            float[] buf = lay.fill(ws, x, (img * g.c() + grp * cg) * g.h() * g.w(), oh0, ow0, 0, cg);
+            float[] buf = lay.fill(kn, ws, x, (img * g.c() + grp * cg) * g.h() * g.w(), oh0, ow0, 0, cg);
             int aGroup = grp * kpad * kd;
             int yBase = (img * g.k() + grp * kg) * oh * ow + oh0 * ow + ow0;
             if (aligned) {
@@ -338,6 +344,8 @@ final class IndirectConvolution {
         for (int c = 0; c < cg; c++) {
             rowOff[c] = c * plane;
         }
+        // a chunk's input rows small enough to stay in L1 / L2 while every row block reads them
+        boolean rowBlocksOuter = (long) cg * finalChunk <= ROW_BLOCKS_OUTER_FLOATS;
         runner.run(outer * chunks * parts, task -> {
             int part = task % split.parts();
             int b0 = split.firstBlock(part);
@@ -355,22 +363,29 @@ final class IndirectConvolution {
             int aGroup = grp * kpad * cg;
             Workspace ws = Workspace.get();
             float[] tile = ws.floats(Workspace.Slot.EDGE, kpad * nr);
-            for (int q0 = p0; q0 < p1; q0 += nr) {
+            int pFull = p0 + (p1 - p0) / nr * nr;
+            if (rowBlocksOuter) {
+                // each row block sweeps the chunk's panels: its m output rows are written as m sequential streams
+                // (the input chunk, cg x chunk floats, stays in L1 / L2 between the row blocks)
+                for (int b = b0; b < b1; b++) {
+                    for (int q0 = p0; q0 < pFull; q0 += nr) {
+                        pointwisePanel(blocks, b, kg, cg, a, aGroup, x, rowOff, xBase + q0, y, yBase + q0, plane, tile);
+                    }
+                    // the epilogue of the block's rows while they are in L1
+                    if (!ep.isCopy()) {
+                        int rEnd = Math.min(kg, blocks.start(b) + blocks.rows(b));
+                        for (int k = blocks.start(b); k < rEnd; k++) {
+                            int at = yBase + k * plane;
+                            ep.store(y, at + p0, grp * kg + k, y, at + p0, pFull - p0, true);
+                        }
+                    }
+                }
+            }
+            for (int q0 = rowBlocksOuter ? pFull : p0; q0 < p1; q0 += nr) {
                 int cols = Math.min(nr, p1 - q0);
                 if (cols == nr) {
                     for (int b = b0; b < b1; b++) {
-                        int rb = blocks.start(b);
-                        int m = blocks.rows(b);
-                        if (rb + m <= kg) {
-                            kn.tileRowsOf(m, cg, a, aGroup + rb * cg, x, rowOff, 0, xBase + q0, y,
-                                    yBase + rb * plane + q0, plane, false);
-                        } else {
-                            kn.tileRowsOf(m, cg, a, aGroup + rb * cg, x, rowOff, 0, xBase + q0, tile, 0, nr, false);
-                            for (int i = 0; i < kg - rb; i++) {
-                                // the epilogue of these rows is applied below with the in-place rows'
-                                System.arraycopy(tile, i * nr, y, yBase + (rb + i) * plane + q0, nr);
-                            }
-                        }
+                        pointwisePanel(blocks, b, kg, cg, a, aGroup, x, rowOff, xBase + q0, y, yBase + q0, plane, tile);
                     }
                 } else {
                     float[] panel = ws.floats(Workspace.Slot.PACK_B, cg * nr);
@@ -389,8 +404,13 @@ final class IndirectConvolution {
             // channel over the chunk (y and the residual contiguous), in L2. Per panel the bias was kg calls on nr
             // values, as costly as the GEMM itself where the depth is small (16 -> 96 channels on 112 x 112: 0.50 ->
             // 0.44 ms; 64 -> 256 on 56 x 56: 0.80 -> 0.62 ms, medians of three alternating runs, 2 threads)
-            if (ep.bias() != null) {
-                int pFull = p0 + (p1 - p0) / nr * nr;
+            if (rowBlocksOuter) {
+                if (ep.finishes() && pFull < p1) {
+                    for (int k = k0; k < k1; k++) {
+                        ep.finish(y, yBase + k * plane + pFull, yBase + k * plane + p1);
+                    }
+                }
+            } else if (ep.bias() != null) {
                 for (int k = k0; k < k1; k++) {
                     int at = yBase + k * plane;
                     ep.store(y, at + p0, grp * kg + k, y, at + p0, pFull - p0, true);
@@ -406,6 +426,23 @@ final class IndirectConvolution {
         });
     }
 
+
+    /** Row block b of one full panel of a pointwise chunk, written in place (rows past kg through {@code tile}). */
+    private void pointwisePanel(RowBlocks blocks, int b, int kg, int cg, float[] a, int aGroup, float[] x, int[] rowOff,
+                                int xOff, float[] y, int yOff, int plane, float[] tile) {
+        int rb = blocks.start(b);
+        int m = blocks.rows(b);
+        if (rb + m <= kg) {
+            kn.tileRowsOf(m, cg, a, aGroup + rb * cg, x, rowOff, 0, xOff, y, yOff + rb * plane, plane, false);
+            return;
+        }
+        int nr = kn.nr();
+        kn.tileRowsOf(m, cg, a, aGroup + rb * cg, x, rowOff, 0, xOff, tile, 0, nr, false);
+        for (int i = 0; i < kg - rb; i++) {
+            // the epilogue of these rows is applied with the in-place rows'
+            System.arraycopy(tile, i * nr, y, yOff + (rb + i) * plane, nr);
+        }
+    }
 
     /**
      * The weights as micro-kernel A panels, per group, in the calling thread's workspace: row block b

@@ -135,6 +135,12 @@ class ConvolutionTest {
                         0, 0, 1, 1, 1),
                 geometry("1x1 at batch 1 over a 7x7 plane, 2 groups of 40: channel parts", 1, 64, 7, 7, 80, 1, 1, 1, 1, 0,
                         0, 1, 1, 2),
+                // deep 1x1 chunks (channels x chunk over IndirectConvolution.ROW_BLOCKS_OUTER_FLOATS): all row blocks
+                // per panel; the shallower 1x1 cases above sweep each row block over the chunk's panels
+                geometry("1x1 deep over a 24x24 plane: row blocks per panel", 4, 128, 24, 24, 24, 1, 1, 1, 1, 0, 0, 1,
+                        1, 1),
+                geometry("1x1 deep, 13 outputs, chunks ending in a partial panel", 8, 100, 17, 19, 13, 1, 1, 1, 1, 0,
+                        0, 1, 1, 1),
                 // strided unpadded 1x1: the input positions it reads gathered, then the in-place 1x1 GEMM
                 geometry("1x1 stride 2 over 3 images, 40 outputs", 3, 24, 14, 14, 40, 1, 1, 2, 2, 0, 0, 1, 1, 1),
                 geometry("1x1 stride (3, 2), 2 groups", 2, 8, 11, 9, 12, 1, 1, 3, 2, 0, 0, 1, 1, 2),
