@@ -35,7 +35,10 @@ import org.layers4j.io.SafeTensors;
  * ORT_DISABLE_TELEMETRY=1} in the environment (and turns ONNX Runtime's telemetry off as well).
  *
  * <p>Usage: {@code benchmarks/run-class.sh org.layers4j.bench.OrtBench MODEL.onnx [--threads 2] [--input F |
- * --input-shape 1,3,224,224] [--warmup 3] [--warmup-seconds 1] [--reps 10] [--json OUT] [--output OUT]}.
+ * --input-shape 1,3,224,224] [--warmup 3] [--warmup-seconds 1] [--reps 10] [--json OUT] [--output OUT]
+ * [--profile PREFIX]}. With {@code --profile}, ONNX Runtime's profiler writes every node's kernel time of every run
+ * to PREFIX_DATE.json, which scripts/node_compare.py compares per node with {@code ./layers4j bench --model
+ * --profile}.
  */
 public final class OrtBench {
     private OrtBench() {
@@ -51,7 +54,7 @@ public final class OrtBench {
         }
         if (args.length == 0 || args[0].startsWith("--")) {
             System.err.println("usage: OrtBench MODEL.onnx [--threads N] [--input FILE.safetensors | --input-shape"
-                    + " N,C,H,W] [--warmup N] [--warmup-seconds S] [--reps N] [--json OUT] [--output OUT.safetensors]");
+                    + " N,C,H,W] [--warmup N] [--warmup-seconds S] [--reps N] [--json OUT] [--output OUT.safetensors] [--profile PREFIX]");
             System.exit(2);
         }
         Path model = Path.of(args[0]);
@@ -63,6 +66,7 @@ public final class OrtBench {
         String output = null;
         String input = null;
         String inputShape = "1,3,224,224";
+        String profile = null;
         for (int i = 1; i < args.length; i++) {
             String v = i + 1 < args.length ? args[i + 1] : null;
             if (v == null) {
@@ -78,6 +82,7 @@ public final class OrtBench {
                 case "--output" -> output = v;
                 case "--input" -> input = v;
                 case "--input-shape" -> inputShape = v;
+                case "--profile" -> profile = v;
                 default -> {
                     System.err.println("error: unknown option " + args[i]);
                     System.exit(2);
@@ -115,6 +120,11 @@ public final class OrtBench {
             opts.setInterOpNumThreads(1);
             opts.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            if (profile != null) {
+                // ORT's own profiler: a Chrome trace of every node's kernel time in every run (warm-up included);
+                // scripts/node_compare.py takes the last --reps runs of each node
+                opts.enableProfiling(profile);
+            }
             try (OrtSession session = env.createSession(model.toString(), opts);
                  OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(data),
                          Arrays.stream(dims).asLongStream().toArray())) {
@@ -136,6 +146,9 @@ public final class OrtBench {
                 System.out.printf("onnxruntime %s, %d intra-op threads, 1 inter-op, ALL_OPT, model %s, input %s: median"
                         + " %.3f ms (%d timed runs)%n", env.getVersion(), threads, model.getFileName(),
                         Arrays.toString(dims), median, reps);
+                if (profile != null) {
+                    System.out.println("profile: " + session.endProfiling());
+                }
                 if (json != null) {
                     ObjectMapper mapper = new ObjectMapper();
                     ObjectNode root = mapper.createObjectNode();

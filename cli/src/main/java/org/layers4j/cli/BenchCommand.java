@@ -78,6 +78,10 @@ final class BenchCommand implements Callable<Integer> {
             + " time goes, per node and per op")
     Integer profile;
 
+    @Option(names = "--profile-nodes", paramLabel = "N", description = "with --profile: list the N slowest nodes"
+            + " (default 30; scripts/node_compare.py lists them all to compare with ONNX Runtime's profile)")
+    int profileNodes = 30;
+
     @Option(names = "--case", paramLabel = "NAME", description = "run only these cases (repeatable)")
     List<String> only;
 
@@ -143,6 +147,10 @@ final class BenchCommand implements Callable<Integer> {
         if (prepared && (backward || model != null)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--prepared times the suite's forward"
                     + " convolutions: it cannot be combined with --backward or --model (a model file is compiled anyway)");
+        }
+        if (profileNodes < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--profile-nodes must be >= 1, got "
+                    + profileNodes);
         }
         if (profile != null && (model == null || train || backward || profile < 1)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--profile RUNS (>= 1) profiles the eval"
@@ -307,7 +315,7 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 float[] in = data != null ? data : Timing.random(new SplittableRandom(1), shape.size());
                 try (Tensor x = be.upload(in, shape)) {
-                    NodeProfile.print(out, gm, x, profile, 30);
+                    NodeProfile.print(out, gm, x, profile, profileNodes);
                 }
             }
             if (json != null) {

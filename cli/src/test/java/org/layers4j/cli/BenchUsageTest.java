@@ -34,6 +34,10 @@ class BenchUsageTest {
         assertTrue(suite.err().contains("--profile RUNS (>= 1) profiles the eval forward of --model"), suite.err());
         CliTestSupport.Run zero = CliTestSupport.run("bench", "--model", "resnet18", "--profile", "0", "--reps", "1");
         assertEquals(ExitCodes.USAGE, zero.exitCode(), zero.err());
+        CliTestSupport.Run nodes = CliTestSupport.run("bench", "--model", "resnet18", "--profile", "2",
+                "--profile-nodes", "0", "--reps", "1");
+        assertEquals(ExitCodes.USAGE, nodes.exitCode(), nodes.err());
+        assertTrue(nodes.err().contains("--profile-nodes must be >= 1, got 0"), nodes.err());
     }
 
     @Test

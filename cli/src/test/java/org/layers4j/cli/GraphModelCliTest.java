@@ -144,6 +144,14 @@ class GraphModelCliTest {
         // the convolutions run fused (the ReLU as the backbone's outputs are stored): no ReLU node is left
         assertTrue(r.out().matches("(?s).*per op:\n.*  fused_conv +3 nodes +[0-9.]+ ms.*"), r.out());
         assertFalse(r.out().contains(" ReLU "), r.out());
+        // --profile-nodes: the table lists only that many nodes, the per-op totals still every node
+        CliTestSupport.Run one = CliTestSupport.run("bench", "--backend", "cpu", "--threads", "1", "--model",
+                model.toString(), "--input-shape", "1,3,8,8", "--reps", "1", "--warmup", "0", "--warmup-seconds", "0",
+                "--profile", "2", "--profile-nodes", "1");
+        assertEquals(0, one.exitCode(), one.err());
+        String table = one.out().substring(one.out().indexOf("per node"), one.out().indexOf("per op:"));
+        assertEquals(3, table.split("\n").length, table); // the heading, the column names, one node
+        assertTrue(one.out().matches("(?s).*per op:\n.*  fused_conv +3 nodes +[0-9.]+ ms.*"), one.out());
     }
 
     @Test

@@ -17,10 +17,10 @@ public final class CpuBackendProvider implements BackendProvider {
 
     @Override
     public java.util.Set<String> configurationKeys() {
-        // the last five are tuning overrides read as system properties by the kernels (see docs/performance.md)
+        // the last six are tuning overrides read as system properties by the kernels (see docs/performance.md)
         return java.util.Set.of(Config.CPU_THREADS, Kernels.KERNELS_KEY, CpuBackend.WARMUP_KEY, "layers4j.cpu.poolBytes",
                 "layers4j.cpu.tile", "layers4j.cpu.dotOnePass", "layers4j.cpu.dotChunk", "layers4j.cpu.vectorRegisters",
-                ConvEngine.WEIGHT_GRADIENT_KEY);
+                ConvEngine.WEIGHT_GRADIENT_KEY, IndirectConvolution.ROW_BLOCKS_OUTER_KEY);
     }
 
     @Override

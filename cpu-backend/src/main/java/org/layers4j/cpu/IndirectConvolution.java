@@ -25,7 +25,9 @@ final class IndirectConvolution {
      * panels before the next (64 KiB: L1 / L2), instead of all row blocks per panel: small-depth layers (16 -> 96
      * channels on 112 x 112) then store m output rows as sequential streams rather than every row per panel.
      */
-    static final int ROW_BLOCKS_OUTER_FLOATS = Integer.getInteger("layers4j.cpu.rowBlocksOuterFloats", 16 * 1024);
+    static final int ROW_BLOCKS_OUTER_FLOATS = 16 * 1024;
+    /** Tuning override of {@link #ROW_BLOCKS_OUTER_FLOATS} (a system property, for A/B runs; 0: never). */
+    static final String ROW_BLOCKS_OUTER_KEY = "layers4j.cpu.rowBlocksOuterFloats";
     /** Outputs per task of a {@link #matrixVector} product. */
     private static final int DOT_ROWS = 32;
     /** Packed weights at least this large are packed by all threads (a block of rows per task). */
@@ -34,9 +36,20 @@ final class IndirectConvolution {
     private final Kernels kn;
     private final ParallelRunner runner;
 
+    private final int rowBlocksOuterFloats;
+
     IndirectConvolution(Kernels kn, ParallelRunner runner) {
         this.kn = kn;
         this.runner = runner;
+        String v = System.getProperty(ROW_BLOCKS_OUTER_KEY, String.valueOf(ROW_BLOCKS_OUTER_FLOATS)).trim();
+        try {
+            this.rowBlocksOuterFloats = Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(ROW_BLOCKS_OUTER_KEY + " must be an integer >= 0, but got '" + v + "'");
+        }
+        if (rowBlocksOuterFloats < 0) {
+            throw new IllegalArgumentException(ROW_BLOCKS_OUTER_KEY + " must be an integer >= 0, but got " + v);
+        }
     }
 
     /** y = conv(x, w) through the epilogue (bias, residual, activation), applied as each span of outputs is stored. */
@@ -345,7 +358,7 @@ final class IndirectConvolution {
             rowOff[c] = c * plane;
         }
         // a chunk's input rows small enough to stay in L1 / L2 while every row block reads them
-        boolean rowBlocksOuter = (long) cg * finalChunk <= ROW_BLOCKS_OUTER_FLOATS;
+        boolean rowBlocksOuter = (long) cg * finalChunk <= rowBlocksOuterFloats;
         runner.run(outer * chunks * parts, task -> {
             int part = task % split.parts();
             int b0 = split.firstBlock(part);
