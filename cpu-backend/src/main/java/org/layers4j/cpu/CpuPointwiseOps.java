@@ -52,7 +52,7 @@ final class CpuPointwiseOps implements PointwiseOps {
     }
 
     /** Outputs [from, to) of the collapsed layout: row pieces along the last dimension, an odometer above. */
-    private static void strided(BinaryOp op, float alpha, int[] dims, int[] sa, int[] sb, float[] a, float[] b,
+    private void strided(BinaryOp op, float alpha, int[] dims, int[] sa, int[] sb, float[] a, float[] b,
                                 float[] o, int from, int to) {
         int rank = dims.length;
         int last = rank - 1;
@@ -69,7 +69,16 @@ final class CpuPointwiseOps implements PointwiseOps {
         int i = from;
         while (i < to) {
             int len = Math.min(to - i, dims[last] - idx[last]);
-            BroadcastRows.row(op, alpha, len, a, ai, sa[last], b, bi, sb[last], o, i);
+            if (op == BinaryOp.MUL && (sa[last] == 1 && sb[last] == 0 || sa[last] == 0 && sb[last] == 1)) {
+                // a row times one value (x * the squeeze-excitation scale of its channel): one vector product
+                if (sa[last] == 1) {
+                    pk.scale(len, b[bi], a, ai, o, i);
+                } else {
+                    pk.scale(len, a[ai], b, bi, o, i);
+                }
+            } else {
+                BroadcastRows.row(op, alpha, len, a, ai, sa[last], b, bi, sb[last], o, i);
+            }
             i += len;
             idx[last] += len;
             ai += len * sa[last];

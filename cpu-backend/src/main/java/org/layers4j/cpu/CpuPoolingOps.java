@@ -310,18 +310,22 @@ final class CpuPoolingOps implements PoolingOps {
         int w = in[2];
         int oh = out[1];
         int ow = out[2];
+        // rows are combined over whole vectors where x has the values past a row's end (the next row's: junk lanes
+        // of the scratch row that no output reads), so narrow planes (7 x 7, 14 x 14) take no scalar tail per row
+        int wPad = (w + 15) & ~15;
         split.forPlanes(in[0], h * w, p -> {
-            float[] row = Workspace.get().floats(Workspace.Slot.ROW, w);
+            float[] row = Workspace.get().floats(Workspace.Slot.ROW, wPad);
             int xp = p * h * w;
             for (int r = 0; r < oh; r++) {
                 int hs = start(r, h, oh);
                 int he = end(r, h, oh);
                 System.arraycopy(xv, xp + hs * w, row, 0, w);
                 for (int ih = hs + 1; ih < he; ih++) {
+                    int len = xp + ih * w + wPad <= xv.length ? wPad : w;
                     if (max) {
-                        pk.maxInto(w, xv, xp + ih * w, row, 0);
+                        pk.maxInto(len, xv, xp + ih * w, row, 0);
                     } else {
-                        pk.addInto(w, xv, xp + ih * w, row, 0);
+                        pk.addInto(len, xv, xp + ih * w, row, 0);
                     }
                 }
                 int yo = (p * oh + r) * ow;

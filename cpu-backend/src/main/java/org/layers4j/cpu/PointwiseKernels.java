@@ -41,6 +41,9 @@ interface PointwiseKernels {
     /** out = a * b. */
     void multiply(int from, int to, float[] a, float[] b, float[] out);
 
+    /** y[yOff + t] = x[xOff + t] * s, one rounding (a broadcast product: the squeeze-excitation scale). */
+    void scale(int len, float s, float[] x, int xOff, float[] y, int yOff);
+
     /** y[yOff + t] += x[xOff + t]. */
     void addInto(int len, float[] x, int xOff, float[] y, int yOff);
 

@@ -89,6 +89,13 @@ final class ScalarPointwise implements PointwiseKernels {
     }
 
     @Override
+    public void scale(int len, float s, float[] x, int xOff, float[] y, int yOff) {
+        for (int t = 0; t < len; t++) {
+            y[yOff + t] = x[xOff + t] * s;
+        }
+    }
+
+    @Override
     public void addInto(int len, float[] x, int xOff, float[] y, int yOff) {
         for (int t = 0; t < len; t++) {
             y[yOff + t] += x[xOff + t];

@@ -152,6 +152,15 @@ final class VectorPointwise implements PointwiseKernels {
     }
 
     @Override
+    public void scale(int len, float s, float[] x, int xOff, float[] y, int yOff) {
+        int t = 0;
+        for (int e = S.loopBound(len); t < e; t += L) {
+            FloatVector.fromArray(S, x, xOff + t).mul(s).intoArray(y, yOff + t);
+        }
+        TAIL.scale(len - t, s, x, xOff + t, y, yOff + t);
+    }
+
+    @Override
     public void addInto(int len, float[] x, int xOff, float[] y, int yOff) {
         int t = 0;
         for (int e = S.loopBound(len); t < e; t += L) {

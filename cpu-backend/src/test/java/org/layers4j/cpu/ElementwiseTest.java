@@ -104,6 +104,37 @@ class ElementwiseTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"vector", "scalar"})
+    void aPlaneTimesItsChannelsScaleIsTheProductOfEachPair(String kernels) {
+        // the squeeze-excitation multiply: x [n, c, h, w] times s [n, c, 1, 1], either operand first; planes
+        // narrower than, as wide as and wider than a vector, a NaN, an infinity and a negative zero
+        for (int[] hw : new int[][] {{7, 7}, {4, 4}, {3, 11}}) {
+            Shape xs = Shape.of(2, 3, hw[0], hw[1]);
+            Shape ss = Shape.of(2, 3, 1, 1);
+            float[] x = TestSupport.random(21, xs.size());
+            x[5] = Float.NaN;
+            x[9] = Float.NEGATIVE_INFINITY;
+            x[11] = -0f;
+            float[] sc = TestSupport.random(22, ss.size());
+            try (CpuBackend b = TestSupport.backend(kernels, 2); Tensor xt = b.upload(x, xs); Tensor st = b.upload(sc, ss);
+                 Tensor y1 = b.allocate(xs); Tensor y2 = b.allocate(xs)) {
+                b.pointwise().binary(org.layers4j.spi.BinaryOp.MUL, 1.0,
+                        org.layers4j.spi.Broadcast.of(xs.dims(), ss.dims()), xt, st, y1);
+                b.pointwise().binary(org.layers4j.spi.BinaryOp.MUL, 1.0,
+                        org.layers4j.spi.Broadcast.of(ss.dims(), xs.dims()), st, xt, y2);
+                float[] a = y1.toArray();
+                float[] c = y2.toArray();
+                int plane = hw[0] * hw[1];
+                for (int i = 0; i < x.length; i++) {
+                    float expected = x[i] * sc[i / plane];
+                    assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(a[i]), "x * s at " + i);
+                    assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(c[i]), "s * x at " + i);
+                }
+            }
+        }
+    }
+
     @Test
     void biasGradientSumsOverBatchAndSpace() {
         Shape s = Shape.of(3, 4, 50, 70);
