@@ -76,6 +76,30 @@ def ort_nodes(path, runs):
     return by_module
 
 
+def fold_into_fused(ort, l4j):
+    """ORT's nodes of modules layers4j fused away, charged to the fused_conv that absorbed them.
+
+    A Conv2dNormActivation block is conv (index 0), BatchNorm (1), activation (2): layers4j folds the BatchNorm and
+    runs the activation as the conv's epilogue, so it has a node for index 0 only; ORT names a Conv it fused with its
+    Relu after the Relu's output (block.0.2) and keeps a separate activation node (QuickGelu for SiLU, HardSigmoid and
+    Mul for Hardswish) under index 2. Such a module is merged into the nearest lower sibling that is a layers4j
+    fused_conv.
+    """
+    merged = defaultdict(list)
+    for module, rows in ort.items():
+        target = module
+        if module not in l4j:
+            head, _, last = module.rpartition("_")
+            if last.isdigit():
+                for i in range(int(last) - 1, -1, -1):
+                    candidate = "%s_%d" % (head, i)
+                    if candidate in l4j and l4j[candidate][0] == "fused_conv":
+                        target = candidate
+                        break
+        merged[target].extend(rows)
+    return merged
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("layers4j_table")
@@ -84,7 +108,7 @@ def main(argv=None):
     ap.add_argument("--top", type=int, default=40)
     a = ap.parse_args(argv)
     l4j = layers4j_nodes(a.layers4j_table)
-    ort = ort_nodes(a.ort_trace, a.ort_runs)
+    ort = fold_into_fused(ort_nodes(a.ort_trace, a.ort_runs), l4j)
     rows = []
     for module in sorted(set(l4j) | set(ort)):
         lop, lms = l4j.get(module, ("-", 0.0))

@@ -63,5 +63,16 @@ class NodeCompareTest(unittest.TestCase):
         self.assertIn("+1.550", text)  # 2.000 - (0.350 + 0.100)
 
 
+    def test_nodes_of_a_fused_activation_module_go_to_its_conv(self):
+        l4j = {"features_2_block_0_0": ("fused_conv", 1.0), "mul_2": ("mul", 0.5)}
+        ort = {"features_2_block_0_2": [("/f/Relu_output_0_nchwc", "Conv", 0.25)],
+               "features_2_block_2_fc1": [("/f/fc1/Conv", "Conv", 0.125)],
+               "mul_2": [("Mul", "Mul", 0.5)]}
+        merged = node_compare.fold_into_fused(ort, l4j)
+        self.assertEqual(merged["features_2_block_0_0"], [("/f/Relu_output_0_nchwc", "Conv", 0.25)])
+        self.assertIn("features_2_block_2_fc1", merged)  # no numbered sibling: kept as it is
+        self.assertEqual(merged["mul_2"], [("Mul", "Mul", 0.5)])
+
+
 if __name__ == "__main__":
     unittest.main()
