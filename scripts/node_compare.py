@@ -50,11 +50,20 @@ def layers4j_nodes(path):
 
 
 def module_of_scope(name):
-    """/features/features.2/features.2.0/block/block.0/block.0.0/Conv... -> features_2_0_block_0_0."""
+    """/features/features.2/features.2.0/block/block.0/block.0.0/Conv... -> features_2_0_block_0_0.
+
+    The scope's module components come first (attribute names: lower case by Python's convention); the op and what
+    ORT's fusions append (Conv, Mul/QuickGeluFusion, Relu_output_0_nchwc) start with a capital letter.
+    """
     parts = [p for p in name.split("/") if p]
-    if len(parts) < 2:
+    modules = []
+    for p in parts:
+        if p[0].isupper():
+            break
+        modules.append(p)
+    if not modules or len(modules) == len(parts):
         return None
-    return "_".join(p.split(".")[-1] for p in parts[:-1])
+    return "_".join(p.split(".")[-1] for p in modules)
 
 
 def ort_nodes(path, runs):

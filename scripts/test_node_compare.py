@@ -32,6 +32,8 @@ class NodeCompareTest(unittest.TestCase):
                          "features_2_0_block_0_0")
         self.assertEqual(node_compare.module_of_scope("/layer1/layer1.0/conv1/Conv"), "layer1_0_conv1")
         self.assertIsNone(node_compare.module_of_scope("Conv"))
+        self.assertEqual(node_compare.module_of_scope(
+            "/features/features.2/features.2.0/block/block.0/block.0.2/Mul/QuickGeluFusion/"), "features_2_0_block_0_2")
 
     def test_reads_every_row_of_the_layers4j_table(self):
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:

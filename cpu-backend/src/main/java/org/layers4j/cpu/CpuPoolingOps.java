@@ -312,6 +312,7 @@ final class CpuPoolingOps implements PoolingOps {
         int ow = out[2];
         // rows are combined over whole vectors where x has the values past a row's end (the next row's: junk lanes
         // of the scratch row that no output reads), so narrow planes (7 x 7, 14 x 14) take no scalar tail per row
+        // (PointwiseKernels#columnReduce)
         int wPad = (w + 15) & ~15;
         split.forPlanes(in[0], h * w, p -> {
             float[] row = Workspace.get().floats(Workspace.Slot.ROW, wPad);
@@ -319,15 +320,7 @@ final class CpuPoolingOps implements PoolingOps {
             for (int r = 0; r < oh; r++) {
                 int hs = start(r, h, oh);
                 int he = end(r, h, oh);
-                System.arraycopy(xv, xp + hs * w, row, 0, w);
-                for (int ih = hs + 1; ih < he; ih++) {
-                    int len = xp + ih * w + wPad <= xv.length ? wPad : w;
-                    if (max) {
-                        pk.maxInto(len, xv, xp + ih * w, row, 0);
-                    } else {
-                        pk.addInto(len, xv, xp + ih * w, row, 0);
-                    }
-                }
+                pk.columnReduce(he - hs, w, xv, xp + hs * w, max, row);
                 int yo = (p * oh + r) * ow;
                 for (int c = 0; c < ow; c++) {
                     int ws = start(c, w, ow);

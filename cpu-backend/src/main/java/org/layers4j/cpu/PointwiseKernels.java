@@ -44,6 +44,25 @@ interface PointwiseKernels {
     /** y[yOff + t] = x[xOff + t] * s, one rounding (a broadcast product: the squeeze-excitation scale). */
     void scale(int len, float s, float[] x, int xOff, float[] y, int yOff);
 
+    /**
+     * row[j] = the rows of an h x w plane at x[off] combined column by column in row order (their sum, or with
+     * {@code max} their maximum as {@link #maxInto} takes it), for j in [0, w): the first rows' pass of a global
+     * pooling. {@code row} has at least w rounded up to 16 floats; what lies past w there is junk.
+     */
+    default void columnReduce(int h, int w, float[] x, int off, boolean max, float[] row) {
+        System.arraycopy(x, off, row, 0, w);
+        int len = (w + 15) & ~15;
+        for (int i = 1; i < h; i++) {
+            int at = off + i * w;
+            int n = at + len <= x.length ? len : w;
+            if (max) {
+                maxInto(n, x, at, row, 0);
+            } else {
+                addInto(n, x, at, row, 0);
+            }
+        }
+    }
+
     /** y[yOff + t] += x[xOff + t]. */
     void addInto(int len, float[] x, int xOff, float[] y, int yOff);
 

@@ -161,6 +161,26 @@ final class VectorPointwise implements PointwiseKernels {
     }
 
     @Override
+    public void columnReduce(int h, int w, float[] x, int off, boolean max, float[] row) {
+        if (w > L || off + (h - 1) * w + L > x.length) {
+            PointwiseKernels.super.columnReduce(h, w, x, off, max, row);
+            return;
+        }
+        // a plane no wider than a vector: its rows combined in one register, in row order (lanes past w are junk)
+        FloatVector acc = FloatVector.fromArray(S, x, off);
+        if (max) {
+            for (int i = 1; i < h; i++) {
+                acc = acc.max(FloatVector.fromArray(S, x, off + i * w));
+            }
+        } else {
+            for (int i = 1; i < h; i++) {
+                acc = acc.add(FloatVector.fromArray(S, x, off + i * w));
+            }
+        }
+        acc.intoArray(row, 0);
+    }
+
+    @Override
     public void addInto(int len, float[] x, int xOff, float[] y, int yOff) {
         int t = 0;
         for (int e = S.loopBound(len); t < e; t += L) {
