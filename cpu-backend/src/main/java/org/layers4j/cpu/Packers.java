@@ -70,6 +70,52 @@ final class Packers {
         }
     }
 
+    /**
+     * The columns of several images side by side as B: column j is position j % plane of image j / plane, element
+     * (kk, j) is {@code b[off + (j / plane) * imageStride + kk*ldb + j % plane]}.
+     */
+    static final class ImagesB implements Gemm.PackB {
+        private final float[] b;
+        private final int off;
+        private final int ldb;
+        private final int imageStride;
+        private final int plane;
+
+        ImagesB(float[] b, int off, int ldb, int imageStride, int plane) {
+            this.b = b;
+            this.off = off;
+            this.ldb = ldb;
+            this.imageStride = imageStride;
+            this.plane = plane;
+        }
+
+        @Override
+        public void pack(int j0, int nc, int k0, int kc, int nr, float[] dst, int o) {
+            int panels = (nc + nr - 1) / nr;
+            for (int p = 0; p < panels; p++) {
+                int j = j0 + p * nr;
+                int w = Math.min(nr, nc - p * nr);
+                int base = o + p * kc * nr;
+                for (int kk = 0; kk < kc; kk++) {
+                    int d = base + kk * nr;
+                    int row = off + (k0 + kk) * ldb;
+                    // runs of the panel's columns within one image
+                    for (int t = 0; t < w; ) {
+                        int col = j + t;
+                        int img = col / plane;
+                        int pos = col - img * plane;
+                        int run = Math.min(w - t, plane - pos);
+                        System.arraycopy(b, row + img * imageStride + pos, dst, d + t, run);
+                        t += run;
+                    }
+                    if (w < nr) {
+                        Arrays.fill(dst, d + w, d + nr, 0f);
+                    }
+                }
+            }
+        }
+    }
+
     /** The unfolding geometry of a convolution, flattened into fields for the packers' inner loops. */
     static final class Unfold {
         final int h;
