@@ -171,6 +171,45 @@ class DeterministicExpTest {
         }
     }
 
+    /**
+     * Vectors whose lanes all lie within VectorMath.NORMAL_RANGE take its one-multiplication scaling: the same bits as
+     * the scalar version's two-step scaling, over a sweep of [-86, 86] (both ends and their neighbours included) and
+     * random values, and the other path as soon as one lane is outside.
+     */
+    @Test
+    void inRangeVectorsGiveTheScalarBits() {
+        float r = VectorMath.NORMAL_RANGE;
+        float[] sweep = sweep(-r, r, 4099, 100_000, 11);
+        float[] edges = {r, -r, Math.nextDown(r), -Math.nextDown(r), 85.99f, -85.99f, 0f, -0f, 1e-30f, -1e-30f,
+            Float.MIN_VALUE, 0.34657359f, -0.34657359f};
+        int l = S.length();
+        float[] x = Arrays.copyOf(sweep, (sweep.length + edges.length + l - 1) / l * l);
+        System.arraycopy(edges, 0, x, sweep.length, edges.length);
+        float[] ve = new float[l];
+        float[] vs = new float[l];
+        for (int i = 0; i + l <= x.length; i += l) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            VectorMath.exp(v).intoArray(ve, 0);
+            VectorMath.sigmoid(v).intoArray(vs, 0);
+            for (int j = 0; j < l; j++) {
+                assertEquals(Float.floatToRawIntBits(DetMath.exp(x[i + j])), Float.floatToRawIntBits(ve[j]),
+                        "exp(" + x[i + j] + ")");
+                assertEquals(Float.floatToRawIntBits(DetMath.sigmoid(x[i + j])), Float.floatToRawIntBits(vs[j]),
+                        "sigmoid(" + x[i + j] + ")");
+            }
+        }
+        // one lane just outside the range: the general path, still the scalar bits in every lane
+        for (float out : new float[] {Math.nextUp(r), -Math.nextUp(r), -87.5f, 88.7f, -100f, Float.NaN}) {
+            float[] y = Arrays.copyOfRange(x, 0, l);
+            y[l - 1] = out;
+            VectorMath.exp(FloatVector.fromArray(S, y, 0)).intoArray(ve, 0);
+            for (int j = 0; j < l; j++) {
+                assertEquals(Float.floatToRawIntBits(DetMath.exp(y[j])), Float.floatToRawIntBits(ve[j]),
+                        "exp(" + y[j] + ") beside " + out);
+            }
+        }
+    }
+
     @Test
     void vectorKernelsGiveTheScalarBitsAtEveryOffsetAndTail() {
         PointwiseKernels vec = new VectorPointwise();
