@@ -22,10 +22,12 @@ final class IndirectConvolution {
     private static final int POINTWISE_CHUNK = 1024;
     /**
      * Input floats of a pointwise chunk (channels x columns) up to which each row block sweeps all the chunk's
-     * panels before the next (64 KiB: L1 / L2), instead of all row blocks per panel: small-depth layers (16 -> 96
-     * channels on 112 x 112) then store m output rows as sequential streams rather than every row per panel.
+     * panels before the next (256 KiB: L2), instead of all row blocks per panel: small-depth layers (16 -> 96
+     * channels on 112 x 112) then store m output rows as sequential streams rather than every row per panel. That
+     * matters most where the outputs miss the cache (batch 8: 24 -> 144 channels on 56 x 56 1.67 -> 1.22 ms, 64 -> 256
+     * 7.7 -> 6.1, 2 threads; batch 1, 1 thread, unchanged within noise: docs/performance.md).
      */
-    static final int ROW_BLOCKS_OUTER_FLOATS = 16 * 1024;
+    static final int ROW_BLOCKS_OUTER_FLOATS = 64 * 1024;
     /** Tuning override of {@link #ROW_BLOCKS_OUTER_FLOATS} (a system property, for A/B runs; 0: never). */
     static final String ROW_BLOCKS_OUTER_KEY = "layers4j.cpu.rowBlocksOuterFloats";
     /** Outputs per task of a {@link #matrixVector} product. */
