@@ -41,7 +41,7 @@ final class DirectConvolution {
             int yOff = (img * g.k() + k) * oh * ow;
             if (unit) {
                 float[] xp = ws.paddedPlane(g.h(), g.w(), g.padH(), g.padW());
-                copyInterior(x, xOff, g.h(), g.w(), g.padH(), g.padW(), xp);
+                kn.padRows(x, xOff, g.h(), g.w(), xp, g.padH() * wp + g.padW(), wp);
                 int len = (oh - 1) * wp + ow;
                 if (wp == ow) {
                     kn.taps(len, xp, 0, tapOff, w, k * kk, kk, y, yOff);
@@ -51,7 +51,7 @@ final class DirectConvolution {
                 } else {
                     float[] out = ws.floats(Workspace.Slot.PLANE2, len + kn.nr());
                     kn.tapsToScratch(len, xp, 0, tapOff, w, k * kk, kk, out, 0);
-                    ep.storeRows(out, 0, wp, k, y, yOff, oh, ow); // the plane is one run of y and of the residual
+                    ep.storeRows(kn, out, 0, wp, k, y, yOff, oh, ow); // the plane is one run of y and of the residual
                 }
             } else {
                 // the stride phases of the padded plane: every tap reads one phase plane at unit stride
@@ -60,7 +60,7 @@ final class DirectConvolution {
                 int len = (oh - 1) * phases.wq + ow;
                 float[] out = ws.floats(Workspace.Slot.PLANE2, len + kn.nr());
                 kn.tapsToScratch(len, ph, 0, phaseOff, w, k * kk, kk, out, 0);
-                ep.storeRows(out, 0, phases.wq, k, y, yOff, oh, ow);
+                ep.storeRows(kn, out, 0, phases.wq, k, y, yOff, oh, ow);
             }
         });
     }
@@ -153,16 +153,14 @@ final class DirectConvolution {
             Arrays.fill(dw, k * kk, (k + 1) * kk, 0f);
             if (unit) {
                 // dy is laid out with the padded row stride so one dot covers all rows; the junk columns
-                // between rows are never overwritten by the row copies, so zeroing them once suffices
+                // between rows are zero once and stay zero (padRows writes only zeros outside the rows)
                 Arrays.fill(dyp, 0, oh * wp, 0f);
             }
             for (int img = 0; img < g.n(); img++) {
-                copyInterior(x, (img * g.c() + c) * g.h() * g.w(), g.h(), g.w(), g.padH(), g.padW(), xp);
+                kn.padRows(x, (img * g.c() + c) * g.h() * g.w(), g.h(), g.w(), xp, g.padH() * wp + g.padW(), wp);
                 int dyOff = (img * g.k() + k) * oh * ow;
                 if (unit) {
-                    for (int r = 0; r < oh; r++) {
-                        System.arraycopy(dy, dyOff + r * ow, dyp, r * wp, ow);
-                    }
+                    kn.padRows(dy, dyOff, oh, ow, dyp, 0, wp);
                     kn.tapDots((oh - 1) * wp + ow, dyp, 0, xp, 0, tapOff, kk, dw, k * kk);
                 } else {
                     for (int i = 0; i < kk; i++) {
@@ -276,13 +274,5 @@ final class DirectConvolution {
             }
         }
         return off;
-    }
-
-    /** Copies an h x w plane into the interior of a padded plane whose border is already zero. */
-    static void copyInterior(float[] x, int off, int h, int w, int ph, int pw, float[] dst) {
-        int wp = w + 2 * pw;
-        for (int r = 0; r < h; r++) {
-            System.arraycopy(x, off + r * w, dst, (ph + r) * wp + pw, w);
-        }
     }
 }

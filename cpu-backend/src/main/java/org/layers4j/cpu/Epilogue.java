@@ -90,7 +90,7 @@ final class Epilogue {
      * run, the rows are copied out, and the residual and activation run over the block. Bit for bit what {@link #store} per row gives (x + b
      * is one rounding either way), without a short call per row where rows are narrower than a vector.
      */
-    void storeRows(float[] src, int srcOff, int srcStride, int k, float[] y, int yOff, int rows, int cols) {
+    void storeRows(Kernels kn, float[] src, int srcOff, int srcStride, int k, float[] y, int yOff, int rows, int cols) {
         if (rows <= 0) {
             return;
         }
@@ -103,17 +103,13 @@ final class Epilogue {
                 pk.affine(span, src, srcOff, 0f, 1f, bias[k], src, srcOff);
             }
             finish(src, srcOff, srcOff + span);
-            for (int r = 0; r < rows; r++) {
-                System.arraycopy(src, srcOff + r * srcStride, y, yOff + r * cols, cols);
-            }
+            kn.packRows(src, srcOff, srcStride, rows, cols, y, yOff);
             return;
         }
         if (bias != null) {
             pk.affine(len, src, srcOff, 0f, 1f, bias[k], src, srcOff);
         }
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(src, srcOff + r * srcStride, y, yOff + r * cols, cols);
-        }
+        kn.packRows(src, srcOff, srcStride, rows, cols, y, yOff);
         finish(y, yOff, yOff + rows * cols);
     }
 

@@ -62,6 +62,29 @@ interface Kernels {
         }
     }
 
+    /**
+     * dst[dOff + r * dStride + j] = x[xOff + r * w + j] for r in [0, rows), j in [0, w): a plane's rows into a
+     * zero-padded plane (dStride &gt;= w). Cells of dst outside those rows' interiors, up to lanes() past the last
+     * row's start, may be written with zeros (whole-vector stores): the caller's padding, which is zero already, or
+     * interiors of later rows, written after. Plain data movement: every implementation gives the same values.
+     */
+    default void padRows(float[] x, int xOff, int rows, int w, float[] dst, int dOff, int dStride) {
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(x, xOff + r * w, dst, dOff + r * dStride, w);
+        }
+    }
+
+    /**
+     * y[yOff + r * cols + j] = src[sOff + r * sStride + j] for r in [0, rows), j in [0, cols): rows packed into one
+     * run of y. Writes nothing outside [yOff, yOff + rows * cols); cells of that run past a row may be written with
+     * junk before their own row is stored. Plain data movement: every implementation gives the same values.
+     */
+    default void packRows(float[] src, int sOff, int sStride, int rows, int cols, float[] y, int yOff) {
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(src, sOff + r * sStride, y, yOff + r * cols, cols);
+        }
+    }
+
     /** {@link #tile} or {@link #tileShort} for a row block of {@code rows} = mr() or shortMr() rows. */
     default void tileOf(int rows, int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
                         boolean accumulate) {

@@ -3,6 +3,7 @@ package org.layers4j.cpu;
 import java.lang.management.ManagementFactory;
 import java.util.Locale;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
@@ -796,6 +797,46 @@ final class VectorKernels implements Kernels {
     private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> (2 * i) % L);
     /** The upper half of the lanes. */
     private static final VectorMask<Float> HIGH_HALF = VectorMask.fromLong(S, -1L << (L / 2));
+
+    /** L ones then L zeros: the int mask keeping lanes [0, w) is the L lanes from index L - w. */
+    private static final int[] KEEP = keepMasks();
+
+    private static int[] keepMasks() {
+        int[] m = new int[2 * L];
+        java.util.Arrays.fill(m, 0, L, -1);
+        return m;
+    }
+
+    @Override
+    public void padRows(float[] x, int xOff, int rows, int w, float[] dst, int dOff, int dStride) {
+        int r = 0;
+        if (w < L) {
+            // one load per row, the lanes past w cleared (a bitwise and: the values' bits unchanged), one store: the
+            // zeros land in the padding or in later rows' interiors (short rows: an arraycopy call each costs more)
+            IntVector keep = IntVector.fromArray(S.withLanes(int.class), KEEP, L - w);
+            for (; r < rows && xOff + r * w + L <= x.length && dOff + r * dStride + L <= dst.length; r++) {
+                ((IntVector) FloatVector.fromArray(S, x, xOff + r * w).reinterpretAsInts()).and(keep)
+                        .reinterpretAsFloats().intoArray(dst, dOff + r * dStride);
+            }
+        }
+        for (; r < rows; r++) {
+            System.arraycopy(x, xOff + r * w, dst, dOff + r * dStride, w);
+        }
+    }
+
+    @Override
+    public void packRows(float[] src, int sOff, int sStride, int rows, int cols, float[] y, int yOff) {
+        int r = 0;
+        if (cols < L) {
+            // whole-vector stores while they end inside the run (their junk lanes are overwritten by the next rows)
+            for (; r < rows && r * cols + L <= rows * cols && sOff + r * sStride + L <= src.length; r++) {
+                FloatVector.fromArray(S, src, sOff + r * sStride).intoArray(y, yOff + r * cols);
+            }
+        }
+        for (; r < rows; r++) {
+            System.arraycopy(src, sOff + r * sStride, y, yOff + r * cols, cols);
+        }
+    }
 
     @Override
     public void gather(int n, float[] x, int src, int stride, float[] dst, int d) {

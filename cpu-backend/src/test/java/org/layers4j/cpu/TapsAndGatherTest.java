@@ -10,7 +10,9 @@ import org.junit.jupiter.api.Test;
  * The depthwise kernels' scratch variant and the stride-phase gather against their plain forms: {@link
  * Kernels#tapsToScratch} gives every output in [0, len) the bits {@link Kernels#taps} gives it (its last partial
  * vector runs in whole lanes as products then sums, as the scalar tail does) and writes nothing before outOff; the
- * vector {@link Kernels#gather} copies the values the scalar loop copies, up to the end of the array.
+ * vector {@link Kernels#gather} copies the values the scalar loop copies, up to the end of the array; the vector row
+ * copies into and out of padded planes ({@link Kernels#padRows}, {@link Kernels#packRows}) give the scalar copies' planes
+ * and write nothing outside them.
  */
 class TapsAndGatherTest {
     private static final Kernels VECTOR = Kernels.select("vector");
@@ -65,6 +67,76 @@ class TapsAndGatherTest {
                         scalar.gather(n, x, start, stride, expected, 2);
                         VECTOR.gather(n, x, start, stride, actual, 2);
                         assertArrayEquals(expected, actual, "stride " + stride + ", n " + n + ", start " + start);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link Kernels#padRows} into a zero-padded plane: the vector kernels give the plane the scalar copy gives it (rows
+     * inside, zeros everywhere else, the array's end included), for planes narrower and wider than a vector, with
+     * the source array ending right after the plane or later; NaN payloads and -0 keep their bits.
+     */
+    @Test
+    void padRowsFillsThePaddedPlaneTheScalarCopyFills() {
+        Kernels scalar = Kernels.select("scalar");
+        Random r = new Random(5);
+        for (int w = 1; w <= 35; w++) {
+            for (int pad = 0; pad <= 3; pad++) {
+                for (int extra : new int[] {0, 5, 40}) {
+                    int rows = 1 + r.nextInt(8);
+                    int off = r.nextInt(3);
+                    float[] x = new float[off + rows * w + extra];
+                    for (int i = 0; i < x.length; i++) {
+                        x[i] = i % 7 == 0 ? Float.intBitsToFloat(0x7fc00001 + i) : i % 5 == 0 ? -0f
+                                : (float) r.nextGaussian();
+                    }
+                    int wp = w + 2 * pad;
+                    int size = (rows + 2 * pad) * wp + Workspace.PLANE_SLACK;
+                    float[] expected = new float[size];
+                    float[] actual = new float[size];
+                    scalar.padRows(x, off, rows, w, expected, pad * wp + pad, wp);
+                    VECTOR.padRows(x, off, rows, w, actual, pad * wp + pad, wp);
+                    for (int i = 0; i < size; i++) {
+                        assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]),
+                                "w " + w + ", pad " + pad + ", extra " + extra + ", index " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link Kernels#packRows}: the run [yOff, yOff + rows * cols) gets the rows, and nothing before or after it is
+     * written (a neighbour's plane), for every row count and width around a vector's length.
+     */
+    @Test
+    void packRowsWritesOnlyItsRun() {
+        Random r = new Random(6);
+        for (int cols = 1; cols <= 35; cols++) {
+            for (int rows = 1; rows <= 9; rows++) {
+                for (int gap = 0; gap <= 5; gap += 5) {
+                    int stride = cols + gap;
+                    float[] src = new float[(rows - 1) * stride + cols + r.nextInt(20)];
+                    for (int i = 0; i < src.length; i++) {
+                        src[i] = (float) r.nextGaussian();
+                    }
+                    float[] y = new float[3 + rows * cols + 2];
+                    java.util.Arrays.fill(y, Float.NaN);
+                    VECTOR.packRows(src, 0, stride, rows, cols, y, 3);
+                    for (int i = 0; i < 3; i++) {
+                        assertEquals(Float.floatToRawIntBits(Float.NaN), Float.floatToRawIntBits(y[i]), "before the run");
+                    }
+                    for (int i = 3 + rows * cols; i < y.length; i++) {
+                        assertEquals(Float.floatToRawIntBits(Float.NaN), Float.floatToRawIntBits(y[i]), "after the run");
+                    }
+                    for (int q = 0; q < rows; q++) {
+                        for (int j = 0; j < cols; j++) {
+                            assertEquals(Float.floatToRawIntBits(src[q * stride + j]),
+                                    Float.floatToRawIntBits(y[3 + q * cols + j]),
+                                    "cols " + cols + ", rows " + rows + ", row " + q + ", column " + j);
+                        }
                     }
                 }
             }
