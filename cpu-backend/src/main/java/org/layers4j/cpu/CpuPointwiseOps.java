@@ -18,6 +18,8 @@ final class CpuPointwiseOps implements PointwiseOps {
     private static final int STRIP = 1024;
     /** Elements per task of a long contiguous sum. */
     private static final int SUM_CHUNK = 1 << 16;
+    /** Elements per task of a rows-times-values product (whole rows). */
+    private static final int ROW_CHUNK = 1 << 14;
 
     private final PointwiseKernels pk;
     private final Elementwise split;
@@ -48,7 +50,27 @@ final class CpuPointwiseOps implements PointwiseOps {
             }
             return;
         }
+        if (rank == 2 && op == BinaryOp.MUL && (rowTimesValue(dims, sa, sb) || rowTimesValue(dims, sb, sa))) {
+            // each row times its own value (x * the squeeze-excitation scale of its channel): blocks of whole rows
+            boolean aRows = rowTimesValue(dims, sa, sb);
+            float[] rowsOf = aRows ? av : bv;
+            float[] values = aRows ? bv : av;
+            int rows = dims[0];
+            int len = dims[1];
+            int per = Math.max(1, ROW_CHUNK / len);
+            runner.run((rows + per - 1) / per, t -> {
+                int r0 = t * per;
+                int n = Math.min(rows, r0 + per) - r0;
+                pk.scaleRows(n, len, values, r0, rowsOf, r0 * len, o, r0 * len);
+            });
+            return;
+        }
         split.runChunks(o.length, (from, to) -> strided(op, al, dims, sa, sb, av, bv, o, from, to));
+    }
+
+    /** Whether x (strides sx) is contiguous rows of dims[1] and y (strides sy) one value per row, consecutive. */
+    private static boolean rowTimesValue(int[] dims, int[] sx, int[] sy) {
+        return sx[1] == 1 && sx[0] == dims[1] && sy[1] == 0 && sy[0] == 1;
     }
 
     /** Outputs [from, to) of the collapsed layout: row pieces along the last dimension, an odometer above. */

@@ -45,6 +45,16 @@ interface PointwiseKernels {
     void scale(int len, float s, float[] x, int xOff, float[] y, int yOff);
 
     /**
+     * y[yOff + r * len + t] = x[xOff + r * len + t] * s[sOff + r] for r in [0, rows), t in [0, len): consecutive rows,
+     * each times its own value ({@link #scale} per row). Writes nothing outside y[yOff, yOff + rows * len).
+     */
+    default void scaleRows(int rows, int len, float[] s, int sOff, float[] x, int xOff, float[] y, int yOff) {
+        for (int r = 0; r < rows; r++) {
+            scale(len, s[sOff + r], x, xOff + r * len, y, yOff + r * len);
+        }
+    }
+
+    /**
      * row[j] = the rows of an h x w plane at x[off] combined column by column in row order (their sum, or with
      * {@code max} their maximum as {@link #maxInto} takes it), for j in [0, w): the first rows' pass of a global
      * pooling. {@code row} has at least w rounded up to 16 floats; what lies past w there is junk.

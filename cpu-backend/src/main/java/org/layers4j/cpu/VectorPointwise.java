@@ -161,6 +161,30 @@ final class VectorPointwise implements PointwiseKernels {
     }
 
     @Override
+    public void scaleRows(int rows, int len, float[] s, int sOff, float[] x, int xOff, float[] y, int yOff) {
+        // a row's last partial vector as a whole one where y is neither input: its lanes past the row land on the
+        // next row's first outputs, stored after them (short rows: no scalar tail per row), inside the run
+        boolean spill = y != x && y != s;
+        int end = yOff + rows * len;
+        for (int r = 0; r < rows; r++) {
+            FloatVector sv = FloatVector.broadcast(S, s[sOff + r]);
+            int xo = xOff + r * len;
+            int yo = yOff + r * len;
+            int t = 0;
+            for (int e = S.loopBound(len); t < e; t += L) {
+                FloatVector.fromArray(S, x, xo + t).mul(sv).intoArray(y, yo + t);
+            }
+            if (t < len) {
+                if (spill && yo + t + L <= end && xo + t + L <= x.length) {
+                    FloatVector.fromArray(S, x, xo + t).mul(sv).intoArray(y, yo + t);
+                } else {
+                    TAIL.scale(len - t, s[sOff + r], x, xo + t, y, yo + t);
+                }
+            }
+        }
+    }
+
+    @Override
     public void columnReduce(int h, int w, float[] x, int off, boolean max, float[] row) {
         if (w > L || off + (h - 1) * w + L > x.length) {
             PointwiseKernels.super.columnReduce(h, w, x, off, max, row);

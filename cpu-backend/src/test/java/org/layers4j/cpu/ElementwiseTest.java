@@ -109,9 +109,11 @@ class ElementwiseTest {
     void aPlaneTimesItsChannelsScaleIsTheProductOfEachPair(String kernels) {
         // the squeeze-excitation multiply: x [n, c, h, w] times s [n, c, 1, 1], either operand first; planes
         // narrower than, as wide as and wider than a vector, a NaN, an infinity and a negative zero
-        for (int[] hw : new int[][] {{7, 7}, {4, 4}, {3, 11}}) {
-            Shape xs = Shape.of(2, 3, hw[0], hw[1]);
-            Shape ss = Shape.of(2, 3, 1, 1);
+        // (700 channels: rows split over several tasks, the last partial vector of a row stored whole)
+        for (int[] hw : new int[][] {{7, 7}, {4, 4}, {3, 11}, {7, 7, 700}, {1, 1, 40}, {2, 9, 300}}) {
+            int ch = hw.length > 2 ? hw[2] : 3;
+            Shape xs = Shape.of(2, ch, hw[0], hw[1]);
+            Shape ss = Shape.of(2, ch, 1, 1);
             float[] x = TestSupport.random(21, xs.size());
             x[5] = Float.NaN;
             x[9] = Float.NEGATIVE_INFINITY;
@@ -130,6 +132,13 @@ class ElementwiseTest {
                     float expected = x[i] * sc[i / plane];
                     assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(a[i]), "x * s at " + i);
                     assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(c[i]), "s * x at " + i);
+                }
+                // in place: x *= s
+                b.pointwise().binary(org.layers4j.spi.BinaryOp.MUL, 1.0,
+                        org.layers4j.spi.Broadcast.of(xs.dims(), ss.dims()), xt, st, xt);
+                float[] inPlace = xt.toArray();
+                for (int i = 0; i < x.length; i++) {
+                    assertEquals(Float.floatToIntBits(a[i]), Float.floatToIntBits(inPlace[i]), "x *= s at " + i);
                 }
             }
         }
