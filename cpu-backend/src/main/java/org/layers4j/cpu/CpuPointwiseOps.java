@@ -180,6 +180,14 @@ final class CpuPointwiseOps implements PointwiseOps {
             split.runChunks(yv.length, (from, to) -> pk.silu(from, to, xv, yv));
             return;
         }
+        if (op.kind() == UnaryOp.Kind.HARDSWISH) {
+            split.runChunks(yv.length, (from, to) -> pk.hardswish(from, to, xv, yv));
+            return;
+        }
+        if (op.kind() == UnaryOp.Kind.HARDSIGMOID) {
+            split.runChunks(yv.length, (from, to) -> pk.hardsigmoid(from, to, xv, yv));
+            return;
+        }
         split.runChunks(yv.length, (from, to) -> UnaryKernels.forward(op, from, to, xv, yv));
     }
 

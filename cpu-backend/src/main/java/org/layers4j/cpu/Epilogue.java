@@ -121,10 +121,11 @@ final class Epilogue {
         if (relu) {
             pk.relu(from, to, y, y);
         } else if (unary != null) {
-            if (unary.kind() == UnaryOp.Kind.SILU) {
-                pk.silu(from, to, y, y);
-            } else {
-                UnaryKernels.forward(unary, from, to, y, y);
+            switch (unary.kind()) {
+                case SILU -> pk.silu(from, to, y, y);
+                case HARDSWISH -> pk.hardswish(from, to, y, y);
+                case HARDSIGMOID -> pk.hardsigmoid(from, to, y, y);
+                default -> UnaryKernels.forward(unary, from, to, y, y);
             }
         }
     }

@@ -26,6 +26,12 @@ interface PointwiseKernels {
     /** y = x * sigmoid(x) (SiLU), the product of x and {@link #sigmoid}'s value, rounded once; y may be x. */
     void silu(int from, int to, float[] x, float[] y);
 
+    /** y = x * relu6(x + 3) / 6 (Hardswish) in PyTorch 1.13's float32 steps ({@link UnaryKernels}); y may be x. */
+    void hardswish(int from, int to, float[] x, float[] y);
+
+    /** y = relu6(x + 3) / 6 (Hardsigmoid) in PyTorch 1.13's float32 steps ({@link UnaryKernels}); y may be x. */
+    void hardsigmoid(int from, int to, float[] x, float[] y);
+
     /** dx = dy * y * (1 - y). */
     void sigmoidBackward(int from, int to, float[] y, float[] dy, float[] dx);
 

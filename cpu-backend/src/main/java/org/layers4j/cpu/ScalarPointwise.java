@@ -52,6 +52,20 @@ final class ScalarPointwise implements PointwiseKernels {
     }
 
     @Override
+    public void hardswish(int from, int to, float[] x, float[] y) {
+        for (int i = from; i < to; i++) {
+            y[i] = UnaryKernels.hardswish(x[i]);
+        }
+    }
+
+    @Override
+    public void hardsigmoid(int from, int to, float[] x, float[] y) {
+        for (int i = from; i < to; i++) {
+            y[i] = UnaryKernels.hardsigmoid(x[i]);
+        }
+    }
+
+    @Override
     public void sigmoidBackward(int from, int to, float[] y, float[] dy, float[] dx) {
         for (int i = from; i < to; i++) {
             float v = y[i];

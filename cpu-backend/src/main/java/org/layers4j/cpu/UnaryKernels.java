@@ -80,11 +80,11 @@ final class UnaryKernels {
         return (float) (v / (1.0 + Math.exp(-v)));
     }
 
-    private static float hardswish(float v) {
+    static float hardswish(float v) {
         return v * relu6(v + 3f) / 6f;
     }
 
-    private static float hardsigmoid(float v) {
+    static float hardsigmoid(float v) {
         return relu6(v + 3f) / 6f;
     }
 

@@ -105,6 +105,31 @@ final class VectorPointwise implements PointwiseKernels {
     }
 
     @Override
+    public void hardswish(int from, int to, float[] x, float[] y) {
+        int i = from;
+        for (int e = bound(from, to); i < e; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            v.mul(relu6(v.add(3f))).div(6f).intoArray(y, i);
+        }
+        TAIL.hardswish(i, to, x, y);
+    }
+
+    @Override
+    public void hardsigmoid(int from, int to, float[] x, float[] y) {
+        int i = from;
+        for (int e = bound(from, to); i < e; i += L) {
+            relu6(FloatVector.fromArray(S, x, i).add(3f)).div(6f).intoArray(y, i);
+        }
+        TAIL.hardsigmoid(i, to, x, y);
+    }
+
+    /** t &lt; 0 ? 0 : t, then &gt; 6 ? 6 : that, as {@link UnaryKernels}' relu6 compares (a NaN stays NaN). */
+    private static FloatVector relu6(FloatVector t) {
+        FloatVector c = t.blend(0f, t.compare(VectorOperators.LT, 0f));
+        return c.blend(6f, c.compare(VectorOperators.GT, 6f));
+    }
+
+    @Override
     public void sigmoidBackward(int from, int to, float[] y, float[] dy, float[] dx) {
         int i = from;
         for (int e = bound(from, to); i < e; i += L) {

@@ -17,13 +17,14 @@ import org.layers4j.spi.UnaryOp;
 /**
  * {@link DetMath} / {@link VectorMath}: accuracy against float64 Math.exp / Math.tanh, the same bits in vector
  * lanes as in the scalar version (at every offset and tail length), and the same output from the backend's
- * sigmoid / tanh / softmax / SiLU over many calls, before and after the JIT compiles the kernels.
+ * sigmoid / tanh / softmax / SiLU over many calls, before and after the JIT compiles the kernels; the vector
+ * Hardswish / Hardsigmoid give the scalar formula's bits at every offset and tail.
  */
 class DeterministicExpTest {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final float[] SPECIALS = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f,
         Float.MIN_VALUE, -Float.MIN_VALUE, Float.MIN_NORMAL, -Float.MIN_NORMAL, Float.MAX_VALUE, -Float.MAX_VALUE,
-        1e-30f, -1e-30f, 1e-8f, -1e-8f, 0.625f, -0.625f, Math.nextDown(0.625f), -Math.nextDown(0.625f), 1f, -1f,
+        1e-30f, -1e-30f, 1e-8f, -1e-8f, 3f, -3f, Math.nextUp(-3f), Math.nextDown(3f), 6f, -6f, 0.625f, -0.625f, Math.nextDown(0.625f), -Math.nextDown(0.625f), 1f, -1f,
         44f, -44f, 45f, 88.5f, 88.72283f, 88.72284f, 89f, 100f, 104f, 104.5f, -87.33654f, -87.4f, -100f, -103.9f,
         -103.97208f, -104f, -104.5f, -150f, 1e30f, -1e30f, 12582912f, -12582912f};
 
@@ -243,6 +244,28 @@ class DeterministicExpTest {
                 vec.tanh(from, to, x, a);
                 sca.tanh(from, to, x, b);
                 assertSameBits(b, a, "tanh [" + from + ", " + to + ")");
+                // the piecewise activations: PyTorch's float32 steps in lanes (a NaN's payload may differ: compared
+                // as NaN), the scalar kernel being UnaryKernels' formula
+                vec.hardswish(from, to, x, a);
+                sca.hardswish(from, to, x, b);
+                for (int i = from; i < to; i++) {
+                    assertEquals(Float.floatToIntBits(UnaryKernels.hardswish(x[i])), Float.floatToIntBits(b[i]),
+                            "hardswish scalar");
+                    assertEquals(Float.floatToIntBits(b[i]), Float.floatToIntBits(a[i]), "hardswish of " + x[i]);
+                }
+                vec.hardsigmoid(from, to, x, a);
+                sca.hardsigmoid(from, to, x, b);
+                for (int i = from; i < to; i++) {
+                    assertEquals(Float.floatToIntBits(UnaryKernels.hardsigmoid(x[i])), Float.floatToIntBits(b[i]),
+                            "hardsigmoid scalar");
+                    assertEquals(Float.floatToIntBits(b[i]), Float.floatToIntBits(a[i]), "hardsigmoid of " + x[i]);
+                }
+                float[] hsInPlace = x.clone();
+                vec.hardswish(from, to, hsInPlace, hsInPlace);
+                for (int i = from; i < to; i++) {
+                    assertEquals(Float.floatToIntBits(UnaryKernels.hardswish(x[i])), Float.floatToIntBits(hsInPlace[i]),
+                            "hardswish in place");
+                }
                 vec.expShift(to - from, x, from, 1.5f, a, from);
                 sca.expShift(to - from, x, from, 1.5f, b, from);
                 assertSameBits(b, a, "expShift [" + from + ", " + to + ")");
