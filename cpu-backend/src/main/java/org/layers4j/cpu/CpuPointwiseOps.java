@@ -180,6 +180,12 @@ final class CpuPointwiseOps implements PointwiseOps {
             split.runChunks(yv.length, (from, to) -> pk.silu(from, to, xv, yv));
             return;
         }
+        if (op.kind() == UnaryOp.Kind.HARDTANH) {
+            float lo = (float) op.min();
+            float hi = (float) op.max();
+            split.runChunks(yv.length, (from, to) -> pk.hardtanh(from, to, lo, hi, xv, yv));
+            return;
+        }
         if (op.kind() == UnaryOp.Kind.HARDSWISH) {
             split.runChunks(yv.length, (from, to) -> pk.hardswish(from, to, xv, yv));
             return;

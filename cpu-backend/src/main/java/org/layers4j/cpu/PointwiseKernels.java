@@ -26,6 +26,9 @@ interface PointwiseKernels {
     /** y = x * sigmoid(x) (SiLU), the product of x and {@link #sigmoid}'s value, rounded once; y may be x. */
     void silu(int from, int to, float[] x, float[] y);
 
+    /** y = clamp(x, lo, hi) (Hardtanh, ReLU6) as {@link UnaryKernels} compares (a NaN stays NaN); y may be x. */
+    void hardtanh(int from, int to, float lo, float hi, float[] x, float[] y);
+
     /** y = x * relu6(x + 3) / 6 (Hardswish) in PyTorch 1.13's float32 steps ({@link UnaryKernels}); y may be x. */
     void hardswish(int from, int to, float[] x, float[] y);
 

@@ -52,6 +52,13 @@ final class ScalarPointwise implements PointwiseKernels {
     }
 
     @Override
+    public void hardtanh(int from, int to, float lo, float hi, float[] x, float[] y) {
+        for (int i = from; i < to; i++) {
+            y[i] = UnaryKernels.hardtanh(x[i], lo, hi);
+        }
+    }
+
+    @Override
     public void hardswish(int from, int to, float[] x, float[] y) {
         for (int i = from; i < to; i++) {
             y[i] = UnaryKernels.hardswish(x[i]);

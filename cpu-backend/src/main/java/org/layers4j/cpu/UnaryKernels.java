@@ -70,7 +70,7 @@ final class UnaryKernels {
         };
     }
 
-    private static float hardtanh(float v, float lo, float hi) {
+    static float hardtanh(float v, float lo, float hi) {
         float c = v < lo ? lo : v;
         return c > hi ? hi : c;
     }

@@ -105,6 +105,17 @@ final class VectorPointwise implements PointwiseKernels {
     }
 
     @Override
+    public void hardtanh(int from, int to, float lo, float hi, float[] x, float[] y) {
+        int i = from;
+        for (int e = bound(from, to); i < e; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            FloatVector c = v.blend(lo, v.compare(VectorOperators.LT, lo));
+            c.blend(hi, c.compare(VectorOperators.GT, hi)).intoArray(y, i);
+        }
+        TAIL.hardtanh(i, to, lo, hi, x, y);
+    }
+
+    @Override
     public void hardswish(int from, int to, float[] x, float[] y) {
         int i = from;
         for (int e = bound(from, to); i < e; i += L) {

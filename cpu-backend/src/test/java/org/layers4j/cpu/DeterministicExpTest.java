@@ -18,7 +18,7 @@ import org.layers4j.spi.UnaryOp;
  * {@link DetMath} / {@link VectorMath}: accuracy against float64 Math.exp / Math.tanh, the same bits in vector
  * lanes as in the scalar version (at every offset and tail length), and the same output from the backend's
  * sigmoid / tanh / softmax / SiLU over many calls, before and after the JIT compiles the kernels; the vector
- * Hardswish / Hardsigmoid give the scalar formula's bits at every offset and tail.
+ * Hardtanh / Hardswish / Hardsigmoid give the scalar formula's bits at every offset and tail.
  */
 class DeterministicExpTest {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -260,6 +260,16 @@ class DeterministicExpTest {
                             "hardsigmoid scalar");
                     assertEquals(Float.floatToIntBits(b[i]), Float.floatToIntBits(a[i]), "hardsigmoid of " + x[i]);
                 }
+                vec.hardtanh(from, to, 0f, 6f, x, a);
+                sca.hardtanh(from, to, 0f, 6f, x, b);
+                for (int i = from; i < to; i++) {
+                    assertEquals(Float.floatToIntBits(UnaryKernels.hardtanh(x[i], 0f, 6f)), Float.floatToIntBits(b[i]),
+                            "relu6 scalar");
+                    assertEquals(Float.floatToIntBits(b[i]), Float.floatToIntBits(a[i]), "relu6 of " + x[i]);
+                }
+                vec.hardtanh(from, to, -1.5f, 2.25f, x, a);
+                sca.hardtanh(from, to, -1.5f, 2.25f, x, b);
+                assertSameBits(b, a, "hardtanh [" + from + ", " + to + ")");
                 float[] hsInPlace = x.clone();
                 vec.hardswish(from, to, hsInPlace, hsInPlace);
                 for (int i = from; i < to; i++) {
