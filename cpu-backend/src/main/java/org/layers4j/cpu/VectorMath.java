@@ -46,9 +46,6 @@ final class VectorMath {
     static final float NORMAL_RANGE = 86f;
 
     static FloatVector exp(FloatVector x) {
-        if (x.abs().compare(VectorOperators.LE, NORMAL_RANGE).allTrue()) {
-            return expNormal(x);
-        }
         FloatVector t = x.fma(R_LN2, MAGIC);
         IntVector q = (IntVector) t.reinterpretAsInts().sub(MAGIC_BITS);
         FloatVector qf = t.sub(MAGIC);
@@ -60,6 +57,9 @@ final class VectorMath {
         u = u.fma(s, c(x, C1));
         u = u.fma(s, c(x, C0));
         u = s.mul(s).fma(u, s).add(1f);
+        if (x.abs().compare(VectorOperators.LE, NORMAL_RANGE).allTrue()) {
+            return u.mul(q.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+        }
         IntVector h = q.lanewise(VectorOperators.ASHR, 1);
         FloatVector p1 = h.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector p2 = q.sub(h).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
@@ -67,22 +67,6 @@ final class VectorMath {
         u = u.blend(0f, x.compare(VectorOperators.LT, EXP_LO));
         u = u.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_HI));
         return u.blend(Float.NaN, x.compare(VectorOperators.NE, x));
-    }
-
-    /** {@link #exp} of lanes that all lie in [-{@link #NORMAL_RANGE}, {@link #NORMAL_RANGE}]. */
-    private static FloatVector expNormal(FloatVector x) {
-        FloatVector t = x.fma(R_LN2, MAGIC);
-        IntVector q = (IntVector) t.reinterpretAsInts().sub(MAGIC_BITS);
-        FloatVector qf = t.sub(MAGIC);
-        FloatVector s = qf.fma(c(x, -L2U), x);
-        s = qf.fma(c(x, -L2L), s);
-        FloatVector u = s.fma(C5, C4);
-        u = u.fma(s, c(x, C3));
-        u = u.fma(s, c(x, C2));
-        u = u.fma(s, c(x, C1));
-        u = u.fma(s, c(x, C0));
-        u = s.mul(s).fma(u, s).add(1f);
-        return u.mul(q.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
     }
 
     static FloatVector sigmoid(FloatVector x) {
