@@ -175,26 +175,7 @@ final class CpuPointwiseOps implements PointwiseOps {
     public void unary(UnaryOp op, Tensor x, Tensor y) {
         float[] xv = CpuStorage.of(x);
         float[] yv = CpuStorage.overwrite(y);
-        if (op.kind() == UnaryOp.Kind.SILU) {
-            // x * sigmoid(x) on the vector sigmoid kernel (exp in lanes), the product in the same pass
-            split.runChunks(yv.length, (from, to) -> pk.silu(from, to, xv, yv));
-            return;
-        }
-        if (op.kind() == UnaryOp.Kind.HARDTANH) {
-            float lo = (float) op.min();
-            float hi = (float) op.max();
-            split.runChunks(yv.length, (from, to) -> pk.hardtanh(from, to, lo, hi, xv, yv));
-            return;
-        }
-        if (op.kind() == UnaryOp.Kind.HARDSWISH) {
-            split.runChunks(yv.length, (from, to) -> pk.hardswish(from, to, xv, yv));
-            return;
-        }
-        if (op.kind() == UnaryOp.Kind.HARDSIGMOID) {
-            split.runChunks(yv.length, (from, to) -> pk.hardsigmoid(from, to, xv, yv));
-            return;
-        }
-        split.runChunks(yv.length, (from, to) -> UnaryKernels.forward(op, from, to, xv, yv));
+        split.runChunks(yv.length, (from, to) -> pk.activation(op, from, to, xv, yv));
     }
 
     @Override

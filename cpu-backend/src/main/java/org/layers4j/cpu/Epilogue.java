@@ -121,13 +121,7 @@ final class Epilogue {
         if (relu) {
             pk.relu(from, to, y, y);
         } else if (unary != null) {
-            switch (unary.kind()) {
-                case SILU -> pk.silu(from, to, y, y);
-                case HARDTANH -> pk.hardtanh(from, to, (float) unary.min(), (float) unary.max(), y, y);
-                case HARDSWISH -> pk.hardswish(from, to, y, y);
-                case HARDSIGMOID -> pk.hardsigmoid(from, to, y, y);
-                default -> UnaryKernels.forward(unary, from, to, y, y);
-            }
+            pk.activation(unary, from, to, y, y);
         }
     }
 

@@ -1,5 +1,7 @@
 package org.layers4j.cpu;
 
+import org.layers4j.spi.UnaryOp;
+
 /**
  * The inner loops of the memory-bound operations (activations, element-wise arithmetic, pooling rows,
  * batch-norm planes, softmax rows), in a Vector API and a plain-Java implementation chosen with the GEMM
@@ -25,6 +27,20 @@ interface PointwiseKernels {
 
     /** y = x * sigmoid(x) (SiLU), the product of x and {@link #sigmoid}'s value, rounded once; y may be x. */
     void silu(int from, int to, float[] x, float[] y);
+
+    /**
+     * The activation {@code op} over [from, to) (y may be x): SiLU and the piecewise ones on this family's kernels,
+     * GELU in {@link UnaryKernels}' double formulas.
+     */
+    default void activation(UnaryOp op, int from, int to, float[] x, float[] y) {
+        switch (op.kind()) {
+            case SILU -> silu(from, to, x, y);
+            case HARDTANH -> hardtanh(from, to, (float) op.min(), (float) op.max(), x, y);
+            case HARDSWISH -> hardswish(from, to, x, y);
+            case HARDSIGMOID -> hardsigmoid(from, to, x, y);
+            default -> UnaryKernels.forward(op, from, to, x, y);
+        }
+    }
 
     /** y = clamp(x, lo, hi) (Hardtanh, ReLU6) as {@link UnaryKernels} compares (a NaN stays NaN); y may be x. */
     void hardtanh(int from, int to, float lo, float hi, float[] x, float[] y);

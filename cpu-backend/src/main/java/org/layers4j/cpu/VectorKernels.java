@@ -800,6 +800,7 @@ final class VectorKernels implements Kernels {
 
     /** L ones then L zeros: the int mask keeping lanes [0, w) is the L lanes from index L - w. */
     private static final int[] KEEP = keepMasks();
+    private static final VectorSpecies<Integer> INTS = S.withLanes(int.class);
 
     private static int[] keepMasks() {
         int[] m = new int[2 * L];
@@ -813,7 +814,7 @@ final class VectorKernels implements Kernels {
         if (w < L) {
             // one load per row, the lanes past w cleared (a bitwise and: the values' bits unchanged), one store: the
             // zeros land in the padding or in later rows' interiors (short rows: an arraycopy call each costs more)
-            IntVector keep = IntVector.fromArray(S.withLanes(int.class), KEEP, L - w);
+            IntVector keep = IntVector.fromArray(INTS, KEEP, L - w);
             for (; r < rows && xOff + r * w + L <= x.length && dOff + r * dStride + L <= dst.length; r++) {
                 ((IntVector) FloatVector.fromArray(S, x, xOff + r * w).reinterpretAsInts()).and(keep)
                         .reinterpretAsFloats().intoArray(dst, dOff + r * dStride);

@@ -108,9 +108,7 @@ final class VectorPointwise implements PointwiseKernels {
     public void hardtanh(int from, int to, float lo, float hi, float[] x, float[] y) {
         int i = from;
         for (int e = bound(from, to); i < e; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, i);
-            FloatVector c = v.blend(lo, v.compare(VectorOperators.LT, lo));
-            c.blend(hi, c.compare(VectorOperators.GT, hi)).intoArray(y, i);
+            clamp(FloatVector.fromArray(S, x, i), lo, hi).intoArray(y, i);
         }
         TAIL.hardtanh(i, to, lo, hi, x, y);
     }
@@ -120,7 +118,7 @@ final class VectorPointwise implements PointwiseKernels {
         int i = from;
         for (int e = bound(from, to); i < e; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, i);
-            v.mul(relu6(v.add(3f))).div(6f).intoArray(y, i);
+            v.mul(clamp(v.add(3f), 0f, 6f)).div(6f).intoArray(y, i);
         }
         TAIL.hardswish(i, to, x, y);
     }
@@ -129,15 +127,15 @@ final class VectorPointwise implements PointwiseKernels {
     public void hardsigmoid(int from, int to, float[] x, float[] y) {
         int i = from;
         for (int e = bound(from, to); i < e; i += L) {
-            relu6(FloatVector.fromArray(S, x, i).add(3f)).div(6f).intoArray(y, i);
+            clamp(FloatVector.fromArray(S, x, i).add(3f), 0f, 6f).div(6f).intoArray(y, i);
         }
         TAIL.hardsigmoid(i, to, x, y);
     }
 
-    /** t &lt; 0 ? 0 : t, then &gt; 6 ? 6 : that, as {@link UnaryKernels}' relu6 compares (a NaN stays NaN). */
-    private static FloatVector relu6(FloatVector t) {
-        FloatVector c = t.blend(0f, t.compare(VectorOperators.LT, 0f));
-        return c.blend(6f, c.compare(VectorOperators.GT, 6f));
+    /** v &lt; lo ? lo : v, then &gt; hi ? hi : that, as {@link UnaryKernels} compares (a NaN stays NaN). */
+    private static FloatVector clamp(FloatVector v, float lo, float hi) {
+        FloatVector c = v.blend(lo, v.compare(VectorOperators.LT, lo));
+        return c.blend(hi, c.compare(VectorOperators.GT, hi));
     }
 
     @Override

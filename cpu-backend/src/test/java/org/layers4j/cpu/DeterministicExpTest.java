@@ -24,7 +24,8 @@ class DeterministicExpTest {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final float[] SPECIALS = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f,
         Float.MIN_VALUE, -Float.MIN_VALUE, Float.MIN_NORMAL, -Float.MIN_NORMAL, Float.MAX_VALUE, -Float.MAX_VALUE,
-        1e-30f, -1e-30f, 1e-8f, -1e-8f, 3f, -3f, Math.nextUp(-3f), Math.nextDown(3f), 6f, -6f, 0.625f, -0.625f, Math.nextDown(0.625f), -Math.nextDown(0.625f), 1f, -1f,
+        1e-30f, -1e-30f, 1e-8f, -1e-8f, 3f, -3f, Math.nextUp(-3f), Math.nextDown(3f), 6f, -6f, 0.625f, -0.625f,
+        Math.nextDown(0.625f), -Math.nextDown(0.625f), 1f, -1f,
         44f, -44f, 45f, 88.5f, 88.72283f, 88.72284f, 89f, 100f, 104f, 104.5f, -87.33654f, -87.4f, -100f, -103.9f,
         -103.97208f, -104f, -104.5f, -150f, 1e30f, -1e30f, 12582912f, -12582912f};
 
@@ -211,6 +212,15 @@ class DeterministicExpTest {
         }
     }
 
+    /** The scalar kernel's outputs are the formula's, the vector kernel's the scalar's (NaNs compared as NaN). */
+    private static void assertPiecewise(float[] x, int from, int to, float[] scalar, float[] vector,
+                                        java.util.function.Function<Float, Float> formula, String name) {
+        for (int i = from; i < to; i++) {
+            assertEquals(Float.floatToIntBits(formula.apply(x[i])), Float.floatToIntBits(scalar[i]), name + " scalar");
+            assertEquals(Float.floatToIntBits(scalar[i]), Float.floatToIntBits(vector[i]), name + " of " + x[i]);
+        }
+    }
+
     @Test
     void vectorKernelsGiveTheScalarBitsAtEveryOffsetAndTail() {
         PointwiseKernels vec = new VectorPointwise();
@@ -248,25 +258,13 @@ class DeterministicExpTest {
                 // as NaN), the scalar kernel being UnaryKernels' formula
                 vec.hardswish(from, to, x, a);
                 sca.hardswish(from, to, x, b);
-                for (int i = from; i < to; i++) {
-                    assertEquals(Float.floatToIntBits(UnaryKernels.hardswish(x[i])), Float.floatToIntBits(b[i]),
-                            "hardswish scalar");
-                    assertEquals(Float.floatToIntBits(b[i]), Float.floatToIntBits(a[i]), "hardswish of " + x[i]);
-                }
+                assertPiecewise(x, from, to, b, a, UnaryKernels::hardswish, "hardswish");
                 vec.hardsigmoid(from, to, x, a);
                 sca.hardsigmoid(from, to, x, b);
-                for (int i = from; i < to; i++) {
-                    assertEquals(Float.floatToIntBits(UnaryKernels.hardsigmoid(x[i])), Float.floatToIntBits(b[i]),
-                            "hardsigmoid scalar");
-                    assertEquals(Float.floatToIntBits(b[i]), Float.floatToIntBits(a[i]), "hardsigmoid of " + x[i]);
-                }
+                assertPiecewise(x, from, to, b, a, UnaryKernels::hardsigmoid, "hardsigmoid");
                 vec.hardtanh(from, to, 0f, 6f, x, a);
                 sca.hardtanh(from, to, 0f, 6f, x, b);
-                for (int i = from; i < to; i++) {
-                    assertEquals(Float.floatToIntBits(UnaryKernels.hardtanh(x[i], 0f, 6f)), Float.floatToIntBits(b[i]),
-                            "relu6 scalar");
-                    assertEquals(Float.floatToIntBits(b[i]), Float.floatToIntBits(a[i]), "relu6 of " + x[i]);
-                }
+                assertPiecewise(x, from, to, b, a, v -> UnaryKernels.hardtanh(v, 0f, 6f), "relu6");
                 vec.hardtanh(from, to, -1.5f, 2.25f, x, a);
                 sca.hardtanh(from, to, -1.5f, 2.25f, x, b);
                 assertSameBits(b, a, "hardtanh [" + from + ", " + to + ")");
