@@ -264,7 +264,7 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--output " + outputFile + ": the directory " + dir + " does not exist");
             }
         }
-        try (org.layers4j.nn.Module m = ModelBench.load(model, be)) {
+        try (org.layers4j.nn.Module m = ModelBench.load(model, be, train || backward)) {
             java.util.Map<String, Shape> outputs;
             try {
                 outputs = ModelBench.probe(m, shape, inputOption);

@@ -123,7 +123,11 @@ final class ModelBench {
         return Shape.of(t);
     }
 
-    static Module load(String model, Backend be) throws IOException {
+    /**
+     * The model of {@code --model}: a built-in name or a model file; a file loads for inference only (its weights
+     * held once, {@link Models#loadForInference}) unless {@code trainable} (a training step, gradients).
+     */
+    static Module load(String model, Backend be, boolean trainable) throws IOException {
         switch (model) {
             case "resnet18":
                 return forInference(ResNet.resnet18(1000, be));
@@ -134,7 +138,7 @@ final class ModelBench {
                 if (!Files.isRegularFile(p)) {
                     throw new IllegalArgumentException("--model " + model + ": not a file, nor resnet18 / resnet34");
                 }
-                return Models.load(p, be);
+                return trainable ? Models.load(p, be) : Models.loadForInference(p, be);
         }
     }
 
@@ -204,7 +208,7 @@ final class ModelBench {
     static double flops(String model, Backend be, Shape inShape, boolean backward, boolean train, String first,
             Shape firstShape) throws IOException {
         FlopCount counting = new FlopCount(be);
-        try (Module m = load(model, counting)) {
+        try (Module m = load(model, counting, train || backward)) {
             if (train) {
                 timeTraining(m, inShape, null, first, firstShape, 0, 0, 1);
             } else {

@@ -58,7 +58,7 @@ final class NodeProfile {
         byTime.sort(Comparator.comparingDouble(Row::median).reversed());
         double total = byTime.stream().mapToDouble(Row::median).sum();
         out.printf("per node (%s graph, %d nodes, %d observed forwards; medians, sum %.3f ms):%n",
-                m == model ? "the model's" : "the compiled", rows.size(), runs, total);
+                m != model || model.isInferenceOnly() ? "the compiled" : "the model's", rows.size(), runs, total);
         out.printf("  %-34s %-28s %-20s %9s %6s%n", "node", "op", "output", "ms", "share");
         for (Row r : byTime.subList(0, Math.min(top, byTime.size()))) {
             out.printf("  %-34s %-28s %-20s %9.3f %5.1f%%%n", clip(r.node.name(), 34), clip(r.op, 28), r.shape,

@@ -40,11 +40,9 @@ final class CompiledGraph implements AutoCloseable {
             new DeadCodeElimination());
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CompiledGraph.class);
 
-    /** One build: the compiled module, its prepared convolutions, and the source's state it was built from. */
-    private record Built(GraphModule module, Map<String, PreparedConvolution> convolutions, Backend backend,
-                         long version) {
+    /** One build: the compiled module (it frees its prepared convolutions), and the source's state it was built from. */
+    private record Built(GraphModule module, Backend backend, long version) {
         void close() {
-            convolutions.values().forEach(PreparedConvolution::close);
             module.close();
         }
     }
@@ -127,22 +125,29 @@ final class CompiledGraph implements AutoCloseable {
 
     /**
      * Runs the passes over the source's graph and state (read to the host only where a pass reads it: BatchNorm
-     * statistics, the weights they fold), and builds the result: the tensors no pass changed are the source's own
-     * (shared, not copied: a change of them changes the version, and the next forward builds again), the others
-     * are uploaded.
+     * statistics, the weights they fold) and builds the result (see {@link #compile}).
      */
     private Built build(long version) {
-        Backend be = source.backend();
         FrozenGraph g = new FrozenGraph(source.graph(), FrozenState.of(source.stateDict()), source.registry());
+        return new Built(compile(g, source.backend()), source.backend(), version);
+    }
+
+    /**
+     * The passes run over {@code g}, built as an {@linkplain GraphModule#isInferenceOnly inference-only} module on
+     * {@code be} in eval mode whose convolutions run on prepared weights. Its tensors: a model tensor no pass
+     * changed is shared (a new handle, not a copy); a value the state owns ({@link FrozenState#owning}, or a pass's
+     * result) is adopted ({@link Backend#adopt}: no copy on the CPU), anything else is copied once.
+     */
+    static GraphModule compile(FrozenGraph g, Backend be) {
         int before = g.graph().nodes().size();
         for (GraphPass p : PASSES) {
             g = p.apply(g);
         }
         Map<String, PreparedConvolution> convs = new HashMap<>();
-        OpRegistry registry = source.registry().copy().register(FusedConv.op(convs::get, source.registry()));
+        OpRegistry registry = g.registry().copy().register(FusedConv.op(convs::get, g.registry()));
         Graph graph = g.graph();
         int after = graph.nodes().size();
-        // each host value is dropped once uploaded, so that the folded weights are not held twice while building
+        // each value is taken out of the state as it is built, so that no weight is held twice while building
         FrozenState state = FrozenState.copyOf(g.state());
         Set<String> names = new HashSet<>(state.keySet());
         g = null;
@@ -170,14 +175,15 @@ final class CompiledGraph implements AutoCloseable {
             m.close();
             throw e;
         }
+        m.inferenceOnly(() -> convs.values().forEach(PreparedConvolution::close));
         LOG.debug("compiled graph for inference: {} nodes -> {}, {} prepared convolutions", before, after,
                 convs.size());
-        return new Built(m, convs, be, version);
+        return m;
     }
 
     /**
-     * A new handle on the source's tensor {@code name} when no pass changed it, else the pass's value uploaded;
-     * removed from {@code state} (a mutable copy) either way.
+     * A new handle on the source's tensor {@code name} when no pass changed it, else the value taken from the state
+     * and adopted by the backend; removed from {@code state} (a mutable copy) either way.
      */
     private static Tensor value(Backend be, FrozenState state, String name) {
         Tensor t = state.source(name);
@@ -185,12 +191,11 @@ final class CompiledGraph implements AutoCloseable {
             state.remove(name);
             return t.share();
         }
-        HostTensor h = state.get(name);
+        HostTensor h = state.take(name);
         if (h == null) {
             throw new IllegalStateException("the passes left no value for " + name);
         }
-        state.remove(name);
-        return h.dtype() == DType.INT64 ? be.upload(h.longs(), h.shape()) : be.upload(h.data(), h.shape());
+        return h.dtype() == DType.INT64 ? be.upload(h.longs(), h.shape()) : be.adopt(h.data(), h.shape());
     }
 
     /** Every module of m by qualified name. */

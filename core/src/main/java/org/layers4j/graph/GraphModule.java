@@ -66,6 +66,8 @@ public final class GraphModule extends Module {
         void onValue(Node node, Module module, Object value);
     }
     private volatile CompiledGraph compiled;
+    /** Set once on a compiled model ({@link #inferenceOnly}): what it frees on close besides its state. */
+    private volatile AutoCloseable inferenceResources;
 
     /** A resolved argument: the value of node {@code index}. */
     private record Slot(int index) {
@@ -337,10 +339,62 @@ public final class GraphModule extends Module {
      */
     public GraphModule compileForInference() {
         requireOpen("GraphModule");
-        if (compiled == null) {
+        if (compiled == null && !isInferenceOnly()) { // an inference-only model is compiled already
             compiled = new CompiledGraph(this);
         }
         return this;
+    }
+
+    /**
+     * A new model of its own: this one compiled for inference from its current state, as {@link #compileForInference}
+     * would run it, and {@linkplain #isInferenceOnly inference-only} (PyTorch's {@code torch.jit.freeze} of an eval
+     * model, ONNX Runtime's optimized session). It holds its own handles on the tensors no pass changed and new
+     * ones for the folded weights, so closing this model afterwards frees everything else: a service that only
+     * scores keeps each weight once. The caller owns it (close it).
+     */
+    public GraphModule freeze() {
+        requireOpen("GraphModule");
+        return CompiledGraph.compile(new org.layers4j.graph.passes.FrozenGraph(graph,
+                org.layers4j.graph.passes.FrozenState.of(stateDict()), registry), backend());
+    }
+
+    /**
+     * {@code graph} with the standard ops compiled for inference over {@code state} (every parameter and buffer by
+     * state_dict name, float32 or int64, shapes as the modules declare them), as {@link #freeze} makes it, without
+     * building the uncompiled model: the caller gives the host tensors up (it must neither read nor write their
+     * arrays afterwards), so BatchNorm folds into the weights' own arrays and a host-memory backend keeps them
+     * without copying. What Models.loadForInference runs.
+     */
+    public static GraphModule frozen(Graph graph, Backend backend, Map<String, org.layers4j.io.HostTensor> state) {
+        if (graph == null || backend == null || state == null) {
+            throw new IllegalArgumentException("graph, backend and state must not be null");
+        }
+        return CompiledGraph.compile(new org.layers4j.graph.passes.FrozenGraph(graph,
+                org.layers4j.graph.passes.FrozenState.owning(state), OpRegistry.standard()), backend);
+    }
+
+    /** Marks this (compiled) model inference-only; {@code resources} are freed with it. */
+    void inferenceOnly(AutoCloseable resources) {
+        this.inferenceResources = java.util.Objects.requireNonNull(resources, "resources");
+    }
+
+    /**
+     * Whether this is a model compiled for inference ({@link #freeze}, Models.loadForInference, or the compiled
+     * model of {@link #compileForInference}): it runs eval-mode forwards only; {@code train()} and a forward while a
+     * tape records throw, since its BatchNorms are folded away.
+     */
+    public boolean isInferenceOnly() {
+        return inferenceResources != null;
+    }
+
+    /** Refuses training mode on an {@linkplain #isInferenceOnly inference-only} model. */
+    @Override
+    public Module train(boolean mode) {
+        if (mode && isInferenceOnly()) {
+            throw new IllegalStateException("this model was compiled for inference only (BatchNorm folded into the"
+                    + " layers before it): it has no training mode; load or build the model itself to train it");
+        }
+        return super.train(mode);
     }
 
     /** Frees the parameters and buffers, and the compiled model's. */
@@ -349,6 +403,17 @@ public final class GraphModule extends Module {
         CompiledGraph c = compiled;
         if (c != null) {
             c.close();
+        }
+        AutoCloseable r = inferenceResources;
+        if (r != null && !isClosed()) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("freeing the compiled model's prepared weights failed", e);
+            } finally {
+                super.close();
+            }
+            return;
         }
         super.close();
     }
@@ -463,6 +528,9 @@ public final class GraphModule extends Module {
      */
     public Object run(Tensor... inputs) {
         requireOpen("GraphModule");
+        if (isInferenceOnly()) {
+            requireInference();
+        }
         CompiledGraph c = compiled;
         if (c != null && observer == null && !Tape.isRecording() && c.applies()) { // an observer sees this graph's nodes
             GraphModule m = c.module();
@@ -480,6 +548,25 @@ public final class GraphModule extends Module {
             }
         }
         return runOwnGraph(inputs);
+    }
+
+    /** Refuses a forward of an inference-only model that would need training mode or gradients. */
+    private void requireInference() {
+        if (Tape.isRecording()) {
+            throw new IllegalStateException("this model was compiled for inference only: it records no gradients"
+                    + " (run it outside Tape.record, or load the model itself to train it)");
+        }
+        requireEval("", this);
+    }
+
+    private static void requireEval(String prefix, Module parent) {
+        parent.children().forEach((name, m) -> {
+            if (m.isTraining()) {
+                throw new IllegalStateException("module '" + prefix + name + "' of a model compiled for inference only"
+                        + " is in training mode (train() on it): call eval() on it");
+            }
+            requireEval(prefix + name + ".", m);
+        });
     }
 
     /** {@link #run} on this model's own (uncompiled) graph. */

@@ -85,6 +85,49 @@ public final class Models {
     }
 
     /**
+     * Loads a model file for inference only, holding its weights once: a graph model (and an ONNX file) comes back
+     * as an {@linkplain GraphModule#isInferenceOnly inference-only} {@link GraphModule} compiled straight from the
+     * file's tensors (BatchNorm folded into the weights' own arrays, which the CPU backend keeps without copying;
+     * the uncompiled model is never built), about half of what {@link #load} holds, which also keeps the trainable
+     * model. It runs eval-mode forwards as {@code load}'s model does, and refuses {@code train()} and gradients.
+     * The file is checked as {@code load} checks it. Any other model, and every model when {@code layers4j.optimize}
+     * is false, loads as {@code load} loads it.
+     */
+    public static Module loadForInference(Path path, Backend backend) throws IOException {
+        java.util.Objects.requireNonNull(path, "path");
+        java.util.Objects.requireNonNull(backend, "backend");
+        if (!optimize()) {
+            return load(path, backend);
+        }
+        for (ModelReader reader : java.util.ServiceLoader.load(ModelReader.class, Models.class.getClassLoader())) {
+            if (reader.accepts(path)) {
+                Module m = reader.read(path, backend);
+                if (!(m instanceof GraphModule g)) {
+                    return m;
+                }
+                try (GraphModule source = g) {
+                    return source.freeze();
+                }
+            }
+        }
+        SafeTensors.Contents c = SafeTensors.read(path);
+        try {
+            if (!"graph".equals(c.metadata().get("op"))) {
+                return fromContents(c, backend);
+            }
+            Graph graph = checkedGraph(c);
+            return GraphModule.frozen(graph, backend, new LinkedHashMap<>(c.tensors()));
+        } catch (IllegalArgumentException e) {
+            throw new IOException(path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The configuration's {@code layers4j.optimize} (default true). */
+    private static boolean optimize() {
+        return org.layers4j.config.Config.load().getBoolean(org.layers4j.config.Config.OPTIMIZE, true);
+    }
+
+    /**
      * A graph model compiled for eval-mode inference ({@link GraphModule#compileForInference}) unless the
      * configuration's {@code layers4j.optimize} is false; any other model as it is.
      */
@@ -92,7 +135,7 @@ public final class Models {
         if (m instanceof GraphModule g) {
             boolean optimize;
             try {
-                optimize = org.layers4j.config.Config.load().getBoolean(org.layers4j.config.Config.OPTIMIZE, true);
+                optimize = optimize();
             } catch (IllegalArgumentException e) {
                 m.close();
                 throw e;
@@ -150,6 +193,12 @@ public final class Models {
     }
 
     private static Module graphModel(SafeTensors.Contents c, Backend backend) {
+        Graph graph = checkedGraph(c);
+        return loaded(() -> new GraphModule(graph, backend), c.tensors());
+    }
+
+    /** The graph of a graph model file, its tensors checked against the modules' state_dict shapes. */
+    private static Graph checkedGraph(SafeTensors.Contents c) {
         String text = c.metadata().get("graph");
         if (text == null) {
             throw new IllegalArgumentException("a graph model file needs the metadata key \"graph\" (docs/model-format.md)");
@@ -157,7 +206,7 @@ public final class Models {
         Graph graph = GraphJson.parse(text);
         checkContainerShapes(graph, c.tensors());
         checkLayerShapes(graph, c.tensors());
-        return loaded(() -> new GraphModule(graph, backend), c.tensors());
+        return graph;
     }
 
     /**

@@ -1,6 +1,9 @@
 package org.layers4j.nn;
 
 import java.util.SplittableRandom;
+import org.layers4j.Shape;
+import org.layers4j.Tensor;
+import org.layers4j.spi.Backend;
 
 /**
  * Parameter initialization shared by the layers: PyTorch's distributions from a seedable RNG. Inside a
@@ -49,6 +52,18 @@ public final class Init {
             v[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
         }
         return v;
+    }
+
+    /**
+     * A new tensor of {@code shape} on {@code backend}, uniform in [-bound, bound) as {@link #uniform(SplittableRandom,
+     * int, double)} draws it; inside a {@link #skip()} scope a zero tensor that is neither drawn nor copied (the CPU
+     * backend creates its array only when first used, so a value a loader replaces at once costs no memory).
+     */
+    public static Tensor uniform(Backend backend, SplittableRandom rng, Shape shape, double bound) {
+        if (skipping()) {
+            return backend.allocate(shape);
+        }
+        return backend.upload(uniform(rng, shape.size(), bound), shape);
     }
 
     /** n values from the standard normal distribution (PyTorch's Embedding init; zeros inside {@link #skip()}). */

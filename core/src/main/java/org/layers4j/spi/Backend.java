@@ -30,6 +30,15 @@ public interface Backend extends AutoCloseable {
     /** A new float32 tensor holding a copy of {@code data} ({@code data.length == shape.size()}). */
     Tensor upload(float[] data, Shape shape);
 
+    /**
+     * A new float32 tensor over {@code data} ({@code data.length == shape.size()}), which the caller gives up: it
+     * must neither read nor write the array afterwards. A backend in host memory takes the array itself instead of
+     * a copy (so a model's weights read from a file are held once); the default uploads a copy.
+     */
+    default Tensor adopt(float[] data, Shape shape) {
+        return upload(data, shape);
+    }
+
     /** A new INT64 tensor holding a copy of {@code data} ({@code data.length == shape.size()}). */
     Tensor upload(long[] data, Shape shape);
 

@@ -107,6 +107,11 @@ public final class CpuBackend implements Backend {
         return Math.min(512L << 20, Runtime.getRuntime().maxMemory() / 8);
     }
 
+    /** The bytes of closed tensors' arrays the pool holds now. */
+    long pooledBytes() {
+        return pool.pooledFloats() * Float.BYTES;
+    }
+
     /** The pool bound in bytes, as configured. */
     public long poolBytes() {
         return pool.maxFloats() * Float.BYTES;
@@ -184,7 +189,7 @@ public final class CpuBackend implements Backend {
         }
         float[] a = pool.recycled(shape.size());
         if (a == null) {
-            return Tensors.wrap(this, shape, new CpuStorage(newArray(shape.size()), pool, null, memory));
+            return Tensors.wrap(this, shape, CpuStorage.lazy(shape.size(), this::newArray, pool, memory));
         }
         return Tensors.wrap(this, shape, new CpuStorage(a, pool, elementwise::zero, memory));
     }
@@ -200,6 +205,15 @@ public final class CpuBackend implements Backend {
         }
         System.arraycopy(data, 0, copy, 0, data.length);
         return Tensors.wrap(this, shape, new CpuStorage(copy, pool, null, memory));
+    }
+
+    /** Wraps {@code data} itself (no copy); it goes to the array pool when the tensor is freed. */
+    @Override
+    public Tensor adopt(float[] data, Shape shape) {
+        java.util.Objects.requireNonNull(data, "data");
+        java.util.Objects.requireNonNull(shape, "shape");
+        checkSize(data.length, shape);
+        return Tensors.wrap(this, shape, new CpuStorage(data, pool, null, memory));
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.layers4j.cpu;
 
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 import org.layers4j.Tensor;
 import org.layers4j.spi.MemoryStats;
 import org.layers4j.spi.TensorStorage;
@@ -15,11 +16,17 @@ import org.layers4j.spi.Tensors;
  * next operation overwrites in full. So the zero fill is deferred: {@link #of} (any read or in-place
  * update) performs it first, {@link #overwrite} (an operation that writes every element) skips it.
  *
+ * <p>A new tensor of zeros that no recycled array serves gets its array at first use ({@link #lazy}): a layer built
+ * only to have its parameters replaced at once (a model file's load) never allocates them.
+ *
  * <p>The array's bytes count in the backend's {@link MemoryStats} from creation to release (a recycled array
  * counts again when a new storage takes it, as it left the account when its previous storage was released).
  */
 class CpuStorage implements TensorStorage {
     private volatile float[] data;
+    /** Creates the array of a {@link #lazy} storage at first use; null once created, and for every other storage. */
+    private volatile IntFunction<float[]> allocator;
+    private final int lazySize;
     private final ArrayPool pool;
     private final Consumer<float[]> zeroer;
     private final MemoryStats memory;
@@ -34,7 +41,27 @@ class CpuStorage implements TensorStorage {
         this.pendingZero = zeroer != null;
         this.memory = memory;
         this.owned = true;
+        this.lazySize = data.length;
         memory.allocated((long) data.length * Float.BYTES);
+    }
+
+    private CpuStorage(int size, IntFunction<float[]> allocator, ArrayPool pool, MemoryStats memory) {
+        this.allocator = allocator;
+        this.lazySize = size;
+        this.pool = pool;
+        this.zeroer = null;
+        this.pendingZero = false;
+        this.memory = memory;
+        this.owned = true;
+        memory.allocated((long) size * Float.BYTES);
+    }
+
+    /**
+     * Storage of {@code size} zeros whose array {@code allocator} creates (zeroed) at first use; counted in the
+     * backend's memory from now, as an allocated one.
+     */
+    static CpuStorage lazy(int size, IntFunction<float[]> allocator, ArrayPool pool, MemoryStats memory) {
+        return new CpuStorage(size, java.util.Objects.requireNonNull(allocator, "allocator"), pool, memory);
     }
 
     /**
@@ -48,12 +75,25 @@ class CpuStorage implements TensorStorage {
         this.pendingZero = false;
         this.memory = memory;
         this.owned = false;
+        this.lazySize = borrowed.length;
     }
 
     private float[] live() {
         float[] d = data;
+        return d != null ? d : created();
+    }
+
+    /** The array of a lazy storage, created now on its first use. */
+    private synchronized float[] created() {
+        float[] d = data;
         if (d == null) {
-            throw new IllegalStateException("CPU tensor storage has been released");
+            IntFunction<float[]> a = allocator;
+            if (a == null) {
+                throw new IllegalStateException("CPU tensor storage has been released");
+            }
+            d = a.apply(lazySize);
+            data = d;
+            allocator = null;
         }
         return d;
     }
@@ -79,12 +119,14 @@ class CpuStorage implements TensorStorage {
     }
 
     @Override
-    public void release() {
+    public synchronized void release() {
         float[] d = data;
+        boolean unused = allocator != null;
         data = null;
-        if (d != null && owned) {
-            memory.released((long) d.length * Float.BYTES);
-            if (pool != null) {
+        allocator = null;
+        if ((d != null || unused) && owned) {
+            memory.released((long) lazySize * Float.BYTES);
+            if (d != null && pool != null) {
                 pool.give(d);
             }
         }

@@ -51,7 +51,7 @@ public final class ModelCache {
     private static Module load(String path, String backendSpec) {
         Path file = resolve(path);
         try {
-            return Models.load(file, Backends.get(backendSpec));
+            return Models.loadForInference(file, Backends.get(backendSpec));
         } catch (IOException e) {
             throw new UncheckedIOException("layers4j model '" + path + "' could not be loaded on backend '"
                     + backendSpec + "': " + e.getMessage(), e);

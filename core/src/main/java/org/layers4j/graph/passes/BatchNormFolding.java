@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.layers4j.DType;
 import org.layers4j.Shape;
 import org.layers4j.graph.Graph;
 import org.layers4j.graph.Node;
@@ -166,33 +167,35 @@ public final class BatchNormFolding implements GraphPass {
      * Writes the folded weight and bias of {@code layer} into state and marks its spec as having a bias; false
      * (nothing changed) when the shapes do not agree with the statistics.
      */
-    private static boolean fold(String layer, Statistics st, Map<String, HostTensor> state,
+    private static boolean fold(String layer, Statistics st, FrozenState state,
                                 Map<String, Map<String, Object>> modules) {
-        HostTensor w = state.get(layer + ".weight");
+        Shape ws = state.shape(layer + ".weight");
         HostTensor b = state.get(layer + ".bias");
         if (st.mean() == null || st.var() == null) {
             return false;
         }
         int out = st.mean().length;
-        if (w == null || w.data() == null || w.shape().rank() < 2 || w.shape().dim(0) != out || st.var().length != out
+        if (ws == null || state.dtype(layer + ".weight") != DType.FLOAT32 || ws.rank() < 2 || ws.dim(0) != out
+                || st.var().length != out
                 || st.gamma() != null && (st.gamma().length != out || st.beta() == null || st.beta().length != out)
                 || b != null && (b.data() == null || b.shape().size() != out)) {
             return false;
         }
+        // the weight's own array when the state owns it (a loaded file's), else a fresh copy: folded in place
+        HostTensor w = state.take(layer + ".weight");
         float[] wv = w.data();
         int per = wv.length / out;
-        float[] nw = new float[wv.length];
         float[] nb = new float[out];
         for (int o = 0; o < out; o++) {
             double s = (st.gamma() == null ? 1.0 : st.gamma()[o]) / Math.sqrt(st.var()[o] + st.eps());
             for (int i = 0; i < per; i++) {
-                nw[o * per + i] = (float) (wv[o * per + i] * s);
+                wv[o * per + i] = (float) (wv[o * per + i] * s);
             }
             double bias = b == null ? 0 : b.data()[o];
             nb[o] = (float) ((bias - st.mean()[o]) * s + (st.beta() == null ? 0 : st.beta()[o]));
         }
-        state.put(layer + ".weight", new HostTensor(w.shape(), nw));
-        state.put(layer + ".bias", new HostTensor(Shape.of(out), nb));
+        state.give(layer + ".weight", w);
+        state.give(layer + ".bias", new HostTensor(Shape.of(out), nb));
         Map<String, Object> spec = new LinkedHashMap<>(modules.get(layer));
         spec.put("bias", true);
         modules.put(layer, spec);

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import org.layers4j.DType;
+import org.layers4j.Shape;
 import org.layers4j.Tensor;
 import org.layers4j.io.HostTensor;
 
@@ -20,9 +21,25 @@ import org.layers4j.io.HostTensor;
  * <p>{@link FrozenGraph} holds an unmodifiable one; a pass edits a {@link #copyOf copy} ({@link #put},
  * {@link #remove}, removal through the key set) before it builds its result. Iterating the entries reads every
  * model tensor: passes read values by name.
+ *
+ * <p>A value may also be <em>owned</em>: a host tensor nobody outside the state holds ({@link #owning}: a model
+ * file's tensors handed over by the loader; {@link #give}: what a pass computed). The one pass or builder that
+ * {@link #take}s it may overwrite its arrays in place, as BatchNorm folding does with a weight, so that a compilation
+ * holds each weight once; every copy of the state shares that ownership, and reading a value after it was taken,
+ * through any copy, throws instead of returning what it has become.
  */
 public final class FrozenState extends AbstractMap<String, HostTensor> {
-    /** HostTensor or Tensor by name. */
+    /** An owned host value, and whether it was taken (then nobody may read it any more). */
+    private static final class Owned {
+        final HostTensor value;
+        boolean taken;
+
+        Owned(HostTensor value) {
+            this.value = value;
+        }
+    }
+
+    /** HostTensor, Owned or Tensor by name. */
     private final LinkedHashMap<String, Object> values;
     private final boolean mutable;
 
@@ -47,6 +64,21 @@ public final class FrozenState extends AbstractMap<String, HostTensor> {
                 v.put(k, t);
             });
         }
+        return new FrozenState(v, true);
+    }
+
+    /**
+     * A mutable state owning {@code state}'s host tensors: the caller gives them up (it must neither read nor write
+     * their arrays afterwards), so that passes and the compiled model may use the arrays themselves.
+     */
+    public static FrozenState owning(Map<String, HostTensor> state) {
+        LinkedHashMap<String, Object> v = new LinkedHashMap<>();
+        state.forEach((k, t) -> {
+            if (k == null || t == null) {
+                throw new IllegalArgumentException("a frozen state has no null names or values");
+            }
+            v.put(k, new Owned(t));
+        });
         return new FrozenState(v, true);
     }
 
@@ -80,7 +112,63 @@ public final class FrozenState extends AbstractMap<String, HostTensor> {
 
     @Override
     public HostTensor get(Object name) {
+        return read(name, values.get(name));
+    }
+
+    /** The shape of value {@code name} without reading it, or null when there is none. */
+    public Shape shape(String name) {
         Object v = values.get(name);
+        return v == null ? null : v instanceof Tensor t ? t.shape() : read(name, v).shape();
+    }
+
+    /** The element type of value {@code name} without reading it, or null when there is none. */
+    public DType dtype(String name) {
+        Object v = values.get(name);
+        return v == null ? null : v instanceof Tensor t ? t.dtype() : read(name, v).dtype();
+    }
+
+    /**
+     * Removes value {@code name} and returns it as arrays the caller may overwrite (null when there is none): an
+     * owned value itself (taken for good: reading it through any copy of this state throws from now on), a model
+     * tensor read to a new host copy, a caller's host tensor copied.
+     */
+    public HostTensor take(String name) {
+        requireMutable();
+        Object v = values.remove(name);
+        if (v == null) {
+            return null;
+        }
+        if (v instanceof Owned o) {
+            HostTensor h = read(name, o);
+            o.taken = true;
+            return h;
+        }
+        if (v instanceof Tensor t) {
+            return host(t);
+        }
+        HostTensor h = (HostTensor) v;
+        return h.dtype() == DType.INT64 ? HostTensor.ofLongs(h.shape(), h.longs().clone())
+                : new HostTensor(h.shape(), h.data().clone());
+    }
+
+    /** Puts a value this state owns from now on: the caller gives it up (see {@link #owning}). */
+    public void give(String name, HostTensor value) {
+        requireMutable();
+        if (name == null || value == null) {
+            throw new IllegalArgumentException("a frozen state has no null names or values");
+        }
+        values.put(name, new Owned(value));
+    }
+
+    /** A stored value as a host tensor: model tensors read to a new copy; owned ones only while not taken. */
+    private static HostTensor read(Object name, Object v) {
+        if (v instanceof Owned o) {
+            if (o.taken) {
+                throw new IllegalStateException("the value of '" + name + "' was taken by a pass (and may have been"
+                        + " overwritten): read the state that pass produced");
+            }
+            return o.value;
+        }
         return v instanceof Tensor t ? host(t) : (HostTensor) v;
     }
 
@@ -101,7 +189,7 @@ public final class FrozenState extends AbstractMap<String, HostTensor> {
             throw new IllegalArgumentException("a frozen state has no null names or values");
         }
         Object old = values.put(name, value);
-        return old instanceof Tensor t ? host(t) : (HostTensor) old;
+        return old == null || old instanceof Owned o && o.taken ? null : read(name, old);
     }
 
     /** Removes a value without reading it; returns null (the old value is not read to the host). */
@@ -132,8 +220,7 @@ public final class FrozenState extends AbstractMap<String, HostTensor> {
                     @Override
                     public Entry<String, HostTensor> next() {
                         Entry<String, Object> e = it.next();
-                        Object v = e.getValue();
-                        return new SimpleImmutableEntry<>(e.getKey(), v instanceof Tensor t ? host(t) : (HostTensor) v);
+                        return new SimpleImmutableEntry<>(e.getKey(), read(e.getKey(), e.getValue()));
                     }
 
                     @Override

@@ -31,10 +31,9 @@ public abstract class ConvTranspose extends Module {
         // weight's dimension 1 (out_channels / groups) times the kernel volume; the bias the same
         SplittableRandom rng = new SplittableRandom(seed);
         double bound = 1.0 / Math.sqrt(spec.fanIn());
-        this.weight = registerParameter("weight", backend.upload(Init.uniform(rng, spec.weightShape().size(), bound),
-                spec.weightShape()));
-        this.bias = spec.bias() ? registerParameter("bias", backend.upload(Init.uniform(rng, spec.outChannels(), bound),
-                Shape.of(spec.outChannels()))) : null;
+        this.weight = registerParameter("weight", Init.uniform(backend, rng, spec.weightShape(), bound));
+        this.bias = spec.bias() ? registerParameter("bias", Init.uniform(backend, rng, Shape.of(spec.outChannels()),
+                bound)) : null;
     }
 
     /** The validated arguments. */

@@ -26,10 +26,9 @@ public abstract class Convolution extends Module {
         // PyTorch's reset_parameters: kaiming_uniform_(a=sqrt(5)) gives bound 1/sqrt(fan_in); bias the same
         SplittableRandom rng = new SplittableRandom(seed);
         double bound = 1.0 / Math.sqrt(spec.fanIn());
-        this.weight = registerParameter("weight", backend.upload(Init.uniform(rng, spec.weightShape().size(), bound),
-                spec.weightShape()));
-        this.bias = spec.bias() ? registerParameter("bias", backend.upload(Init.uniform(rng, spec.outChannels(), bound),
-                Shape.of(spec.outChannels()))) : null;
+        this.weight = registerParameter("weight", Init.uniform(backend, rng, spec.weightShape(), bound));
+        this.bias = spec.bias() ? registerParameter("bias", Init.uniform(backend, rng, Shape.of(spec.outChannels()),
+                bound)) : null;
     }
 
     /** The validated arguments. */

@@ -41,9 +41,8 @@ public final class Linear extends Module {
         SplittableRandom rng = new SplittableRandom(seed);
         double bound = inFeatures == 0 ? 0 : 1.0 / Math.sqrt(inFeatures);
         Shape ws = Shape.of(outFeatures, inFeatures);
-        this.weight = registerParameter("weight", backend().upload(Init.uniform(rng, ws.size(), bound), ws));
-        this.bias = bias ? registerParameter("bias", backend().upload(Init.uniform(rng, outFeatures, bound),
-                Shape.of(outFeatures))) : null;
+        this.weight = registerParameter("weight", Init.uniform(backend(), rng, ws, bound));
+        this.bias = bias ? registerParameter("bias", Init.uniform(backend(), rng, Shape.of(outFeatures), bound)) : null;
     }
 
     public int inFeatures() {

@@ -1,8 +1,10 @@
 package org.layers4j.graph.passes;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.layers4j.graph.passes.PassFixtures.batchNorm;
 import static org.layers4j.graph.passes.PassFixtures.batchNormState;
@@ -53,6 +55,29 @@ class BatchNormFoldingTest {
         assertEquals(true, f.graph().modules().get("conv").get("bias"));
         assertTrue(f.state().keySet().stream().noneMatch(k -> k.startsWith("bn.")));
         assertFolded(g.state(), f.state(), 1e-3, true);
+    }
+
+    /**
+     * A state that owns its values (a loaded file's) is folded into the weight's own array, to the same values as a
+     * copy; the state it was folded from can no longer read that weight.
+     */
+    @Test
+    void anOwnedWeightIsFoldedInPlaceToTheSameValues() {
+        FrozenGraph g = convBnRelu(true, batchNorm("batchnorm2d", 3));
+        Map<String, HostTensor> copied = PASS.apply(g).state();
+        Map<String, HostTensor> given = new LinkedHashMap<>();
+        g.state().forEach((k, v) -> given.put(k, v.data() == null ? HostTensor.ofLongs(v.shape(), v.longs().clone())
+                : new HostTensor(v.shape(), v.data().clone())));
+        float[] weight = given.get("conv.weight").data();
+        FrozenGraph owned = new FrozenGraph(g.graph(), FrozenState.owning(given), g.registry());
+        Map<String, HostTensor> folded = PASS.apply(owned).state();
+        assertSame(weight, folded.get("conv.weight").data(), "folded in the weight's own array");
+        for (String k : copied.keySet()) {
+            assertArrayEquals(copied.get(k).data(), folded.get(k).data(), k);
+            assertArrayEquals(copied.get(k).longs(), folded.get(k).longs(), k);
+        }
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> owned.state().get("conv.weight"));
+        assertTrue(e.getMessage().contains("taken by a pass"), e.getMessage());
     }
 
     @Test
