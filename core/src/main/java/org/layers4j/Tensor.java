@@ -33,6 +33,11 @@ public final class Tensor implements AutoCloseable {
             public TensorStorage storage(Tensor tensor) {
                 return tensor.liveStorage();
             }
+
+            @Override
+            public int handles(Tensor tensor) {
+                return tensor.handle.memory.handles.get();
+            }
         });
     }
 

@@ -70,7 +70,7 @@ final class RunCommand implements Callable<Integer> {
         }
         Backend be = backend.resolve();
         try (Module m = Models.loadForInference(model, be);
-             Tensor in = x.dtype() == DType.INT64 ? be.upload(x.longs(), x.shape()) : be.upload(x.data(), x.shape())) {
+             Tensor in = x.dtype() == DType.INT64 ? be.upload(x.longs(), x.shape()) : be.adopt(x.data(), x.shape())) {
             Map<String, Tensor> ys = m instanceof GraphModule g ? g.forwardNamed(in) : Map.of("output", m.forward(in));
             Map<String, HostTensor> written = new LinkedHashMap<>();
             try {

@@ -166,7 +166,7 @@ final class CompiledGraph implements AutoCloseable {
                 if (n.op() == Opcode.CALL_FUNCTION && n.target().equals(FusedConv.OP)) {
                     String layer = (String) n.args().get(1);
                     if (!convs.containsKey(layer)) {
-                        convs.put(layer, new PreparedConvolution((Convolution) leaves.get(layer)));
+                        convs.put(layer, PreparedConvolution.owning((Convolution) leaves.get(layer)));
                     }
                 }
             }

@@ -55,6 +55,15 @@ public interface ConvolutionOps {
         return w.share();
     }
 
+    /**
+     * Says that the handles on {@code prepared} (a {@link #prepareWeights} result) are now the only ones on the
+     * weight's values: a backend that keeps a rearranged form of them may build it now and free the plain values (the
+     * CPU packs its GEMM panels and lets the values go, unpacking them again should a path read them). Results and
+     * values are unchanged; the default does nothing.
+     */
+    default void compactPrepared(Tensor prepared) {
+    }
+
     /** Checks that a convolution's bias has shape [k]. */
     static void requireBias(Tensor bias, int k) {
         if (bias.shape().rank() != 1 || bias.shape().dim(0) != k) {

@@ -15,6 +15,8 @@ public final class Tensors {
         Tensor wrap(Backend backend, Shape shape, DType dtype, TensorStorage storage);
 
         TensorStorage storage(Tensor tensor);
+
+        int handles(Tensor tensor);
     }
 
     private static volatile Access access;
@@ -55,6 +57,15 @@ public final class Tensors {
     /** Wraps float32 storage. */
     public static Tensor wrap(Backend backend, Shape shape, TensorStorage storage) {
         return wrap(backend, shape, DType.FLOAT32, storage);
+    }
+
+    /**
+     * How many open handles ({@link Tensor#share}, {@link Tensor#reshape} views, the tensor itself) hold the memory
+     * behind {@code tensor} now: 1 means that closing it frees the memory.
+     */
+    public static int handles(Tensor tensor) {
+        Objects.requireNonNull(tensor, "tensor");
+        return access().handles(tensor);
     }
 
     /** The backend's memory behind a tensor; IllegalStateException when the tensor was closed. */

@@ -67,6 +67,17 @@ final class ConvEngine {
     }
 
     /**
+     * Packs prepared weights' row-major panels now (what every GEMM path but the small-plane position classes reads),
+     * which lets their plain values go when nothing else holds them; weights of the direct path stay as they are.
+     */
+    void packNow(PreparedWeights p) {
+        ConvGeometry g = p.kernelGeometry();
+        if (!isDirect(g)) {
+            p.panels(indirect, g, RowBlocks.of(g.kPerGroup(), kn.mr(), kn.shortMr()), false);
+        }
+    }
+
+    /**
      * y = conv(x, w) through the epilogue (bias, residual, activation), applied where each path writes its outputs.
      * Weights that may hold a NaN or infinity take the repair of {@link NonFiniteRepair}, which recomputes outputs of
      * the convolution and its bias: the residual and the activation then run as a pass of their own after it.
@@ -77,7 +88,7 @@ final class ConvEngine {
             return;
         }
         forwardKernels(g, x, w, ep.biasOnly(), y);
-        NonFiniteRepair.forward(runner, g, x, w.values, ep.bias(), y);
+        NonFiniteRepair.forward(runner, g, x, w.values(), ep.bias(), y);
         if (ep.finishes()) {
             int chunks = (y.length + FINISH_CHUNK - 1) / FINISH_CHUNK;
             runner.run(chunks, c -> ep.finish(y, c * FINISH_CHUNK, Math.min(y.length, (c + 1) * FINISH_CHUNK)));
@@ -95,7 +106,7 @@ final class ConvEngine {
 
     private void forwardKernels(ConvGeometry g, float[] x, ConvWeights w, Epilogue ep, float[] y) {
         if (isDirect(g) && !hugeStride(g)) {
-            direct.forward(g, x, w.values, ep, y);
+            direct.forward(g, x, w.values(), ep, y);
             return;
         }
         if (hugeStride(g) || !IndirectConvolution.isStridedPointwise(g) && im2col.prefers(g)) {

@@ -9,7 +9,7 @@ import org.layers4j.spi.Tensors;
  * finiteness decided once; other weights are packed per call into the calling thread's workspace.
  */
 final class ConvWeights {
-    final float[] values;
+    private final float[] values;
     private final PreparedWeights prepared;
 
     private ConvWeights(float[] values, PreparedWeights prepared) {
@@ -20,7 +20,7 @@ final class ConvWeights {
     /** The weights of a tensor, prepared or not. */
     static ConvWeights of(Tensor w) {
         if (Tensors.storage(w) instanceof PreparedWeights p) {
-            return new ConvWeights(p.data(), p);
+            return new ConvWeights(null, p);
         }
         return new ConvWeights(CpuStorage.of(w), null);
     }
@@ -28,6 +28,14 @@ final class ConvWeights {
     /** Weights computed for this call (flipped for backward data, the warm-up's). */
     static ConvWeights of(float[] values) {
         return new ConvWeights(values, null);
+    }
+
+    /**
+     * The plain values [k][c / groups][kh][kw], for the paths that read them as they are (prepared weights keep
+     * them from then on; a path on panels only never asks).
+     */
+    float[] values() {
+        return prepared != null ? prepared.data() : values;
     }
 
     /** The micro-kernel A panels of the weights for {@code g} ({@link IndirectConvolution#packWeights}). */

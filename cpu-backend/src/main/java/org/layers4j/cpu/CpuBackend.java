@@ -207,13 +207,17 @@ public final class CpuBackend implements Backend {
         return Tensors.wrap(this, shape, new CpuStorage(copy, pool, null, memory));
     }
 
-    /** Wraps {@code data} itself (no copy); it goes to the array pool when the tensor is freed. */
+    /**
+     * Wraps {@code data} itself (no copy). Freed, it is left to the garbage collector rather than pooled: adopted
+     * arrays are a model's weights, whose sizes an activation rarely has, and a compiled model lets go of those it
+     * holds packed ({@link PreparedWeights}).
+     */
     @Override
     public Tensor adopt(float[] data, Shape shape) {
         java.util.Objects.requireNonNull(data, "data");
         java.util.Objects.requireNonNull(shape, "shape");
         checkSize(data.length, shape);
-        return Tensors.wrap(this, shape, new CpuStorage(data, pool, null, memory));
+        return Tensors.wrap(this, shape, new CpuStorage(data, null, null, memory));
     }
 
     @Override

@@ -68,10 +68,18 @@ final class CpuConvolutionOps implements ConvolutionOps {
         boolean finite = !NonFiniteRepair.mayHoldNonFinite(kernels, values, values.length);
         Tensor handle = w.share();
         try {
-            return Tensors.wrap(w.backend(), w.shape(), new PreparedWeights(handle, finite, memory));
+            return Tensors.wrap(w.backend(), w.shape(), new PreparedWeights(handle, groups, finite, memory));
         } catch (RuntimeException e) {
             handle.close();
             throw e;
+        }
+    }
+
+    /** Packs a GEMM convolution's row-major panels now, letting the plain values go (see {@link PreparedWeights}). */
+    @Override
+    public void compactPrepared(Tensor prepared) {
+        if (Tensors.storage(prepared) instanceof PreparedWeights p) {
+            conv.packNow(p);
         }
     }
 

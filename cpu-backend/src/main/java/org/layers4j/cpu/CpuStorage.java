@@ -78,6 +78,19 @@ class CpuStorage implements TensorStorage {
         this.lazySize = borrowed.length;
     }
 
+    /**
+     * For a subclass that manages its own arrays (it overrides {@link #data}, {@link #dataForOverwrite} and
+     * {@link #release}): no array here, nothing counted here.
+     */
+    CpuStorage(MemoryStats memory) {
+        this.pool = null;
+        this.zeroer = null;
+        this.pendingZero = false;
+        this.memory = memory;
+        this.owned = false;
+        this.lazySize = 0;
+    }
+
     private float[] live() {
         float[] d = data;
         return d != null ? d : created();

@@ -326,7 +326,7 @@ final class IndirectConvolution {
      */
     private void pointwise(ConvGeometry g, float[] x, ConvWeights w, Epilogue ep, float[] y) {
         if (g.h() * g.w() == 1) {
-            matrixVector(g, x, w.values, ep, y);
+            matrixVector(g, x, w.values(), ep, y);
             return;
         }
         int mr = kn.mr();
@@ -513,6 +513,40 @@ final class IndirectConvolution {
         } else {
             for (int idx = 0; idx < g.groups() * count; idx++) {
                 packBlock.run(idx);
+            }
+        }
+    }
+
+    /**
+     * The inverse of {@link #packWeights}: the weights [k][c / groups][kh][kw] that panels {@code a} of {@code g}
+     * and {@code blocks} were packed from, written to {@code w} (the padding rows are dropped). For prepared weights
+     * whose values were let go once packed, when a path needs them again.
+     */
+    static void unpackWeights(ConvGeometry g, float[] a, RowBlocks blocks, boolean tapMajor, float[] w) {
+        int cg = g.cPerGroup();
+        int kk = g.kh() * g.kw();
+        int kg = g.kPerGroup();
+        int kd = cg * kk;
+        int kpad = blocks.kpad();
+        for (int grp = 0; grp < g.groups(); grp++) {
+            for (int idx = 0; idx < blocks.count(); idx++) {
+                int rb = blocks.start(idx);
+                int m = blocks.rows(idx);
+                int block = grp * kpad * kd + rb * kd;
+                for (int i = 0; i < m && rb + i < kg; i++) {
+                    int dst = (grp * kg + rb + i) * kd;
+                    if (tapMajor) {
+                        for (int t = 0; t < kk; t++) {
+                            for (int c = 0; c < cg; c++) {
+                                w[dst + c * kk + t] = a[block + (t * cg + c) * m + i];
+                            }
+                        }
+                    } else {
+                        for (int d = 0; d < kd; d++) {
+                            w[dst + d] = a[block + d * m + i];
+                        }
+                    }
+                }
             }
         }
     }

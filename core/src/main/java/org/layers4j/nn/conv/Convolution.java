@@ -41,6 +41,14 @@ public abstract class Convolution extends Module {
         return weight.data();
     }
 
+    /**
+     * Makes the weight a handle on {@code prepared} (the backend's prepared form of this weight, shaped as
+     * {@link #weight4dShape}), closing the layer's own handle: for {@link PreparedConvolution#owning}.
+     */
+    void usePrepared(Tensor prepared) {
+        replace(weight, prepared.reshape(spec.weightShape()));
+    }
+
     /** The bias, [out_channels], or null when built with {@code bias(false)}; owned by the layer. */
     public Tensor bias() {
         return bias == null ? null : bias.data();

@@ -32,6 +32,27 @@ public final class PreparedConvolution implements AutoCloseable {
         }
     }
 
+    /**
+     * Prepares the weight of a layer the caller owns entirely (a compiled model's own), whose weight then becomes a
+     * handle on the prepared form: the values are held once, by the backend, which may keep only its packed form
+     * of them (the CPU: once packed, and unless read plainly, see its PreparedWeights). The layer computes what it
+     * computed.
+     */
+    public static PreparedConvolution owning(Convolution layer) {
+        PreparedConvolution p = new PreparedConvolution(layer);
+        if (p.weight4d.backend() != layer.backend()) {
+            return p; // a wrapping backend (FLOP counting) prepared it on the one it wraps: the layer keeps its weight
+        }
+        try {
+            layer.usePrepared(p.weight4d);
+            layer.backend().convolution().compactPrepared(p.weight4d);
+        } catch (RuntimeException e) {
+            p.close();
+            throw e;
+        }
+        return p;
+    }
+
     /** The layer this runs. */
     public Convolution layer() {
         return layer;
