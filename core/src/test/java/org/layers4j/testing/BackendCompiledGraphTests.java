@@ -350,7 +350,7 @@ public abstract class BackendCompiledGraphTests {
     }
 
     @Test
-    void modelsLoadCompilesGraphModelsUnlessOptimizeIsFalse(@TempDir Path dir) throws IOException {
+    void modelsLoadCompilesGraphModelsUnlessOptimizeIsFalse(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("resnet18.safetensors");
         try (ResNet net = ResNet.resnet18(5, backend())) {
             Models.save(net, file);
@@ -358,17 +358,11 @@ public abstract class BackendCompiledGraphTests {
         try (Module m = Models.load(file, backend())) {
             assertTrue(((GraphModule) m).isCompiledForInference());
         }
-        String before = System.getProperty("layers4j.optimize");
-        System.setProperty("layers4j.optimize", "false");
-        try (Module m = Models.load(file, backend())) {
-            assertFalse(((GraphModule) m).isCompiledForInference());
-        } finally {
-            if (before == null) {
-                System.clearProperty("layers4j.optimize");
-            } else {
-                System.setProperty("layers4j.optimize", before);
+        TestData.withProperty("layers4j.optimize", "false", () -> {
+            try (Module m = Models.load(file, backend())) {
+                assertFalse(((GraphModule) m).isCompiledForInference());
             }
-        }
+        });
     }
 
     /**

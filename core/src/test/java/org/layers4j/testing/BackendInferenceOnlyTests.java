@@ -139,20 +139,14 @@ public abstract class BackendInferenceOnlyTests {
     }
 
     @Test
-    void optimizeFalseLoadsTheModelItself(@TempDir Path dir) throws IOException {
+    void optimizeFalseLoadsTheModelItself(@TempDir Path dir) throws Exception {
         Path file = resnet18File(dir);
-        String before = System.getProperty("layers4j.optimize");
-        System.setProperty("layers4j.optimize", "false");
-        try (Module m = Models.loadForInference(file, backend())) {
-            assertFalse(((GraphModule) m).isInferenceOnly());
-            assertFalse(((GraphModule) m).isCompiledForInference());
-        } finally {
-            if (before == null) {
-                System.clearProperty("layers4j.optimize");
-            } else {
-                System.setProperty("layers4j.optimize", before);
+        TestData.withProperty("layers4j.optimize", "false", () -> {
+            try (Module m = Models.loadForInference(file, backend())) {
+                assertFalse(((GraphModule) m).isInferenceOnly());
+                assertFalse(((GraphModule) m).isCompiledForInference());
             }
-        }
+        });
     }
 
     /** freeze(): the compiled model as a model of its own, still running after its source is closed. */

@@ -10,6 +10,27 @@ public final class TestData {
     private TestData() {
     }
 
+    /** A test body that may throw. */
+    @FunctionalInterface
+    public interface Body {
+        void run() throws Exception;
+    }
+
+    /** Runs {@code body} with system property {@code key} set to {@code value}, then restores it (or its absence). */
+    public static void withProperty(String key, String value, Body body) throws Exception {
+        String before = System.getProperty(key);
+        System.setProperty(key, value);
+        try {
+            body.run();
+        } finally {
+            if (before == null) {
+                System.clearProperty(key);
+            } else {
+                System.setProperty(key, before);
+            }
+        }
+    }
+
     /** The repository's {@code fixtures/conformance}: from -Dlayers4jRepoRoot, else searched upwards. */
     /** fixtures/layers: the layer and small-model cases. */
     public static Path layerFixtureDir() {
