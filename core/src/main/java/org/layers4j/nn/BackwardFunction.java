@@ -11,4 +11,12 @@ import org.layers4j.Tensor;
 @FunctionalInterface
 public interface BackwardFunction {
     Tensor[] apply(Tensor gradOutput, Tensor[] saved);
+
+    /**
+     * As {@link #apply(Tensor, Tensor[])}, told which inputs' gradients are wanted ({@code inputsWanted[k]} false: the
+     * tape discards that gradient, so it may be left null and not computed). The default computes them all.
+     */
+    default Tensor[] apply(Tensor gradOutput, Tensor[] saved, boolean[] inputsWanted) {
+        return apply(gradOutput, saved);
+    }
 }

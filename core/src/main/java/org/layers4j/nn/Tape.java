@@ -50,26 +50,40 @@ public final class Tape implements AutoCloseable {
     private final Tape previous;
     private final Thread owner;
     private final boolean accumulate;
+    /** Whether backward computes the gradients of leaves (tensors no recorded operation produced). */
+    private final boolean leafGradients;
     private final List<Node> nodes = new ArrayList<>();
     private boolean closed;
     private boolean used;
     private boolean warned;
 
-    private Tape(boolean accumulate) {
+    private Tape(boolean accumulate, boolean leafGradients) {
         this.previous = CURRENT.get();
         this.owner = Thread.currentThread();
         this.accumulate = accumulate;
+        this.leafGradients = leafGradients;
         CURRENT.set(this);
     }
 
     /** Starts recording on this thread; backward accumulates into each {@link Parameter#grad()}. */
     public static Tape start() {
-        return new Tape(true);
+        return new Tape(true, true);
+    }
+
+    /**
+     * Starts recording on this thread for the parameters' gradients only (a training step's): backward accumulates
+     * into each {@link Parameter#grad()} as {@link #start()}'s does, but computes no gradient for the tensors no
+     * recorded operation produced (the model's input, a loss target) — PyTorch's autograd for inputs that do not
+     * require grad. A convolution reading the input then skips its input gradient (backward data), the largest
+     * one of a network's first layer; the returned {@link Gradients} hold no leaf gradients.
+     */
+    public static Tape parametersOnly() {
+        return new Tape(true, false);
     }
 
     /** A tape whose backward returns the parameters' gradients instead of accumulating them. */
     static Tape collecting() {
-        return new Tape(false);
+        return new Tape(false, true);
     }
 
     /** Whether a tape records on this thread (false inside a {@link #noGrad} scope). */
@@ -235,16 +249,24 @@ public final class Tape implements AutoCloseable {
                 if (g == null) {
                     continue;
                 }
+                boolean[] wanted = new boolean[n.inputs.length];
+                for (int k = 0; k < wanted.length; k++) {
+                    wanted[k] = leafGradients || produced.containsKey(n.inputs[k]);
+                }
                 Tensor[] r;
                 try {
                     // an empty output (an empty batch): every gradient is zeros, no backend call is made
-                    r = g.shape().size() == 0 ? zeroGradients(n) : n.fn.apply(g, n.saved);
+                    r = g.shape().size() == 0 ? zeroGradients(n) : n.fn.apply(g, n.saved, wanted);
                 } finally {
                     g.close();
                     closeAll(n.saved);
                 }
                 for (int k = 0; k < n.inputs.length; k++) {
-                    merge(grads, n.inputs[k], r[k]);
+                    if (wanted[k]) {
+                        merge(grads, n.inputs[k], r[k]);
+                    } else if (r[k] != null) {
+                        r[k].close(); // a backward that computed it anyway
+                    }
                 }
                 for (int k = 0; k < n.params.length; k++) {
                     merge(params, n.params[k], r[n.inputs.length + k]);

@@ -21,7 +21,8 @@ public final class Training {
         model.train();
         optimizer.zeroGrad();
         float value;
-        try (Tape tape = Tape.start(); Tensor y = model.forward(input); Tensor l = loss.forward(y, target)) {
+        // the parameters' gradients only: none of the input (PyTorch's, for an input that does not require grad)
+        try (Tape tape = Tape.parametersOnly(); Tensor y = model.forward(input); Tensor l = loss.forward(y, target)) {
             value = l.toArray()[0];
             tape.backward(l).close();
         }

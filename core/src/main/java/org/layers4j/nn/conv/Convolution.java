@@ -103,13 +103,24 @@ public abstract class Convolution extends Module {
             }
         }, input, w, b);
         return record(spec.opName(), out, tensors(input), params(weight, bias), tensors(input, w),
-                (dy, saved) -> backward(be, plan, saved[0], saved[1], dy));
+                new org.layers4j.nn.BackwardFunction() {
+                    @Override
+                    public Tensor[] apply(Tensor dy, Tensor[] saved) {
+                        return backward(be, plan, saved[0], saved[1], dy, true);
+                    }
+
+                    @Override
+                    public Tensor[] apply(Tensor dy, Tensor[] saved, boolean[] inputsWanted) {
+                        return backward(be, plan, saved[0], saved[1], dy, inputsWanted[0]);
+                    }
+                });
     }
 
-    /** dx, dw, db (db null without bias) from the saved input and weight. */
-    private Tensor[] backward(Backend be, ConvPlan plan, Tensor input, Tensor w, Tensor gradOutput) {
+    /** dx (null when not {@code inputGradient}), dw, db (db null without bias) from the saved input and weight. */
+    private Tensor[] backward(Backend be, ConvPlan plan, Tensor input, Tensor w, Tensor gradOutput,
+                              boolean inputGradient) {
         ConvGeometry g = plan.geometry();
-        Tensor gradInput = be.allocate(input.shape());
+        Tensor gradInput = inputGradient ? be.allocate(input.shape()) : null;
         Tensor gradWeight = be.allocate(spec.weightShape());
         Tensor gradBias = bias == null ? null : be.allocate(Shape.of(spec.outChannels()));
         try (Tensor dy4 = gradOutput.reshape(plan.output4d())) {
@@ -118,7 +129,7 @@ public abstract class Convolution extends Module {
             }
             if (!plan.biasOnly()) {
                 try (Tensor x4 = input.reshape(plan.input4d());
-                     Tensor dx4 = gradInput.reshape(plan.input4d());
+                     Tensor dx4 = gradInput == null ? null : gradInput.reshape(plan.input4d());
                      Tensor w4 = kernelWeight(be, plan, w)) {
                     if (plan.taps() == null) {
                         try (Tensor padded = padded(be, plan, x4); Tensor dw4 = gradWeight.reshape(weight4dShape())) {
@@ -132,9 +143,10 @@ public abstract class Convolution extends Module {
                             gradWeight = full;
                         }
                     }
-                    if (plan.padding() == null) {
+                    // no dx4: the tape wants no input gradient (a parameters-only tape's first layer), no backward data
+                    if (dx4 != null && plan.padding() == null) {
                         be.convolution().backwardData(g, dy4, w4, dx4);
-                    } else {
+                    } else if (dx4 != null) {
                         try (Tensor dPadded = be.allocate(plan.convInput4d())) {
                             be.convolution().backwardData(g, dy4, w4, dPadded);
                             be.layout().padBackward(plan.padding(), dPadded, dx4);
@@ -143,7 +155,9 @@ public abstract class Convolution extends Module {
                 }
             }
         } catch (RuntimeException e) {
-            gradInput.close();
+            if (gradInput != null) {
+                gradInput.close();
+            }
             gradWeight.close();
             if (gradBias != null) {
                 gradBias.close();
