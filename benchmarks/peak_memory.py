@@ -10,7 +10,7 @@ JDK_JAVA_OPTIONS; default none: each JVM's defaults, G1). Rounds alternate the o
 to --out (a bare name goes to docs/bench/) with the host, the options and the load average.
 
   /usr/bin/python3 benchmarks/peak_memory.py --model resnet50 --batch 8 --rounds 5 --out 2026-12-07-rss.json
-  /usr/bin/python3 benchmarks/peak_memory.py --model resnet50 --batch 8 --jvm-opts "-XX:+UseParallelGC -Xmn16m"
+  /usr/bin/python3 benchmarks/peak_memory.py --model resnet50 --batch 8 --jvm-opts="-XX:+UseParallelGC -Xmn16m"
 
 Model files come from protocol.py's preparation (torchvision weights, seed 0; the ONNX export of the same weights).
 """
