@@ -6,7 +6,8 @@ Each system is one JVM process that loads the model and runs it once on the same
 `OrtBench MODEL.onnx --input INPUT --reps 1 --warmup 0 --warmup-seconds 0` (session creation with graph optimization
 ALL, one run). The peak is the process's maximum resident set size (getrusage(RUSAGE_CHILDREN).ru_maxrss of a wrapper
 that runs only that process: both launchers exec java). Both get the same JVM options (--jvm-opts, through
-JDK_JAVA_OPTIONS; default none: each JVM's defaults, G1). Rounds alternate the order; every round's KiB is written raw
+JDK_JAVA_OPTIONS) on top of their launchers' own; default none: layers4j's launcher then picks its collector (Parallel,
+small young generation), ONNX Runtime's JVM runs G1. Rounds alternate the order; every round's KiB is written raw
 to --out (a bare name goes to docs/bench/) with the host, the options and the load average.
 
   /usr/bin/python3 benchmarks/peak_memory.py --model resnet50 --batch 8 --rounds 5 --out 2026-12-07-rss.json
