@@ -20,6 +20,9 @@ import org.layers4j.graph.ops.FunctionalOp;
 import org.layers4j.graph.ops.OpContext;
 import org.layers4j.graph.ops.OpRegistry;
 import org.layers4j.graph.ops.Values;
+import org.layers4j.graph.passes.FrozenGraph;
+import org.layers4j.graph.passes.FrozenState;
+import org.layers4j.io.HostTensor;
 import org.layers4j.io.LayerSpecs;
 import org.layers4j.nn.Module;
 import org.layers4j.nn.Parameter;
@@ -354,8 +357,7 @@ public final class GraphModule extends Module {
      */
     public GraphModule freeze() {
         requireOpen("GraphModule");
-        return CompiledGraph.compile(new org.layers4j.graph.passes.FrozenGraph(graph,
-                org.layers4j.graph.passes.FrozenState.of(stateDict()), registry), backend());
+        return CompiledGraph.compile(new FrozenGraph(graph, FrozenState.of(stateDict()), registry), backend());
     }
 
     /**
@@ -365,12 +367,11 @@ public final class GraphModule extends Module {
      * arrays afterwards), so BatchNorm folds into the weights' own arrays and a host-memory backend keeps them
      * without copying. What Models.loadForInference runs.
      */
-    public static GraphModule frozen(Graph graph, Backend backend, Map<String, org.layers4j.io.HostTensor> state) {
+    public static GraphModule frozen(Graph graph, Backend backend, Map<String, HostTensor> state) {
         if (graph == null || backend == null || state == null) {
             throw new IllegalArgumentException("graph, backend and state must not be null");
         }
-        return CompiledGraph.compile(new org.layers4j.graph.passes.FrozenGraph(graph,
-                org.layers4j.graph.passes.FrozenState.owning(state), OpRegistry.standard()), backend);
+        return CompiledGraph.compile(new FrozenGraph(graph, FrozenState.owning(state), OpRegistry.standard()), backend);
     }
 
     /** Marks this (compiled) model inference-only; {@code resources} are freed with it. */
@@ -405,17 +406,15 @@ public final class GraphModule extends Module {
             c.close();
         }
         AutoCloseable r = inferenceResources;
-        if (r != null && !isClosed()) {
-            try {
+        try {
+            if (r != null && !isClosed()) {
                 r.close();
-            } catch (Exception e) {
-                throw new IllegalStateException("freeing the compiled model's prepared weights failed", e);
-            } finally {
-                super.close();
             }
-            return;
+        } catch (Exception e) {
+            throw new IllegalStateException("freeing the compiled model's prepared weights failed", e);
+        } finally {
+            super.close();
         }
-        super.close();
     }
 
     /** Whether {@link #compileForInference} was called. */

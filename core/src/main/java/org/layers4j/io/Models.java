@@ -71,10 +71,9 @@ public final class Models {
     public static Module load(Path path, Backend backend) throws IOException {
         java.util.Objects.requireNonNull(path, "path");
         java.util.Objects.requireNonNull(backend, "backend");
-        for (ModelReader reader : java.util.ServiceLoader.load(ModelReader.class, Models.class.getClassLoader())) {
-            if (reader.accepts(path)) {
-                return optimized(reader.read(path, backend)); // another format (.onnx): its module's reader
-            }
+        ModelReader reader = readerFor(path);
+        if (reader != null) {
+            return optimized(reader.read(path, backend)); // another format (.onnx): its module's reader
         }
         SafeTensors.Contents c = SafeTensors.read(path);
         try {
@@ -99,15 +98,14 @@ public final class Models {
         if (!optimize()) {
             return load(path, backend);
         }
-        for (ModelReader reader : java.util.ServiceLoader.load(ModelReader.class, Models.class.getClassLoader())) {
-            if (reader.accepts(path)) {
-                Module m = reader.read(path, backend);
-                if (!(m instanceof GraphModule g)) {
-                    return m;
-                }
-                try (GraphModule source = g) {
-                    return source.freeze();
-                }
+        ModelReader reader = readerFor(path);
+        if (reader != null) {
+            Module m = reader.read(path, backend);
+            if (!(m instanceof GraphModule g)) {
+                return m;
+            }
+            try (GraphModule source = g) {
+                return source.freeze();
             }
         }
         SafeTensors.Contents c = SafeTensors.read(path);
@@ -115,11 +113,20 @@ public final class Models {
             if (!"graph".equals(c.metadata().get("op"))) {
                 return fromContents(c, backend);
             }
-            Graph graph = checkedGraph(c);
-            return GraphModule.frozen(graph, backend, new LinkedHashMap<>(c.tensors()));
+            return GraphModule.frozen(checkedGraph(c), backend, c.tensors());
         } catch (IllegalArgumentException e) {
             throw new IOException(path + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The reader of another format (a ModelReader found by ServiceLoader) that accepts {@code path}, or null. */
+    private static ModelReader readerFor(Path path) {
+        for (ModelReader reader : java.util.ServiceLoader.load(ModelReader.class, Models.class.getClassLoader())) {
+            if (reader.accepts(path)) {
+                return reader;
+            }
+        }
+        return null;
     }
 
     /** The configuration's {@code layers4j.optimize} (default true). */

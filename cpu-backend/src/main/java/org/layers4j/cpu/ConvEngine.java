@@ -73,7 +73,7 @@ final class ConvEngine {
     void packNow(PreparedWeights p) {
         ConvGeometry g = p.kernelGeometry();
         if (!isDirect(g)) {
-            p.panels(indirect, g, RowBlocks.of(g.kPerGroup(), kn.mr(), kn.shortMr()), false);
+            p.panels(indirect, g, RowBlocks.of(g.kPerGroup(), kn), false);
         }
     }
 

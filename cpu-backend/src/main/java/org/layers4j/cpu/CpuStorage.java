@@ -26,33 +26,35 @@ class CpuStorage implements TensorStorage {
     private volatile float[] data;
     /** Creates the array of a {@link #lazy} storage at first use; null once created, and for every other storage. */
     private volatile IntFunction<float[]> allocator;
-    private final int lazySize;
+    /** The floats of the array (0 for a subclass that manages its own). */
+    private final int size;
     private final ArrayPool pool;
     private final Consumer<float[]> zeroer;
     private final MemoryStats memory;
     private volatile boolean pendingZero;
-    private final boolean owned;
 
     /** Storage over {@code data}; with a non-null {@code zeroer} the array still has to be zeroed before use. */
     CpuStorage(float[] data, ArrayPool pool, Consumer<float[]> zeroer, MemoryStats memory) {
+        this(data, null, data.length, pool, zeroer, memory);
+    }
+
+    /**
+     * For a subclass that manages its own arrays (it overrides {@link #data}, {@link #dataForOverwrite} and
+     * {@link #release}): no array here, nothing counted here.
+     */
+    CpuStorage(MemoryStats memory) {
+        this(null, null, 0, null, null, memory);
+    }
+
+    private CpuStorage(float[] data, IntFunction<float[]> allocator, int size, ArrayPool pool, Consumer<float[]> zeroer,
+                       MemoryStats memory) {
         this.data = data;
+        this.allocator = allocator;
+        this.size = size;
         this.pool = pool;
         this.zeroer = zeroer;
         this.pendingZero = zeroer != null;
         this.memory = memory;
-        this.owned = true;
-        this.lazySize = data.length;
-        memory.allocated((long) data.length * Float.BYTES);
-    }
-
-    private CpuStorage(int size, IntFunction<float[]> allocator, ArrayPool pool, MemoryStats memory) {
-        this.allocator = allocator;
-        this.lazySize = size;
-        this.pool = pool;
-        this.zeroer = null;
-        this.pendingZero = false;
-        this.memory = memory;
-        this.owned = true;
         memory.allocated((long) size * Float.BYTES);
     }
 
@@ -61,34 +63,7 @@ class CpuStorage implements TensorStorage {
      * backend's memory from now, as an allocated one.
      */
     static CpuStorage lazy(int size, IntFunction<float[]> allocator, ArrayPool pool, MemoryStats memory) {
-        return new CpuStorage(size, java.util.Objects.requireNonNull(allocator, "allocator"), pool, memory);
-    }
-
-    /**
-     * Storage over the array of another storage, which its owner keeps alive: not counted in the backend's memory
-     * (its owner's storage counts it), never handed to the pool.
-     */
-    CpuStorage(float[] borrowed, MemoryStats memory) {
-        this.data = borrowed;
-        this.pool = null;
-        this.zeroer = null;
-        this.pendingZero = false;
-        this.memory = memory;
-        this.owned = false;
-        this.lazySize = borrowed.length;
-    }
-
-    /**
-     * For a subclass that manages its own arrays (it overrides {@link #data}, {@link #dataForOverwrite} and
-     * {@link #release}): no array here, nothing counted here.
-     */
-    CpuStorage(MemoryStats memory) {
-        this.pool = null;
-        this.zeroer = null;
-        this.pendingZero = false;
-        this.memory = memory;
-        this.owned = false;
-        this.lazySize = 0;
+        return new CpuStorage(null, java.util.Objects.requireNonNull(allocator, "allocator"), size, pool, null, memory);
     }
 
     private float[] live() {
@@ -104,7 +79,7 @@ class CpuStorage implements TensorStorage {
             if (a == null) {
                 throw new IllegalStateException("CPU tensor storage has been released");
             }
-            d = a.apply(lazySize);
+            d = a.apply(size);
             data = d;
             allocator = null;
         }
@@ -137,8 +112,8 @@ class CpuStorage implements TensorStorage {
         boolean unused = allocator != null;
         data = null;
         allocator = null;
-        if ((d != null || unused) && owned) {
-            memory.released((long) lazySize * Float.BYTES);
+        if (d != null || unused) {
+            memory.released((long) size * Float.BYTES);
             if (d != null && pool != null) {
                 pool.give(d);
             }

@@ -69,7 +69,7 @@ final class Im2colConvolution {
         int groups = g.groups();
         int kg = g.kPerGroup();
         int kd = g.cPerGroup() * g.kh() * g.kw();
-        RowBlocks blocks = RowBlocks.of(kg, mr, kn.shortMr());
+        RowBlocks blocks = RowBlocks.of(kg, kn);
         int kpad = blocks.kpad();
         int plane = g.outH() * g.outW();
         int positions = g.n() * plane;
@@ -111,7 +111,7 @@ final class Im2colConvolution {
         int cg = g.cPerGroup();
         int kw = g.kw();
         int kd = cg * g.kh() * kw;
-        RowBlocks blocks = RowBlocks.of(kg, kn.mr(), kn.shortMr());
+        RowBlocks blocks = RowBlocks.of(kg, kn);
         int kpad = blocks.kpad();
         int panels = pc.panelClass.length;
         float[] a = w.panels(indirect, g, blocks, true);

@@ -71,7 +71,7 @@ final class IndirectConvolution {
         int kg = g.kPerGroup();
         int kk = g.kh() * g.kw();
         int kd = cg * kk;
-        RowBlocks blocks = RowBlocks.of(kg, mr, kn.shortMr());
+        RowBlocks blocks = RowBlocks.of(kg, kn);
         int kpad = blocks.kpad();
         int oh = g.outH();
         int ow = g.outW();
@@ -334,7 +334,7 @@ final class IndirectConvolution {
         int groups = g.groups();
         int cg = g.cPerGroup();
         int kg = g.kPerGroup();
-        RowBlocks blocks = RowBlocks.of(kg, mr, kn.shortMr());
+        RowBlocks blocks = RowBlocks.of(kg, kn);
         int kpad = blocks.kpad();
         int plane = g.h() * g.w();
         int outer = g.n() * groups;

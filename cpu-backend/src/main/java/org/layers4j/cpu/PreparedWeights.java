@@ -40,7 +40,7 @@ final class PreparedWeights extends CpuStorage {
     /** Whether {@link #raw} was unpacked here (then counted in the memory by this storage). */
     private boolean unpackedOwn;
     /** Whether a path read the plain values: they are kept from then on. */
-    private boolean rawWanted;
+    private volatile boolean rawWanted;
     private volatile Panels rowMajor;
     private volatile Panels tapMajor;
 
@@ -72,10 +72,16 @@ final class PreparedWeights extends CpuStorage {
 
     /** The plain values, unpacked from the panels if they were let go; kept from now on. */
     @Override
-    synchronized float[] data() {
-        rawWanted = true;
+    float[] data() {
         float[] r = raw;
-        return r != null ? r : unpacked();
+        if (r != null && rawWanted) {
+            return r; // a direct-path layer's every call: no lock once the values are kept
+        }
+        synchronized (this) {
+            rawWanted = true;
+            r = raw;
+            return r != null ? r : unpacked();
+        }
     }
 
     @Override

@@ -19,6 +19,11 @@ final class RowBlocks {
         this.kpad = start.length == 0 ? 0 : start[start.length - 1] + rows[rows.length - 1];
     }
 
+    /** The blocks of kg rows for the kernels' tile heights: the panels every forward path packs and reads. */
+    static RowBlocks of(int kg, Kernels kn) {
+        return of(kg, kn.mr(), kn.shortMr());
+    }
+
     /** The blocks of kg rows for the tile heights mr and shortMr (shortMr == mr: no short tile). */
     static RowBlocks of(int kg, int mr, int shortMr) {
         if (kg < 0 || mr < 1 || shortMr < 1 || shortMr > mr) {

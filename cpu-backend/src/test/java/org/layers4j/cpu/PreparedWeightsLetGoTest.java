@@ -43,7 +43,7 @@ class PreparedWeightsLetGoTest {
                 ConvGeometry g = new ConvGeometry(1, s[1] * groups, 9, 9, s[2] * groups, s[3], s[4], 1, 1, 0, 0, 1, 1,
                         groups);
                 float[] w = random(r, g.k() * g.cPerGroup() * g.kh() * g.kw());
-                RowBlocks blocks = RowBlocks.of(g.kPerGroup(), kn.mr(), kn.shortMr());
+                RowBlocks blocks = RowBlocks.of(g.kPerGroup(), kn);
                 for (boolean tapMajor : new boolean[] {false, true}) {
                     float[] a = new float[g.groups() * blocks.kpad() * g.cPerGroup() * g.kh() * g.kw()];
                     packer.packWeights(g, w, blocks, tapMajor, a);

@@ -144,12 +144,14 @@ public abstract class Convolution extends Module {
                         }
                     }
                     // no dx4: the tape wants no input gradient (a parameters-only tape's first layer), no backward data
-                    if (dx4 != null && plan.padding() == null) {
-                        be.convolution().backwardData(g, dy4, w4, dx4);
-                    } else if (dx4 != null) {
-                        try (Tensor dPadded = be.allocate(plan.convInput4d())) {
-                            be.convolution().backwardData(g, dy4, w4, dPadded);
-                            be.layout().padBackward(plan.padding(), dPadded, dx4);
+                    if (dx4 != null) {
+                        if (plan.padding() == null) {
+                            be.convolution().backwardData(g, dy4, w4, dx4);
+                        } else {
+                            try (Tensor dPadded = be.allocate(plan.convInput4d())) {
+                                be.convolution().backwardData(g, dy4, w4, dPadded);
+                                be.layout().padBackward(plan.padding(), dPadded, dx4);
+                            }
                         }
                     }
                 }
