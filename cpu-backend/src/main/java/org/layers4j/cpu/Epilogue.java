@@ -70,6 +70,10 @@ final class Epilogue {
      * then runs {@link #finish} over a longer span of y that holds this one.
      */
     void store(float[] src, int srcOff, int k, float[] y, int yOff, int len, boolean finish) {
+        if (finish && bias != null && unary == null && (residual != null || relu)) {
+            pk.biasResidualRelu(len, src, srcOff, bias[k], residual, relu, y, yOff);
+            return;
+        }
         if (bias == null) {
             if (src != y || srcOff != yOff) {
                 System.arraycopy(src, srcOff, y, yOff, len);
@@ -111,6 +115,24 @@ final class Epilogue {
         }
         kn.packRows(src, srcOff, srcStride, rows, cols, y, yOff);
         finish(y, yOff, yOff + rows * cols);
+    }
+
+    /**
+     * The bias and, without a residual, the activation over src[off, off + len) of channel k, in place: values
+     * computed in a scratch tile, finished before they are copied out ({@link #completesInPlace}: nothing is left to
+     * do on y then). Bit for bit {@link #store} followed by {@link #finish}: x + b is one rounding either way.
+     */
+    void applyInPlace(float[] src, int off, int len, int k) {
+        if (residual == null) {
+            store(src, off, k, src, off, len, true);
+        } else if (bias != null) {
+            pk.affine(len, src, off, 0f, 1f, bias[k], src, off);
+        }
+    }
+
+    /** Whether {@link #applyInPlace} gives the finished outputs (no residual, which is read at y's index). */
+    boolean completesInPlace() {
+        return residual == null;
     }
 
     /** The residual and the activation on y[from, to), in place (the bias is already there). */

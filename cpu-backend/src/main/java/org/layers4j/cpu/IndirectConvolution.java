@@ -170,13 +170,21 @@ final class IndirectConvolution {
             float[] tile = ws.floats(Workspace.Slot.EDGE, kpad * span);
             int qLen = (rows - 1) * wq + cols;
             for (int s0 = 0; s0 < qLen; s0 += span) {
-                for (int q0 = s0; q0 < Math.min(s0 + span, qLen); q0 += nr) {
+                int end = Math.min(s0 + span, qLen);
+                for (int q0 = s0; q0 < end; q0 += nr) {
                     panel(blocks, b0, b1, kd, a, aGroup, buf, rowOff, q0, tile, q0 - s0, span);
                 }
-                scatter(tile, span, k0, k1, s0, Math.min(s0 + span, qLen), wq, cols, ow, y, yBase, oh * ow, ep,
-                        grp * kg);
+                // the bias (and, without a residual, the activation) over the tile's computed panels in place:
+                // whole vectors, one call per channel, junk columns included; then the runs are plain copies
+                int computed = Gemm.roundUp(end - s0, nr);
+                for (int k = k0; k < k1; k++) {
+                    ep.applyInPlace(tile, k * span, computed, grp * kg + k);
+                }
+                scatter(tile, span, k0, k1, s0, end, wq, cols, ow, y, yBase, oh * ow);
             }
-            ep.finishTile(y, yBase + k0 * oh * ow, k1 - k0, oh * ow, rows, ow, cols);
+            if (!ep.completesInPlace()) {
+                ep.finishTile(y, yBase + k0 * oh * ow, k1 - k0, oh * ow, rows, ow, cols);
+            }
         });
     }
 
@@ -553,12 +561,11 @@ final class IndirectConvolution {
 
     /**
      * Copies the valid outputs of channels [k0, k1) of a span of panels (flattened band columns q0 .. end,
-     * {@code cols} valid per band row of {@code wp}; tile row stride {@code nr}) from the tile to y (row stride ow), dropping the junk columns
-     * with the bias of output channel biasOff + k for channel k of the group (the rest of the epilogue follows per
-     * task, {@link Epilogue#finishTile}).
+     * {@code cols} valid per band row of {@code wp}; tile row stride {@code nr}) from the tile to y (row stride ow),
+     * dropping the junk columns: the tile holds them with their epilogue applied ({@link Epilogue#applyInPlace}).
      */
-    private void scatter(float[] tile, int nr, int k0, int k1, int q0, int end, int wp, int cols, int ow, float[] y,
-                         int yBase, int plane, Epilogue ep, int biasOff) {
+    private static void scatter(float[] tile, int nr, int k0, int k1, int q0, int end, int wp, int cols, int ow,
+                                float[] y, int yBase, int plane) {
         int q = q0;
         while (q < end) {
             int r = q / wp;
@@ -570,7 +577,7 @@ final class IndirectConvolution {
             int run = Math.min(cols - col, end - q);
             int dst = yBase + r * ow + col;
             for (int k = k0; k < k1; k++) {
-                ep.store(tile, k * nr + (q - q0), biasOff + k, y, dst + k * plane, run, false);
+                System.arraycopy(tile, k * nr + (q - q0), y, dst + k * plane, run);
             }
             q += run;
         }

@@ -13,6 +13,21 @@ interface PointwiseKernels {
     /** y = x <= 0 ? 0 : x (NaN passes). */
     void relu(int from, int to, float[] x, float[] y);
 
+    /**
+     * A convolution's epilogue in one pass: y[yOff + t] = x[xOff + t] + b, plus r[yOff + t] where r is not null (the
+     * residual, read at y's index), then {@link #relu} where {@code relu}; each step rounded as {@link #affine} with
+     * scale 1, {@link #add} and {@link #relu} round it. y may be x at the same offset.
+     */
+    default void biasResidualRelu(int len, float[] x, int xOff, float b, float[] r, boolean relu, float[] y, int yOff) {
+        affine(len, x, xOff, 0f, 1f, b, y, yOff);
+        if (r != null) {
+            add(yOff, yOff + len, y, r, y);
+        }
+        if (relu) {
+            relu(yOff, yOff + len, y, y);
+        }
+    }
+
     /** dx = x <= 0 ? 0 : dy (PyTorch's threshold_backward). */
     void reluBackward(int from, int to, float[] x, float[] dy, float[] dx);
 

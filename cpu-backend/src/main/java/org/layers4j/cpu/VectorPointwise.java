@@ -54,6 +54,30 @@ final class VectorPointwise implements PointwiseKernels {
     }
 
     @Override
+    public void biasResidualRelu(int len, float[] x, int xOff, float b, float[] r, boolean relu, float[] y, int yOff) {
+        FloatVector zero = FloatVector.zero(S);
+        int e = S.loopBound(len);
+        int t = 0;
+        if (r != null && relu) {
+            for (; t < e; t += L) {
+                FloatVector v = FloatVector.fromArray(S, x, xOff + t).add(b).add(FloatVector.fromArray(S, r, yOff + t));
+                v.blend(zero, v.compare(VectorOperators.LE, 0f)).intoArray(y, yOff + t);
+            }
+        } else if (r != null) {
+            for (; t < e; t += L) {
+                FloatVector.fromArray(S, x, xOff + t).add(b).add(FloatVector.fromArray(S, r, yOff + t))
+                        .intoArray(y, yOff + t);
+            }
+        } else if (relu) {
+            for (; t < e; t += L) {
+                FloatVector v = FloatVector.fromArray(S, x, xOff + t).add(b);
+                v.blend(zero, v.compare(VectorOperators.LE, 0f)).intoArray(y, yOff + t);
+            }
+        }
+        TAIL.biasResidualRelu(len - t, x, xOff + t, b, r, relu, y, yOff + t);
+    }
+
+    @Override
     public void reluBackward(int from, int to, float[] x, float[] dy, float[] dx) {
         int i = from;
         FloatVector zero = FloatVector.zero(S);
