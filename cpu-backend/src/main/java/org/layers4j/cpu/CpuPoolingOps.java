@@ -193,15 +193,37 @@ final class CpuPoolingOps implements PoolingOps {
         int oh = g.outH();
         int ow = g.outW();
         int[] taps = columnTaps(g);
+        // 3 x 3 windows at stride 2 (ResNet's stem pool): the winners of whole vectors of a row's outputs at once,
+        // where all three window rows are inside the input and every read of the block lies inside its rows
+        int lanes = pk.winnerLanes();
+        boolean blocks = lanes > 0 && g.kh() == 3 && g.kw() == 3 && g.strideH() == 2 && g.strideW() == 2
+                && g.dilationH() == 1 && g.dilationW() == 1;
+        int cLo = blocks ? (g.padW() + 1) / 2 : ow;
+        // the block at c0 reads columns 2*c0 - padW .. 2*c0 - padW + 2*lanes + 1
+        int cEnd = blocks ? Math.min(ow, Math.floorDiv(w - 2 - 2 * lanes + g.padW(), 2) + lanes) : 0;
+        int[] cellOffset = {0, 1, 2, w, w + 1, w + 2, 2 * w, 2 * w + 1, 2 * w + 2}; // of window cell 3i + j
         split.forPlanes(g.n() * g.c(), h * w, p -> {
             int xp = p * h * w;
+            float[] codes = lanes > 0 ? Workspace.get().floats(Workspace.Slot.ROW, lanes) : null;
             Arrays.fill(d, xp, xp + h * w, 0f);
             for (int r = 0; r < oh; r++) {
                 int h0 = g.rowStart(r);
                 int i0 = firstTap(h0, g.dilationH());
                 int i1 = endTap(h0, g.dilationH(), g.kh(), h);
+                boolean rowBlocks = blocks && i0 == 0 && i1 == 3;
                 for (int c = 0; c < ow; c++) {
                     int o = (p * oh + r) * ow + c;
+                    if (rowBlocks && c >= cLo && c + lanes <= cEnd) {
+                        int row0 = xp + h0 * w;
+                        int col = 2 * c - g.padW();
+                        if (pk.winners3x3Stride2(xv, row0, row0 + w, row0 + 2 * w, col, yv, o, codes)) {
+                            for (int t = 0; t < lanes; t++) {
+                                d[row0 + cellOffset[(int) codes[t]] + col + 2 * t] += gv[o + t];
+                            }
+                            c += lanes - 1;
+                            continue;
+                        }
+                    }
                     int w0 = g.colStart(c);
                     int j0 = taps[2 * c];
                     int j1 = taps[2 * c + 1];

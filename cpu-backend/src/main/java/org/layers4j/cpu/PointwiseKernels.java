@@ -13,6 +13,17 @@ interface PointwiseKernels {
     /** y = x <= 0 ? 0 : x (NaN passes). */
     void relu(int from, int to, float[] x, float[] y);
 
+    /** Outputs per call of {@link #winners3x3Stride2}; 0 where this family has no such kernel. */
+    default int winnerLanes() {
+        return 0;
+    }
+
+    /** {@link VectorWinners#find}, for {@link #winnerLanes} outputs. */
+    default boolean winners3x3Stride2(float[] x, int row0, int row1, int row2, int col, float[] y, int yOff,
+                                      float[] codes) {
+        throw new UnsupportedOperationException("no vector winner kernel in " + getClass().getSimpleName());
+    }
+
     /**
      * A convolution's epilogue in one pass: y[yOff + t] = x[xOff + t] + b, plus r[yOff + t] where r is not null (the
      * residual, read at y's index), then {@link #relu} where {@code relu}; each step rounded as {@link #affine} with

@@ -54,6 +54,17 @@ final class VectorPointwise implements PointwiseKernels {
     }
 
     @Override
+    public int winnerLanes() {
+        return VectorWinners.L;
+    }
+
+    @Override
+    public boolean winners3x3Stride2(float[] x, int row0, int row1, int row2, int col, float[] y, int yOff,
+                                     float[] codes) {
+        return VectorWinners.find(x, row0, row1, row2, col, y, yOff, codes);
+    }
+
+    @Override
     public void biasResidualRelu(int len, float[] x, int xOff, float b, float[] r, boolean relu, float[] y, int yOff) {
         FloatVector zero = FloatVector.zero(S);
         int e = S.loopBound(len);
