@@ -78,7 +78,7 @@ public final class CpuBackend implements Backend {
             ConvEngine conv = new ConvEngine(kernels, runner, pool);
             this.elementwise = new Elementwise(runner, kernels);
             this.convolutionOps = new CpuConvolutionOps(conv, elementwise, kernels, memory);
-            this.poolingOps = new CpuPoolingOps(kernels.pointwise(), elementwise);
+            this.poolingOps = new CpuPoolingOps(kernels, elementwise);
             this.normalizationOps = new CpuNormalizationOps(kernels, runner);
             this.blasOps = new CpuBlasOps(kernels, runner);
             this.activationOps = new CpuActivationOps(kernels, elementwise, runner);

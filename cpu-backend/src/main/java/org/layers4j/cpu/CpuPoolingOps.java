@@ -16,11 +16,13 @@ import org.layers4j.spi.PoolingOps;
  * dy / divisor over a row and adds that row into every input row of the window.
  */
 final class CpuPoolingOps implements PoolingOps {
+    private final Kernels kn;
     private final PointwiseKernels pk;
     private final Elementwise split;
 
-    CpuPoolingOps(PointwiseKernels pk, Elementwise split) {
-        this.pk = pk;
+    CpuPoolingOps(Kernels kn, Elementwise split) {
+        this.kn = kn;
+        this.pk = kn.pointwise();
         this.split = split;
     }
 
@@ -119,9 +121,8 @@ final class CpuPoolingOps implements PoolingOps {
                         int start = g.colStart(vecLo);
                         if (sw > 1) {
                             for (int b = 0; b < sw; b++) {
-                                for (int t = 0, at = b * phaseLen; t * sw + b < w; t++) {
-                                    phases[at + t] = row[t * sw + b];
-                                }
+                                // phase b: row[t*sw + b] for t*sw + b < w (two loads and a permute per vector at sw 2)
+                                kn.gather((w - b + sw - 1) / sw, row, b, sw, phases, b * phaseLen);
                             }
                             src = phases;
                         }
