@@ -13,14 +13,14 @@ import org.layers4j.spi.ConvGeometry;
  */
 final class Im2colConvolution {
     /**
-     * Below this share of useful columns in the band kernels' panels, the batch GEMM is used: 0.75 with the 8-row
-     * tiles of 32-register machines, 0.8 with the 6-row AVX2 tile, where the batch GEMM beat the bands on 7 x 7
-     * planes (a band there uses 49 of 64 columns): ResNet-18's layer4 3 x 3 (512 channels, batch 8) 22.4 -> 19.4 ms,
-     * its stride-2 entry 10.9 -> 9.3 ms (medians of five alternating runs), while on AVX-512 the bands stayed
-     * ahead at 7 x 7 (11.3 against 12.6 ms).
+     * Below this share of useful columns in the band kernels' panels, the batch GEMM is used. 0.8: ResNet's 7 x 7
+     * layers (a band there uses 49 of 64 columns) take it on both tile shapes, its 14 x 14 ones (196 of 224) stay on
+     * the bands. With the 6-row AVX2 tile the batch GEMM beat the bands on 7 x 7 planes since it was written
+     * (ResNet-18's layer4 3 x 3, 512 channels, batch 8: 22.4 -> 19.4 ms); on AVX-512 since its packing reads a
+     * zero-bordered copy of the input and its stores run per channel and image (13.1-13.5 against 15.6-17.8 ms,
+     * alternating processes, 2 threads), while at 14 x 14 the bands stay ahead (10.0-10.2 against 10.8-11.1).
      */
-    static final double MIN_BAND_UTILIZATION = 0.75;
-    static final double MIN_BAND_UTILIZATION_SIX_ROWS = 0.8;
+    static final double MIN_BAND_UTILIZATION = 0.8;
     /** The weights must fill at least this many micro-tile rows to amortize the im2col gather. */
     static final int MIN_ROW_BLOCKS = 4;
     /** Input channels per group below which the position classes' short depth runs are not worth it. */
@@ -40,7 +40,7 @@ final class Im2colConvolution {
         this.indirect = indirect;
     }
 
-    /** Whether the band kernels would waste more than a quarter (six-row tiles: a fifth) of their columns here. */
+    /** Whether the band kernels would waste more than a fifth of their columns here. */
     boolean prefers(ConvGeometry g) {
         int nr = kn.nr();
         int mr = kn.mr();
@@ -51,20 +51,16 @@ final class Im2colConvolution {
             return false; // read in place by the band kernels, no junk columns
         }
         long computed = new BandLayout(g, nr, 0, 1).computedColumns(nr);
-        double minUtilization = mr < 8 ? MIN_BAND_UTILIZATION_SIX_ROWS : MIN_BAND_UTILIZATION;
-        return (double) g.outH() * g.outW() < minUtilization * computed
+        return (double) g.outH() * g.outW() < MIN_BAND_UTILIZATION * computed
                 && (long) g.n() * g.outH() * g.outW() <= Integer.MAX_VALUE - nr;
     }
 
     void forward(ConvGeometry g, float[] x, ConvWeights w, Epilogue ep, float[] y) {
-        PositionClasses classes = ConvEngine.hugeStride(g) || g.cPerGroup() < MIN_CLASS_CHANNELS ? null
-                : PositionClasses.of(g, kn.nr());
-        if (classes != null && classes.cost <= MAX_CLASS_COST * Gemm.roundUp(g.n() * g.outH() * g.outW(), kn.nr())
-                * g.kh() * g.kw()) {
+        PositionClasses classes = classes(g);
+        if (classes != null) {
             forwardByClass(g, classes, x, w, ep, y);
             return;
         }
-        int mr = kn.mr();
         int nr = kn.nr();
         int groups = g.groups();
         int kg = g.kPerGroup();
@@ -75,28 +71,177 @@ final class Im2colConvolution {
         int positions = g.n() * plane;
         int panels = (positions + nr - 1) / nr;
         float[] a = w.panels(indirect, g, blocks, false);
-        int[] taps = tapOffsets(g);
-        runner.run(groups * panels, idx -> {
-            int grp = idx / panels;
-            int j0 = idx % panels * nr;
+        float[] padded = padded(g, x);
+        int[] taps = padded != null ? paddedTaps(g) : tapOffsets(g);
+        // One task per panel and, where the work is small, per half of the weights' row blocks, so that uneven panel
+        // counts still share out evenly (13 panels of a batch of 7 x 7 planes on 2 threads: 7 against 6 whole ones);
+        // the panels are then packed once, in a pass of their own, for both halves. (Several panels per task, each
+        // weight block multiplied with all of them while in L1, ran no faster on either ISA.)
+        int threads = runner.threads();
+        long packedAll = (long) groups * panels * kd * nr;
+        int parts = groups * panels < 8 * threads && packedAll <= MAX_SHARED_PACKED_FLOATS
+                ? Math.min(blocks.count(), 2) : 1;
+        float[] shared = parts > 1 ? Workspace.get().floats(Workspace.Slot.PACKED_INPUT, (int) packedAll) : null;
+        if (shared != null) {
+            runner.run(groups * panels, idx -> {
+                int j0 = idx % panels * nr;
+                packPanel(g, x, padded, idx / panels, j0, Math.min(nr, positions - j0), taps, shared, idx * kd * nr);
+            });
+        }
+        runner.run(groups * panels * parts, idx -> {
+            int part = idx % parts;
+            int grp = idx / parts / panels;
+            int panel = idx / parts % panels;
+            int j0 = panel * nr;
             int cols = Math.min(nr, positions - j0);
+            int b0 = part * blocks.count() / parts;
+            int b1 = (part + 1) * blocks.count() / parts;
             Workspace ws = Workspace.get();
-            float[] b = ws.floats(Workspace.Slot.PACK_B, kd * nr);
             float[] tile = ws.floats(Workspace.Slot.EDGE, kpad * nr);
-            pack(g, x, grp, j0, cols, taps, b);
+            float[] b = shared;
+            int bBase = (grp * panels + panel) * kd * nr;
+            if (b == null) {
+                b = ws.floats(Workspace.Slot.PACK_B, kd * nr);
+                bBase = 0;
+                packPanel(g, x, padded, grp, j0, cols, taps, b, 0);
+            }
             int aGroup = grp * kpad * kd;
-            for (int bl = 0; bl < blocks.count(); bl++) {
+            for (int bl = b0; bl < b1; bl++) {
                 int rb = blocks.start(bl);
                 int m = blocks.rows(bl);
                 for (int d0 = 0; d0 < kd; d0 += DEPTH_BLOCK) {
-                    kn.tileOf(m, Math.min(DEPTH_BLOCK, kd - d0), a, aGroup + rb * kd + d0 * m, b, d0 * nr, tile, rb * nr,
-                            nr, d0 > 0);
+                    kn.tileOf(m, Math.min(DEPTH_BLOCK, kd - d0), a, aGroup + rb * kd + d0 * m, b, bBase + d0 * nr, tile,
+                            rb * nr, nr, d0 > 0);
                 }
             }
-            for (int j = 0; j < cols; j++) {
-                storeColumn(g, tile, nr, j, j0 + j, grp, ep, y);
-            }
+            int k0 = Math.min(blocks.start(b0), kg);
+            int k1 = Math.min(b1 < blocks.count() ? blocks.start(b1) : kg, kg);
+            storeRuns(g, tile, nr, j0, cols, grp, k0, k1, ep, y);
         });
+    }
+
+    /** One panel of B from the padded input, or from x with bounds tests where there is no padded copy. */
+    private void packPanel(ConvGeometry g, float[] x, float[] padded, int grp, int j0, int cols, int[] taps, float[] b,
+                           int bOff) {
+        if (padded != null) {
+            packPadded(g, padded, grp, j0, cols, taps, b, bOff);
+        } else {
+            pack(g, x, grp, j0, cols, taps, b, bOff);
+        }
+    }
+
+    /** The most floats of panels packed once for a call (64 MiB), above which each task packs its own panel. */
+    private static final long MAX_SHARED_PACKED_FLOATS = 16L << 20;
+    /**
+     * The position classes where they pay ({@link #forwardByClass}: the taps inside the input only, multiplied tap
+     * by tap, then channel by channel), else null (the plain batch GEMM: every tap, channel by channel).
+     */
+    PositionClasses classes(ConvGeometry g) {
+        PositionClasses classes = ConvEngine.hugeStride(g) || g.cPerGroup() < MIN_CLASS_CHANNELS ? null
+                : PositionClasses.of(g, kn.nr());
+        return classes != null && classes.cost <= MAX_CLASS_COST * Gemm.roundUp(g.n() * g.outH() * g.outW(), kn.nr())
+                * g.kh() * g.kw() ? classes : null;
+    }
+
+    /** Inputs in floats up to which {@link #padded} copies the batch with its zero borders (64 MiB). */
+    private static final long MAX_PADDED_FLOATS = 16L << 20;
+
+    /**
+     * The input with its zero borders, [n][c][h + 2 padH][w + 2 padW] in the calling thread's scratch (read by the
+     * tasks while this call runs), so that packing reads every tap without a bounds test; null where that copy would
+     * be large (huge strides, huge paddings), which then pack from x with the tests.
+     */
+    private float[] padded(ConvGeometry g, float[] x) {
+        long hp = g.h() + 2L * g.padH();
+        long wp = g.w() + 2L * g.padW();
+        long size = (long) g.n() * g.c() * hp * wp;
+        if (ConvEngine.hugeStride(g) || size > MAX_PADDED_FLOATS) {
+            return null;
+        }
+        int h = g.h();
+        int w = g.w();
+        int ph = g.padH();
+        int pw = g.padW();
+        int rowLen = (int) wp;
+        int planeLen = (int) (hp * wp);
+        float[] xp = Workspace.get().floats(Workspace.Slot.PADDED_INPUT, (int) size);
+        runner.run(g.n() * g.c(), p -> {
+            int d = p * planeLen;
+            java.util.Arrays.fill(xp, d, d + ph * rowLen, 0f);
+            for (int r = 0; r < h; r++) {
+                int at = d + (ph + r) * rowLen;
+                java.util.Arrays.fill(xp, at, at + pw, 0f);
+                System.arraycopy(x, (p * h + r) * w, xp, at + pw, w);
+                java.util.Arrays.fill(xp, at + pw + w, at + rowLen, 0f);
+            }
+            java.util.Arrays.fill(xp, d + (ph + h) * rowLen, d + planeLen, 0f);
+        });
+        return xp;
+    }
+
+    /** Per tap (c, i, j) in weight order: its offset in a padded input plane, c*hp*wp + i*dh*wp + j*dw. */
+    private static int[] paddedTaps(ConvGeometry g) {
+        int wp = g.w() + 2 * g.padW();
+        int planeLen = (g.h() + 2 * g.padH()) * wp;
+        int kk = g.kh() * g.kw();
+        int[] t = new int[g.cPerGroup() * kk];
+        for (int c = 0; c < g.cPerGroup(); c++) {
+            for (int i = 0; i < g.kh(); i++) {
+                for (int j = 0; j < g.kw(); j++) {
+                    t[c * kk + i * g.kw() + j] = c * planeLen + i * g.dilationH() * wp + j * g.dilationW();
+                }
+            }
+        }
+        return t;
+    }
+
+    /** {@link #pack} from the padded input: b[d*nr + j] = xp[column j's first tap + taps[d]], zero past cols. */
+    private void packPadded(ConvGeometry g, float[] xp, int grp, int j0, int cols, int[] taps, float[] b, int bOff) {
+        int nr = kn.nr();
+        int wp = g.w() + 2 * g.padW();
+        int planeLen = (g.h() + 2 * g.padH()) * wp;
+        int plane = g.outH() * g.outW();
+        int ow = g.outW();
+        int[] base = new int[nr];
+        for (int j = 0; j < cols; j++) {
+            int pos = j0 + j;
+            int img = pos / plane;
+            int p = pos - img * plane;
+            int oh = p / ow;
+            base[j] = (img * g.c() + grp * g.cPerGroup()) * planeLen + oh * g.strideH() * wp
+                    + (p - oh * ow) * g.strideW();
+        }
+        for (int d = 0; d < taps.length; d++) {
+            int t = taps[d];
+            int row = bOff + d * nr;
+            for (int j = 0; j < cols; j++) {
+                b[row + j] = xp[base[j] + t];
+            }
+            for (int j = cols; j < nr; j++) {
+                b[row + j] = 0f;
+            }
+        }
+    }
+
+    /**
+     * Tile columns [0, cols) (batch positions j0 ..) of channels [k0, k1) -> y through ep: per image, each channel's
+     * run of consecutive positions as one vector store.
+     */
+    private static void storeRuns(ConvGeometry g, float[] tile, int nr, int j0, int cols, int grp, int k0, int k1,
+                                  Epilogue ep, float[] y) {
+        int kg = g.kPerGroup();
+        int plane = g.outH() * g.outW();
+        for (int j = 0; j < cols; ) {
+            int pos = j0 + j;
+            int img = pos / plane;
+            int p = pos - img * plane;
+            int len = Math.min(cols - j, plane - p);
+            int dst = (img * g.k() + grp * kg) * plane + p;
+            for (int k = k0; k < k1; k++) {
+                ep.store(tile, k * nr + j, grp * kg + k, y, dst + k * plane, len);
+            }
+            j += len;
+        }
     }
 
     /**
@@ -226,7 +371,7 @@ final class Im2colConvolution {
      * b[d*nr + j] = the input value tap d reads for output position j0 + j (zero in the padding and for the
      * columns past {@code cols}).
      */
-    private void pack(ConvGeometry g, float[] x, int grp, int j0, int cols, int[] taps, float[] b) {
+    private void pack(ConvGeometry g, float[] x, int grp, int j0, int cols, int[] taps, float[] b, int bOff) {
         int nr = kn.nr();
         int h = g.h();
         int w = g.w();
@@ -249,7 +394,7 @@ final class Im2colConvolution {
             int chan = taps[3 * d];
             int di = taps[3 * d + 1];
             int dj = taps[3 * d + 2];
-            int row = d * nr;
+            int row = bOff + d * nr;
             for (int j = 0; j < cols; j++) {
                 int ih = ih0[j] + di;
                 int iw = iw0[j] + dj;

@@ -30,7 +30,11 @@ final class Workspace {
         /** Call: weights packed into micro-kernel A panels. */
         PACKED_WEIGHTS,
         /** Call: the input of a strided 1x1 convolution at its output positions only. */
-        SUBSAMPLED
+        SUBSAMPLED,
+        /** Call: the input with its zero borders (the batch im2col's packing source). */
+        PADDED_INPUT,
+        /** Call: the batch im2col's packed input panels, shared by the tasks of a call. */
+        PACKED_INPUT
     }
 
     private static final ThreadLocal<Workspace> LOCAL = ThreadLocal.withInitial(Workspace::new);
