@@ -108,35 +108,54 @@ final class CpuNormalizationOps implements NormalizationOps {
         int c = sm.length;
         int s = n == 0 ? 0 : xv.length / (n * c);
         double m = (double) n * s;
-        forChannels(c, xv.length, ch -> {
-            float mean = sm[ch];
-            double invStd = si[ch];
-            double sumDy = 0;
-            double sumDyXc = 0;
-            for (int img = 0; img < n; img++) {
-                int off = (img * c + ch) * s;
-                sumDy += kn.sum(s, g, off);
-                sumDyXc += pk.dotCentered(s, g, off, xv, off, mean);
-            }
-            double w = wv == null ? 1.0 : wv[ch];
-            // dx = invstd*w/m * (m*dy - sum(dy) - xhat*sum(dy*xhat)), xhat = (x - mean)*invstd
-            double alpha = invStd * w;
-            double beta = -invStd * invStd * invStd * w * sumDyXc / m;
-            double gamma = -invStd * w * sumDy / m;
-            if (m <= ZeroSumRounding.MAX_VALUES) {
-                ZeroSumRounding.write(d, g, xv, n, c, ch, s, alpha, beta, mean, gamma);
-            } else {
-                // large channels: the vector kernel (a model's big early layers; see ZeroSumRounding)
+        // channels small enough for the zero-sum rounding go four to a task (ZeroSumRounding#writeFour)
+        boolean zeroSum = m <= ZeroSumRounding.MAX_VALUES;
+        int per = zeroSum ? 4 : 1;
+        forChannels((c + per - 1) / per, xv.length, task -> {
+            int ch0 = task * per;
+            int count = Math.min(per, c - ch0);
+            double[] alpha = new double[per];
+            double[] beta = new double[per];
+            double[] gamma = new double[per];
+            float[] means = new float[per];
+            for (int k = 0; k < count; k++) {
+                int ch = ch0 + k;
+                float mean = sm[ch];
+                double invStd = si[ch];
+                double sumDy = 0;
+                double sumDyXc = 0;
                 for (int img = 0; img < n; img++) {
                     int off = (img * c + ch) * s;
-                    pk.combine(s, (float) alpha, g, off, (float) beta, xv, off, mean, (float) gamma, d, off);
+                    sumDy += kn.sum(s, g, off);
+                    sumDyXc += pk.dotCentered(s, g, off, xv, off, mean);
+                }
+                double w = wv == null ? 1.0 : wv[ch];
+                // dx = invstd*w/m * (m*dy - sum(dy) - xhat*sum(dy*xhat)), xhat = (x - mean)*invstd
+                alpha[k] = invStd * w;
+                beta[k] = -invStd * invStd * invStd * w * sumDyXc / m;
+                gamma[k] = -invStd * w * sumDy / m;
+                means[k] = mean;
+                if (!zeroSum) {
+                    // large channels: the vector kernel (a model's big early layers; see ZeroSumRounding)
+                    for (int img = 0; img < n; img++) {
+                        int off = (img * c + ch) * s;
+                        pk.combine(s, (float) alpha[k], g, off, (float) beta[k], xv, off, mean, (float) gamma[k], d,
+                                off);
+                    }
+                }
+                if (dw != null) {
+                    dw[ch] = (float) (invStd * sumDyXc);
+                }
+                if (db != null) {
+                    db[ch] = (float) sumDy;
                 }
             }
-            if (dw != null) {
-                dw[ch] = (float) (invStd * sumDyXc);
-            }
-            if (db != null) {
-                db[ch] = (float) sumDy;
+            if (zeroSum && count == 4) {
+                ZeroSumRounding.writeFour(d, g, xv, n, c, ch0, s, alpha, beta, means, gamma);
+            } else if (zeroSum) {
+                for (int k = 0; k < count; k++) {
+                    ZeroSumRounding.write(d, g, xv, n, c, ch0 + k, s, alpha[k], beta[k], means[k], gamma[k]);
+                }
             }
         });
     }

@@ -53,6 +53,98 @@ final class ZeroSumRounding {
                 minAbsBits = f != v ? Math.min(minAbsBits, absBits) : minAbsBits;
             }
         }
+        flip(d, g, x, n, c, ch, s, alpha, beta, mean, shift, err, minAbsBits);
+    }
+
+    /**
+     * {@link #write} for the four channels ch .. ch + 3 at once, each with its own coefficients: the same
+     * operations in the same order per channel (so the same bits), with the four channels' sums of the first two
+     * passes interleaved in one loop. Each of those sums is a chain of dependent float64 additions, which one channel
+     * at a time runs at the adder's latency; four independent chains run at its throughput.
+     */
+    static void writeFour(float[] d, float[] g, float[] x, int n, int c, int ch, int s, double[] alpha,
+                          double[] beta, float[] mean, double[] gamma) {
+        double m = (double) n * s;
+        double a0 = alpha[0];
+        double a1 = alpha[1];
+        double a2 = alpha[2];
+        double a3 = alpha[3];
+        double b0 = beta[0];
+        double b1 = beta[1];
+        double b2 = beta[2];
+        double b3 = beta[3];
+        float m0 = mean[0];
+        float m1 = mean[1];
+        float m2 = mean[2];
+        float m3 = mean[3];
+        double y0 = gamma[0];
+        double y1 = gamma[1];
+        double y2 = gamma[2];
+        double y3 = gamma[3];
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        for (int img = 0; img < n; img++) {
+            int o = (img * c + ch) * s;
+            for (int i = o; i < o + s; i++) {
+                s0 += a0 * g[i] + b0 * (x[i] - m0) + y0;
+                s1 += a1 * g[i + s] + b1 * (x[i + s] - m1) + y1;
+                s2 += a2 * g[i + 2 * s] + b2 * (x[i + 2 * s] - m2) + y2;
+                s3 += a3 * g[i + 3 * s] + b3 * (x[i + 3 * s] - m3) + y3;
+            }
+        }
+        double h0 = y0 - s0 / m;
+        double h1 = y1 - s1 / m;
+        double h2 = y2 - s2 / m;
+        double h3 = y3 - s3 / m;
+        double e0 = 0;
+        double e1 = 0;
+        double e2 = 0;
+        double e3 = 0;
+        int inf = Float.floatToRawIntBits(Float.POSITIVE_INFINITY);
+        int n0 = inf;
+        int n1 = inf;
+        int n2 = inf;
+        int n3 = inf;
+        for (int img = 0; img < n; img++) {
+            int o = (img * c + ch) * s;
+            for (int i = o; i < o + s; i++) {
+                double v0 = a0 * g[i] + b0 * (x[i] - m0) + h0;
+                double v1 = a1 * g[i + s] + b1 * (x[i + s] - m1) + h1;
+                double v2 = a2 * g[i + 2 * s] + b2 * (x[i + 2 * s] - m2) + h2;
+                double v3 = a3 * g[i + 3 * s] + b3 * (x[i + 3 * s] - m3) + h3;
+                float f0 = (float) v0;
+                float f1 = (float) v1;
+                float f2 = (float) v2;
+                float f3 = (float) v3;
+                d[i] = f0;
+                d[i + s] = f1;
+                d[i + 2 * s] = f2;
+                d[i + 3 * s] = f3;
+                e0 += f0 - v0;
+                e1 += f1 - v1;
+                e2 += f2 - v2;
+                e3 += f3 - v3;
+                n0 = f0 != v0 ? Math.min(n0, Float.floatToRawIntBits(f0) & Integer.MAX_VALUE) : n0;
+                n1 = f1 != v1 ? Math.min(n1, Float.floatToRawIntBits(f1) & Integer.MAX_VALUE) : n1;
+                n2 = f2 != v2 ? Math.min(n2, Float.floatToRawIntBits(f2) & Integer.MAX_VALUE) : n2;
+                n3 = f3 != v3 ? Math.min(n3, Float.floatToRawIntBits(f3) & Integer.MAX_VALUE) : n3;
+            }
+        }
+        flip(d, g, x, n, c, ch, s, a0, b0, m0, h0, e0, n0);
+        flip(d, g, x, n, c, ch + 1, s, a1, b1, m1, h1, e1, n1);
+        flip(d, g, x, n, c, ch + 2, s, a2, b2, m2, h2, e2, n2);
+        flip(d, g, x, n, c, ch + 3, s, a3, b3, m3, h3, e3, n3);
+    }
+
+    /**
+     * The third pass of {@link #write}: channel ch's values d, rounded to nearest from alpha g + beta (x - mean) +
+     * shift with a total error err against their float64 values and the smallest inexact |value| minAbsBits (raw
+     * bits), get just enough of their roundings flipped to bring the float sum's error below the smallest ulp.
+     */
+    private static void flip(float[] d, float[] g, float[] x, int n, int c, int ch, int s, double alpha, double beta,
+                             float mean, double shift, double err, int minAbsBits) {
         float minAbs = Float.intBitsToFloat(minAbsBits);
         // a lower bound of every flip's step: half an ulp (the step down from a power of two)
         float minStep = Math.ulp(minAbs) * 0.5f;

@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 /**
  * ZeroSumRounding's written gradient, bit for bit, against the original formulation (a float
  * {@code Math.min} over |f| for the smallest ulp, which the kernel replaced by an int min over the raw bits
- * for speed): random channels of many scales, and channels holding zeros, exact values, infinities and NaN.
+ * for speed): random channels of many scales, and channels holding zeros, exact values, infinities and NaN; and
+ * four channels at once ({@link ZeroSumRounding#writeFour}) against the reference per channel.
  */
 class ZeroSumRoundingTest {
 
@@ -87,6 +88,41 @@ class ZeroSumRoundingTest {
                 }
             }
             check(g, x, n, c, s, 1.3 + r.nextDouble(), -0.2 * r.nextDouble(), 1f, scale * r.nextGaussian());
+        }
+    }
+
+    @Test
+    void fourChannelsAtOnceMatchTheReferenceBitForBit() {
+        Random r = new Random(44);
+        for (int t = 0; t < 40; t++) {
+            int n = 1 + r.nextInt(4);
+            int c = 4 + r.nextInt(6);
+            int s = 1 + r.nextInt(300);
+            int ch = r.nextInt(c - 3);
+            float[] g = new float[n * c * s];
+            float[] x = new float[n * c * s];
+            double scale = Math.pow(10, r.nextInt(13) - 6);
+            for (int i = 0; i < g.length; i++) {
+                g[i] = r.nextInt(10) == 0 ? 0f : (float) (scale * r.nextGaussian() * Math.exp(r.nextGaussian()));
+                x[i] = t % 7 == 0 && r.nextInt(50) == 0 ? Float.NaN : (float) (1 + r.nextGaussian());
+            }
+            double[] alpha = new double[4];
+            double[] beta = new double[4];
+            double[] gamma = new double[4];
+            float[] mean = new float[4];
+            float[] want = new float[g.length];
+            for (int k = 0; k < 4; k++) {
+                alpha[k] = 1.3 + r.nextDouble();
+                beta[k] = -0.2 * r.nextDouble();
+                gamma[k] = scale * r.nextGaussian();
+                mean[k] = (float) r.nextGaussian();
+                reference(want, g, x, n, c, ch + k, s, alpha[k], beta[k], mean[k], gamma[k]);
+            }
+            float[] got = new float[g.length];
+            ZeroSumRounding.writeFour(got, g, x, n, c, ch, s, alpha, beta, mean, gamma);
+            for (int i = 0; i < g.length; i++) {
+                assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), "case " + t + " element " + i);
+            }
         }
     }
 
