@@ -99,22 +99,13 @@ final class Epilogue {
             return;
         }
         int len = (rows - 1) * srcStride + cols;
-        if (residual == null) {
-            // bias and activation in the scratch run, over whole vectors where it has the room (the lanes past len
-            // are junk that is never copied out), then the rows out: no scalar tail per plane
-            int span = Math.min(src.length - srcOff, (len + 15) & ~15);
-            if (bias != null) {
-                pk.affine(span, src, srcOff, 0f, 1f, bias[k], src, srcOff);
-            }
-            finish(src, srcOff, srcOff + span);
-            kn.packRows(src, srcOff, srcStride, rows, cols, y, yOff);
-            return;
-        }
-        if (bias != null) {
-            pk.affine(len, src, srcOff, 0f, 1f, bias[k], src, srcOff);
-        }
+        // without a residual the whole epilogue runs in the scratch run, over whole vectors where it has the room
+        // (the lanes past len are junk that is never copied out): no scalar tail per plane
+        applyInPlace(src, srcOff, completesInPlace() ? Math.min(src.length - srcOff, (len + 15) & ~15) : len, k);
         kn.packRows(src, srcOff, srcStride, rows, cols, y, yOff);
-        finish(y, yOff, yOff + rows * cols);
+        if (!completesInPlace()) {
+            finish(y, yOff, yOff + rows * cols);
+        }
     }
 
     /**
@@ -123,11 +114,7 @@ final class Epilogue {
      * do on y then). Bit for bit {@link #store} followed by {@link #finish}: x + b is one rounding either way.
      */
     void applyInPlace(float[] src, int off, int len, int k) {
-        if (residual == null) {
-            store(src, off, k, src, off, len, true);
-        } else if (bias != null) {
-            pk.affine(len, src, off, 0f, 1f, bias[k], src, off);
-        }
+        store(src, off, k, src, off, len, completesInPlace());
     }
 
     /** Whether {@link #applyInPlace} gives the finished outputs (no residual, which is read at y's index). */
