@@ -74,6 +74,10 @@ final class Epilogue {
             pk.biasResidualRelu(len, src, srcOff, bias[k], residual, relu, y, yOff);
             return;
         }
+        if (finish && bias != null && unary != null && residual == null && !relu) {
+            pk.biasActivation(unary, len, src, srcOff, bias[k], y, yOff);
+            return;
+        }
         if (bias == null) {
             if (src != y || srcOff != yOff) {
                 System.arraycopy(src, srcOff, y, yOff, len);

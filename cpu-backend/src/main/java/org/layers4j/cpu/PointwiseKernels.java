@@ -39,6 +39,15 @@ interface PointwiseKernels {
         }
     }
 
+    /**
+     * A convolution's epilogue in one pass where an activation follows the bias: y[yOff + t] = op(x[xOff + t] + b),
+     * rounded as {@link #affine} with scale 1 followed by {@link #activation}. y may be x at the same offset.
+     */
+    default void biasActivation(UnaryOp op, int len, float[] x, int xOff, float b, float[] y, int yOff) {
+        affine(len, x, xOff, 0f, 1f, b, y, yOff);
+        activation(op, yOff, yOff + len, y, y);
+    }
+
     /** dx = x <= 0 ? 0 : dy (PyTorch's threshold_backward). */
     void reluBackward(int from, int to, float[] x, float[] dy, float[] dx);
 

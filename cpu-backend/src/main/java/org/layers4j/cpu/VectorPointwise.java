@@ -6,6 +6,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
+import org.layers4j.spi.UnaryOp;
 
 /**
  * Vector API {@link PointwiseKernels} on the preferred species; tails run the scalar formula. Reached only
@@ -133,8 +134,7 @@ final class VectorPointwise implements PointwiseKernels {
     public void silu(int from, int to, float[] x, float[] y) {
         int i = from;
         for (int e = bound(from, to); i < e; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, i);
-            v.mul(VectorMath.sigmoid(v)).intoArray(y, i);
+            silu(FloatVector.fromArray(S, x, i)).intoArray(y, i);
         }
         TAIL.silu(i, to, x, y);
     }
@@ -152,8 +152,7 @@ final class VectorPointwise implements PointwiseKernels {
     public void hardswish(int from, int to, float[] x, float[] y) {
         int i = from;
         for (int e = bound(from, to); i < e; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, i);
-            v.mul(clamp(v.add(3f), 0f, 6f)).div(6f).intoArray(y, i);
+            hardswish(FloatVector.fromArray(S, x, i)).intoArray(y, i);
         }
         TAIL.hardswish(i, to, x, y);
     }
@@ -162,9 +161,56 @@ final class VectorPointwise implements PointwiseKernels {
     public void hardsigmoid(int from, int to, float[] x, float[] y) {
         int i = from;
         for (int e = bound(from, to); i < e; i += L) {
-            clamp(FloatVector.fromArray(S, x, i).add(3f), 0f, 6f).div(6f).intoArray(y, i);
+            hardsigmoid(FloatVector.fromArray(S, x, i)).intoArray(y, i);
         }
         TAIL.hardsigmoid(i, to, x, y);
+    }
+
+    private static FloatVector silu(FloatVector v) {
+        return v.mul(VectorMath.sigmoid(v));
+    }
+
+    private static FloatVector hardswish(FloatVector v) {
+        return v.mul(clamp(v.add(3f), 0f, 6f)).div(6f);
+    }
+
+    private static FloatVector hardsigmoid(FloatVector v) {
+        return clamp(v.add(3f), 0f, 6f).div(6f);
+    }
+
+    @Override
+    public void biasActivation(UnaryOp op, int len, float[] x, int xOff, float b, float[] y, int yOff) {
+        UnaryOp.Kind kind = op.kind();
+        if (kind != UnaryOp.Kind.SILU && kind != UnaryOp.Kind.HARDSWISH && kind != UnaryOp.Kind.HARDSIGMOID
+                && kind != UnaryOp.Kind.HARDTANH) {
+            PointwiseKernels.super.biasActivation(op, len, x, xOff, b, y, yOff);
+            return;
+        }
+        float lo = kind == UnaryOp.Kind.HARDTANH ? (float) op.min() : 0f;
+        float hi = kind == UnaryOp.Kind.HARDTANH ? (float) op.max() : 0f;
+        int e = S.loopBound(len);
+        int t = 0;
+        // x + b rounds once, as affine's fma(x - 0, 1, b) does; the activations are the methods' own vector steps. One
+        // loop per activation: a vector merged from several branches inside the loop is not scalar-replaced by C2
+        // (each iteration then allocates it; EfficientNet-B0 ran twice as slow)
+        if (kind == UnaryOp.Kind.SILU) {
+            for (; t < e; t += L) {
+                silu(FloatVector.fromArray(S, x, xOff + t).add(b)).intoArray(y, yOff + t);
+            }
+        } else if (kind == UnaryOp.Kind.HARDSWISH) {
+            for (; t < e; t += L) {
+                hardswish(FloatVector.fromArray(S, x, xOff + t).add(b)).intoArray(y, yOff + t);
+            }
+        } else if (kind == UnaryOp.Kind.HARDSIGMOID) {
+            for (; t < e; t += L) {
+                hardsigmoid(FloatVector.fromArray(S, x, xOff + t).add(b)).intoArray(y, yOff + t);
+            }
+        } else {
+            for (; t < e; t += L) {
+                clamp(FloatVector.fromArray(S, x, xOff + t).add(b), lo, hi).intoArray(y, yOff + t);
+            }
+        }
+        TAIL.biasActivation(op, len - t, x, xOff + t, b, y, yOff + t);
     }
 
     /** v &lt; lo ? lo : v, then &gt; hi ? hi : that, as {@link UnaryKernels} compares (a NaN stays NaN). */
