@@ -11,6 +11,7 @@ import org.layers4j.Tensor;
 import org.layers4j.graph.Node.Opcode;
 import org.layers4j.graph.ops.OpRegistry;
 import org.layers4j.graph.passes.BatchNormFolding;
+import org.layers4j.graph.passes.ChannelScaleFusion;
 import org.layers4j.graph.passes.ConvEpilogueFusion;
 import org.layers4j.graph.passes.DeadCodeElimination;
 import org.layers4j.graph.passes.FrozenGraph;
@@ -27,8 +28,8 @@ import org.layers4j.spi.Backend;
 
 /**
  * The eval-mode compilation of a {@link GraphModule} ({@link GraphModule#compileForInference}): the model's graph
- * and its state run through the {@link #PASSES} (BatchNorm folding, convolution epilogue fusion,
- * dead-code elimination), built as a second GraphModule whose convolutions run on weights prepared once
+ * and its state run through the {@link #PASSES} (BatchNorm folding, convolution epilogue fusion, the
+ * squeeze-excitation multiply folded into the convolution that reads it, dead-code elimination), built as a second GraphModule whose convolutions run on weights prepared once
  * ({@link PreparedConvolution}), sharing the source's tensors that no pass changed. It is built at the first eval-mode forward, and built again when any parameter
  * or buffer of the model changed since ({@link Parameter#version()}: an optimizer step, a state_dict load, a
  * training forward's BatchNorm statistics, a move to another backend). If building fails, a WARN says why and the
@@ -37,7 +38,7 @@ import org.layers4j.spi.Backend;
 final class CompiledGraph implements AutoCloseable {
     /** The passes, in order. */
     static final List<GraphPass> PASSES = List.of(new BatchNormFolding(), new ConvEpilogueFusion(),
-            new DeadCodeElimination());
+            new ChannelScaleFusion(), new DeadCodeElimination());
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CompiledGraph.class);
 
     /** One build: the compiled module (it frees its prepared convolutions), and the source's state it was built from. */

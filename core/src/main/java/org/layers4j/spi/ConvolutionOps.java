@@ -45,6 +45,27 @@ public interface ConvolutionOps {
     }
 
     /**
+     * Whether {@link #forward(ConvGeometry, Tensor, Tensor, Tensor, Tensor, ConvEpilogue, Tensor)} with a channel scale
+     * runs for this geometry (a squeeze-excitation's multiply read with the input, never stored). The default: no.
+     */
+    default boolean scalesInput(ConvGeometry g) {
+        return false;
+    }
+
+    /**
+     * y = act(conv(x * scale, w) + bias + residual): x[N,C,H,W] multiplied by scale[N,C] (one value per image and input
+     * channel, any shape of N * C values such as [N, C, 1, 1]) as the convolution reads it, each product rounded as
+     * the element-wise multiply rounds it, so the result equals that multiply followed by
+     * {@link #forward(ConvGeometry, Tensor, Tensor, Tensor, ConvEpilogue, Tensor)}, bit for bit. Only where
+     * {@link #scalesInput} says so; the default throws {@link UnsupportedOperationException}.
+     */
+    default void forward(ConvGeometry g, Tensor x, Tensor scale, Tensor w, Tensor bias, ConvEpilogue epilogue,
+                         Tensor y) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not scale a convolution's input"
+                + " (scalesInput is false)");
+    }
+
+    /**
      * The weight w [k, c/groups, kh, kw] of a convolution with {@code groups} groups, prepared for many forward calls
      * (an eval-mode compiled model's): a tensor of w's shape that {@link #forward} accepts as its weight, that
      * holds w's values now, and that nobody writes afterwards. Backends that rearrange weights for every call (the

@@ -162,6 +162,45 @@ public abstract class BackendCompiledGraphTests {
     }
 
     /**
+     * A squeeze-excitation block, x -> conv1 -> silu -> h; s = sigmoid(fc(avgpool(h))); proj(s * h) (and h * s): the
+     * multiply folded into the projection (read with its input where the backend scales it, else by the graph's own
+     * op) gives the uncompiled model's output bit for bit, and a batch of one and of three.
+     */
+    @Test
+    void aSqueezeExcitationMultiplyFoldedIntoTheProjectionIsBitForBit() {
+        for (boolean scaleFirst : new boolean[] {true, false}) {
+            GraphBuilder b = new GraphBuilder();
+            Ref x = b.input("x");
+            Ref h = b.callModule("act", b.callModule("conv1", x));
+            Ref s = b.call("sigmoid", b.callModule("fc", b.call("adaptive_avg_pool2d", h, 1L)));
+            b.output(b.callModule("proj", scaleFirst ? b.call("mul", s, h) : b.call("mul", h, s)));
+            Map<String, Map<String, Object>> modules = new LinkedHashMap<>();
+            modules.put("conv1", spec("op", "conv2d", "in_channels", 6L, "out_channels", 6L, "kernel_size", 3L,
+                    "padding", 1L));
+            modules.put("act", spec("op", "silu"));
+            modules.put("fc", spec("op", "conv2d", "in_channels", 6L, "out_channels", 6L, "kernel_size", 1L));
+            modules.put("proj", spec("op", "conv2d", "in_channels", 6L, "out_channels", 4L, "kernel_size", 1L));
+            Graph graph = b.build(modules);
+            for (int n : new int[] {1, 3}) {
+                try (GraphModule plain = new GraphModule(graph, backend());
+                     GraphModule compiled = new GraphModule(graph, backend());
+                     Tensor in = random(Shape.of(n, 6, 13, 11), 3)) {
+                    randomize(plain, 4);
+                    randomize(compiled, 4);
+                    plain.eval();
+                    compiled.eval();
+                    compiled.compileForInference();
+                    assertTrue(compiled.inferenceGraph().nodes().stream().noneMatch(m -> "mul".equals(m.target())),
+                            "the multiply is folded into proj");
+                    try (Tensor p = plain.forward(in); Tensor c = compiled.forward(in)) {
+                        assertArrayEquals(p.toArray(), c.toArray(), "scale first " + scaleFirst + ", batch " + n);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Random conv1d / conv2d layers (groups, stride, padding modes, bias or not) with a BatchNorm (affine or not,
      * random eps and statistics, small variances) and an activation, compiled against uncompiled by the pass rule.
      */

@@ -96,6 +96,27 @@ final class ConvEngine {
     }
 
     /**
+     * y = conv(x * scale, w) through the epilogue, scale[n * c] one value per image and input channel, for a
+     * {@link IndirectConvolution#isPointwise} geometry: the products are read with the input and never stored. Weights
+     * that may hold a NaN or infinity take {@link #forward} on the scaled input itself (the repair recomputes outputs
+     * from its input).
+     */
+    void forwardScaled(ConvGeometry g, float[] x, float[] scale, ConvWeights w, Epilogue ep, float[] y) {
+        if (!IndirectConvolution.isPointwise(g)) {
+            throw new IllegalArgumentException("a scaled input needs a 1 x 1 convolution at stride 1 without padding,"
+                    + " but got " + g);
+        }
+        if (w.mayHoldNonFinite(kn, g.k() * g.cPerGroup())) {
+            float[] xs = new float[x.length];
+            int plane = g.h() * g.w();
+            runner.run(g.n() * g.c(), r -> kn.pointwise().scale(plane, scale[r], x, r * plane, xs, r * plane));
+            forward(g, xs, w, ep, y);
+            return;
+        }
+        indirect.scaledPointwise(g, x, scale, w, ep, y);
+    }
+
+    /**
      * Whether the stride is too large for polyphase bands (one plane per stride phase and channel): strides up to
      * 2^31 - 1 are valid when the padded extent allows one or two outputs. Those geometries take the im2col
      * forward, col2im backward data and a gather loop for the weight gradient, all in 32-bit index arithmetic.

@@ -58,6 +58,33 @@ final class CpuConvolutionOps implements ConvolutionOps {
         conv.forward(g, CpuStorage.of(x), ConvWeights.of(w), ep, CpuStorage.overwrite(y));
     }
 
+    /** The 1 x 1 convolutions at stride 1 without padding read a scaled input ({@link ConvEngine#forwardScaled}). */
+    @Override
+    public boolean scalesInput(ConvGeometry g) {
+        return IndirectConvolution.isPointwise(g);
+    }
+
+    @Override
+    public void forward(ConvGeometry g, Tensor x, Tensor scale, Tensor w, Tensor bias, ConvEpilogue epilogue,
+                        Tensor y) {
+        if (!scalesInput(g)) {
+            throw new UnsupportedOperationException("the cpu backend scales the input of 1 x 1 convolutions at stride 1"
+                    + " without padding only, not of " + g);
+        }
+        if (scale.shape().size() != (long) g.n() * g.c()) {
+            throw new IllegalArgumentException("a convolution's input scale must hold one value per image and input"
+                    + " channel (" + g.n() + " x " + g.c() + "), but got shape " + scale.shape().dimsString());
+        }
+        if (bias != null) {
+            ConvolutionOps.requireBias(bias, g.k());
+        }
+        ConvEpilogue e = epilogue == null ? ConvEpilogue.NONE : epilogue;
+        e.check(y.shape());
+        float[] residual = e.residual() == null ? null : CpuStorage.of(e.residual());
+        Epilogue ep = Epilogue.of(kernels, bias == null ? null : CpuStorage.of(bias), residual, e.relu(), e.unary());
+        conv.forwardScaled(g, CpuStorage.of(x), CpuStorage.of(scale), ConvWeights.of(w), ep, CpuStorage.overwrite(y));
+    }
+
     /**
      * w's values (shared, not copied: the caller must not write w any more) in a {@link PreparedWeights}: its panels
      * are packed once, its finiteness is decided now.

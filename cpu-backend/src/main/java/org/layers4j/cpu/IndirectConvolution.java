@@ -56,8 +56,8 @@ final class IndirectConvolution {
 
     /** y = conv(x, w) through the epilogue (bias, residual, activation), applied as each span of outputs is stored. */
     void forward(ConvGeometry g, float[] x, ConvWeights w, Epilogue ep, float[] y) {
-        if (g.kh() == 1 && g.kw() == 1 && g.strideH() == 1 && g.strideW() == 1 && g.padH() == 0 && g.padW() == 0) {
-            pointwise(g, x, w, ep, y);
+        if (isPointwise(g)) {
+            pointwise(g, x, null, w, ep, y);
             return;
         }
         if (isStridedPointwise(g)) {
@@ -294,7 +294,7 @@ final class IndirectConvolution {
                 }
             }
         });
-        pointwise(new ConvGeometry(g.n(), g.c(), oh, ow, g.k(), 1, 1, 1, 1, 0, 0, 1, 1, g.groups()), xs, w, ep, y);
+        pointwise(new ConvGeometry(g.n(), g.c(), oh, ow, g.k(), 1, 1, 1, 1, 0, 0, 1, 1, g.groups()), xs, null, w, ep, y);
     }
 
     /**
@@ -332,9 +332,29 @@ final class IndirectConvolution {
      * channels ({@link ChannelParts#firstBlock}); the last partial panel of a chunk goes through a packed copy so that
      * no read runs past the chunk (or the end of the array).
      */
-    private void pointwise(ConvGeometry g, float[] x, ConvWeights w, Epilogue ep, float[] y) {
+    /** Whether this is a 1 x 1 convolution at stride 1 without padding, whose input rows the kernels read in place. */
+    static boolean isPointwise(ConvGeometry g) {
+        return g.kh() == 1 && g.kw() == 1 && g.strideH() == 1 && g.strideW() == 1 && g.padH() == 0 && g.padW() == 0;
+    }
+
+    /**
+     * y = conv(x * scale) for a {@link #isPointwise} geometry, scale[n * c] one value per image and input channel (a
+     * squeeze-excitation's): each task multiplies the input chunk it reads into its scratch, with the kernel the
+     * element-wise multiply runs ({@link PointwiseKernels#scale}), so the products are that multiply's, and the
+     * scaled input is never stored as a whole.
+     */
+    void scaledPointwise(ConvGeometry g, float[] x, float[] scale, ConvWeights w, Epilogue ep, float[] y) {
+        pointwise(g, x, scale, w, ep, y);
+    }
+
+    private void pointwise(ConvGeometry g, float[] x, float[] scale, ConvWeights w, Epilogue ep, float[] y) {
         if (g.h() * g.w() == 1) {
-            matrixVector(g, x, w.values(), ep, y);
+            float[] in = x;
+            if (scale != null) {
+                in = Workspace.get().floats(Workspace.Slot.SUBSAMPLED, g.n() * g.c());
+                kn.pointwise().multiply(0, g.n() * g.c(), x, scale, in);
+            }
+            matrixVector(g, in, w.values(), ep, y);
             return;
         }
         int mr = kn.mr();
@@ -367,6 +387,15 @@ final class IndirectConvolution {
         for (int c = 0; c < cg; c++) {
             rowOff[c] = c * plane;
         }
+        // a scaled input is read from the task's scratch copy of its chunk: rows finalChunk apart, from the chunk's start
+        int[] chunkRowOff = null;
+        if (scale != null) {
+            chunkRowOff = new int[cg];
+            for (int c = 0; c < cg; c++) {
+                chunkRowOff[c] = c * finalChunk;
+            }
+        }
+        int[] scaledRowOff = chunkRowOff;
         // a chunk's input rows small enough to stay in L1 / L2 while every row block reads them
         boolean rowBlocksOuter = (long) cg * finalChunk <= rowBlocksOuterFloats;
         runner.run(outer * chunks * parts, task -> {
@@ -387,12 +416,26 @@ final class IndirectConvolution {
             Workspace ws = Workspace.get();
             float[] tile = ws.floats(Workspace.Slot.EDGE, kpad * nr);
             int pFull = p0 + (p1 - p0) / nr * nr;
+            float[] src = x;
+            int[] offs = rowOff;
+            int srcBase = xBase;
+            int stride = plane;
+            if (scale != null) {
+                src = ws.floats(Workspace.Slot.SCALED_INPUT, cg * finalChunk);
+                int sBase = img * g.c() + grp * cg;
+                for (int c = 0; c < cg; c++) {
+                    kn.pointwise().scale(p1 - p0, scale[sBase + c], x, xBase + c * plane + p0, src, c * finalChunk);
+                }
+                offs = scaledRowOff;
+                srcBase = -p0;
+                stride = finalChunk;
+            }
             if (rowBlocksOuter) {
                 // each row block sweeps the chunk's panels: its m output rows are written as m sequential streams
                 // (the input chunk, cg x chunk floats, stays in L1 / L2 between the row blocks)
                 for (int b = b0; b < b1; b++) {
                     for (int q0 = p0; q0 < pFull; q0 += nr) {
-                        pointwisePanel(blocks, b, kg, cg, a, aGroup, x, rowOff, xBase + q0, y, yBase + q0, plane, tile);
+                        pointwisePanel(blocks, b, kg, cg, a, aGroup, src, offs, srcBase + q0, y, yBase + q0, plane, tile);
                     }
                     // the epilogue of the block's rows while they are in L1
                     if (!ep.isCopy()) {
@@ -408,11 +451,11 @@ final class IndirectConvolution {
                 int cols = Math.min(nr, p1 - q0);
                 if (cols == nr) {
                     for (int b = b0; b < b1; b++) {
-                        pointwisePanel(blocks, b, kg, cg, a, aGroup, x, rowOff, xBase + q0, y, yBase + q0, plane, tile);
+                        pointwisePanel(blocks, b, kg, cg, a, aGroup, src, offs, srcBase + q0, y, yBase + q0, plane, tile);
                     }
                 } else {
                     float[] panel = ws.floats(Workspace.Slot.PACK_B, cg * nr);
-                    new Packers.MatrixB(x, xBase + q0, plane).pack(0, cols, 0, cg, nr, panel, 0);
+                    new Packers.MatrixB(src, srcBase + q0, stride).pack(0, cols, 0, cg, nr, panel, 0);
                     for (int b = b0; b < b1; b++) {
                         int rb = blocks.start(b);
                         int m = blocks.rows(b);

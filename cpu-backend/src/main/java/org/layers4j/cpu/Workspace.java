@@ -23,6 +23,8 @@ final class Workspace {
         ROW,
         /** Task: a second row of partial results. */
         ROW2,
+        /** Task: a pointwise chunk's input times its channels' scales (a squeeze-excitation read with the input). */
+        SCALED_INPUT,
         /** Call: the average-pooling divisor of every output cell of a plane. */
         DIVISORS,
         /** Call: transformed weights (backward data as a forward convolution). */

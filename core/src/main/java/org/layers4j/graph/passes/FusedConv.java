@@ -23,14 +23,17 @@ import org.layers4j.spi.UnaryOp;
  * {@code hardswish}, {@code hardsigmoid}, {@code gelu} with approximate), as the outputs are stored. A residual
  * that does not have the output's shape and dtype (a broadcast) is added by the graph's own {@code add} op after
  * the convolution, then activated: the result is always the unfused graph's. It exists only in the registry of
- * a compiled model, never in a model file.
+ * a compiled model, never in a model file. With {@code scale} (the other operand of the {@code mul} op it replaces, a
+ * squeeze-excitation's [N, C, 1, 1] channel scale, {@link ChannelScaleFusion}) the input is multiplied by it as the
+ * convolution reads it, where the backend does that ({@link PreparedConvolution#scales}); anything else is multiplied
+ * by the graph's own {@code mul} op first. Either way the result is the unfused graph's.
  */
 public final class FusedConv {
     /** The op's name. */
     public static final String OP = "fused_conv";
     /** Its arguments. */
     public static final Signature SIGNATURE = Signature.of("input", "layer", "residual=None", "add=None",
-            "activation=None", "min_val=-1.0", "max_val=1.0", "approximate='none'");
+            "activation=None", "min_val=-1.0", "max_val=1.0", "approximate='none'", "scale=None", "mul=None");
 
     private FusedConv() {
     }
@@ -48,9 +51,39 @@ public final class FusedConv {
         if (pc == null) {
             throw new IllegalStateException(OP + ": no prepared convolution for module '" + a.string("layer") + "'");
         }
-        Tensor x = a.tensor("input");
         ConvEpilogue act = activation(a);
         Object r = a.get("residual");
+        Object scale = a.get("scale");
+        if (scale != null) {
+            Object in = a.get("input");
+            // the multiply's operands in its own order: either may be the [N, C, 1, 1] scale
+            Tensor x = in instanceof Tensor t && scale instanceof Tensor s && pc.scales(t, s) ? t
+                    : in instanceof Tensor t && scale instanceof Tensor s && pc.scales(s, t) ? s : null;
+            if (x != null) {
+                Tensor s = x == in ? (Tensor) scale : (Tensor) in;
+                if (r == null) {
+                    return pc.forward(x, s, act);
+                }
+                if (r instanceof Tensor t && pc.fits(x, t)) {
+                    return pc.forward(x, s, act.withResidual(t));
+                }
+            }
+            FunctionalOp mul = registry.get(a.string("mul"));
+            Object product = mul.apply(new Args(mul.name(), mul.signature().bind(mul.name(), List.of(in, scale),
+                    Map.of())), c);
+            if (!(product instanceof Tensor p)) {
+                throw new IllegalArgumentException(OP + ": the product of the input and its scale is not a tensor");
+            }
+            try (Tensor scaled = p) {
+                return convolve(pc, scaled, r, act, a, c, registry);
+            }
+        }
+        return convolve(pc, a.tensor("input"), r, act, a, c, registry);
+    }
+
+    /** act(conv(x) + r), the residual added by the graph's own op where it does not fit. */
+    private static Object convolve(PreparedConvolution pc, Tensor x, Object r, ConvEpilogue act, Args a, OpContext c,
+                                   OpRegistry registry) {
         if (r == null) {
             return pc.forward(x, act);
         }

@@ -1,6 +1,7 @@
 package org.layers4j.nn.conv;
 
 import org.layers4j.DType;
+import org.layers4j.Shape;
 import org.layers4j.Tensor;
 import org.layers4j.nn.Module;
 import org.layers4j.nn.functional.Activations;
@@ -71,11 +72,7 @@ public final class PreparedConvolution implements AutoCloseable {
     public Tensor forward(Tensor input, ConvEpilogue epilogue) {
         Backend be = layer.backend();
         ConvPlan plan = layer.plan(input);
-        Tensor residual = epilogue.residual();
-        if (residual != null && !fits(input, residual)) {
-            throw new IllegalArgumentException(layer.spec().opName() + ": the residual " + residual.shape().dimsString()
-                    + " does not have the output's shape " + plan.outputShape().dimsString());
-        }
+        Tensor residual = residual(input, epilogue, plan);
         if (plan.taps() != null || plan.biasOnly()) {
             return separately(input, epilogue);
         }
@@ -88,6 +85,60 @@ public final class PreparedConvolution implements AutoCloseable {
                 be.convolution().forward(plan.geometry(), padded, weight4d, b, epilogue.withResidual(r4), y4);
             }
         }, input, residual, weight4d, b);
+    }
+
+    /**
+     * Whether {@code input} can be multiplied by {@code scale} as the convolution reads it (a squeeze-excitation's
+     * channel scale, {@link org.layers4j.spi.ConvolutionOps#scalesInput}): input float32 [N, C, H, W] and scale float32
+     * [N, C, 1, 1], both open on the layer's backend, and a geometry the backend scales (no explicit padding, no
+     * trimmed taps). Anything else the caller multiplies by its own op.
+     */
+    public boolean scales(Tensor input, Tensor scale) {
+        Backend be = layer.backend();
+        if (input.dtype() != DType.FLOAT32 || scale.dtype() != DType.FLOAT32 || input.backend() != be
+                || scale.backend() != be || input.isClosed() || scale.isClosed() || input.shape().rank() != 4
+                || scale.shape().rank() != 4) {
+            return false;
+        }
+        Shape in = input.shape();
+        Shape s = scale.shape();
+        if (s.dim(0) != in.dim(0) || s.dim(1) != in.dim(1) || s.dim(2) != 1 || s.dim(3) != 1) {
+            return false;
+        }
+        ConvPlan plan = layer.plan(input);
+        return plan.padding() == null && plan.taps() == null && !plan.biasOnly()
+                && be.convolution().scalesInput(plan.geometry());
+    }
+
+    /**
+     * act(conv(input * scale) + residual), the product read with the input and never stored; the result equals the
+     * multiply op followed by {@link #forward(Tensor, ConvEpilogue)} bit for bit. {@code scale} must {@link #scales}.
+     */
+    public Tensor forward(Tensor input, Tensor scale, ConvEpilogue epilogue) {
+        if (!scales(input, scale)) {
+            throw new IllegalArgumentException(layer.spec().opName() + ": the input " + input.shape().dimsString()
+                    + " cannot be scaled by " + scale.shape().dimsString() + " as it is read");
+        }
+        Backend be = layer.backend();
+        ConvPlan plan = layer.plan(input);
+        Tensor residual = residual(input, epilogue, plan);
+        Tensor b = layer.bias();
+        return Module.compute(be, plan.outputShape(), o -> {
+            try (Tensor y4 = o.reshape(plan.output4d());
+                 Tensor r4 = residual == null ? null : residual.reshape(plan.output4d())) {
+                be.convolution().forward(plan.geometry(), input, scale, weight4d, b, epilogue.withResidual(r4), y4);
+            }
+        }, input, scale, residual, weight4d, b);
+    }
+
+    /** The epilogue's residual (null: none), which must {@link #fits}. */
+    private Tensor residual(Tensor input, ConvEpilogue epilogue, ConvPlan plan) {
+        Tensor residual = epilogue.residual();
+        if (residual != null && !fits(input, residual)) {
+            throw new IllegalArgumentException(layer.spec().opName() + ": the residual " + residual.shape().dimsString()
+                    + " does not have the output's shape " + plan.outputShape().dimsString());
+        }
+        return residual;
     }
 
     /** The layer's forward, then the add and the activation as the graph's separate ops compute them. */
