@@ -56,10 +56,13 @@ final class PassFixtures {
         state.put(name + ".num_batches_tracked", HostTensor.ofLongs(Shape.of(), new long[] {3}));
     }
 
-    /** The standard ops plus {@code onnx.BatchNormalization}, {@code onnx.Relu} and {@code onnx.Add} (never run). */
+    /**
+     * The standard ops plus {@code onnx.BatchNormalization}, {@code onnx.Relu}, {@code onnx.Add} and {@code onnx.Mul}
+     * (never run).
+     */
     static OpRegistry onnxLike() {
         OpRegistry r = OpRegistry.standard().copy();
-        for (String t : List.of("BatchNormalization", "Relu", "Add")) {
+        for (String t : List.of("BatchNormalization", "Relu", "Add", "Mul")) {
             r.register(FunctionalOp.of("onnx." + t, Signature.of("*inputs", "attrs=None", "opset=13", "outputs=1"),
                     (a, c) -> {
                         throw new UnsupportedOperationException("not run");
