@@ -29,8 +29,9 @@ import org.layers4j.spi.Backend;
 /**
  * The eval-mode compilation of a {@link GraphModule} ({@link GraphModule#compileForInference}): the model's graph
  * and its state run through the {@link #PASSES} (BatchNorm folding, convolution epilogue fusion, the
- * squeeze-excitation multiply folded into the convolution that reads it, dead-code elimination), built as a second GraphModule whose convolutions run on weights prepared once
- * ({@link PreparedConvolution}), sharing the source's tensors that no pass changed. It is built at the first eval-mode forward, and built again when any parameter
+ * squeeze-excitation multiply folded into the convolution that reads it, dead-code elimination), built as a second
+ * GraphModule whose convolutions run on weights prepared once ({@link PreparedConvolution}), sharing the source's
+ * tensors that no pass changed. It is built at the first eval-mode forward, and built again when any parameter
  * or buffer of the model changed since ({@link Parameter#version()}: an optimizer step, a state_dict load, a
  * training forward's BatchNorm statistics, a move to another backend). If building fails, a WARN says why and the
  * model runs uncompiled.

@@ -102,10 +102,6 @@ final class ConvEngine {
      * from its input).
      */
     void forwardScaled(ConvGeometry g, float[] x, float[] scale, ConvWeights w, Epilogue ep, float[] y) {
-        if (!IndirectConvolution.isPointwise(g)) {
-            throw new IllegalArgumentException("a scaled input needs a 1 x 1 convolution at stride 1 without padding,"
-                    + " but got " + g);
-        }
         if (w.mayHoldNonFinite(kn, g.k() * g.cPerGroup())) {
             float[] xs = new float[x.length];
             int plane = g.h() * g.w();
@@ -113,7 +109,7 @@ final class ConvEngine {
             forward(g, xs, w, ep, y);
             return;
         }
-        indirect.scaledPointwise(g, x, scale, w, ep, y);
+        indirect.pointwise(g, x, scale, w, ep, y);
     }
 
     /**

@@ -48,14 +48,18 @@ final class CpuConvolutionOps implements ConvolutionOps {
             forward(g, x, w, bias, y);
             return;
         }
+        conv.forward(g, CpuStorage.of(x), ConvWeights.of(w), epilogue(g, bias, epilogue, y), CpuStorage.overwrite(y));
+    }
+
+    /** The kernels' epilogue of a convolution's bias (null: none) and {@link ConvEpilogue}, checked against y. */
+    private Epilogue epilogue(ConvGeometry g, Tensor bias, ConvEpilogue epilogue, Tensor y) {
         if (bias != null) {
             ConvolutionOps.requireBias(bias, g.k());
         }
         epilogue.check(y.shape());
         float[] residual = epilogue.residual() == null ? null : CpuStorage.of(epilogue.residual());
-        Epilogue ep = Epilogue.of(kernels, bias == null ? null : CpuStorage.of(bias), residual, epilogue.relu(),
+        return Epilogue.of(kernels, bias == null ? null : CpuStorage.of(bias), residual, epilogue.relu(),
                 epilogue.unary());
-        conv.forward(g, CpuStorage.of(x), ConvWeights.of(w), ep, CpuStorage.overwrite(y));
     }
 
     /** The 1 x 1 convolutions at stride 1 without padding read a scaled input ({@link ConvEngine#forwardScaled}). */
@@ -75,13 +79,7 @@ final class CpuConvolutionOps implements ConvolutionOps {
             throw new IllegalArgumentException("a convolution's input scale must hold one value per image and input"
                     + " channel (" + g.n() + " x " + g.c() + "), but got shape " + scale.shape().dimsString());
         }
-        if (bias != null) {
-            ConvolutionOps.requireBias(bias, g.k());
-        }
-        ConvEpilogue e = epilogue == null ? ConvEpilogue.NONE : epilogue;
-        e.check(y.shape());
-        float[] residual = e.residual() == null ? null : CpuStorage.of(e.residual());
-        Epilogue ep = Epilogue.of(kernels, bias == null ? null : CpuStorage.of(bias), residual, e.relu(), e.unary());
+        Epilogue ep = epilogue(g, bias, epilogue == null ? ConvEpilogue.NONE : epilogue, y);
         conv.forwardScaled(g, CpuStorage.of(x), CpuStorage.of(scale), ConvWeights.of(w), ep, CpuStorage.overwrite(y));
     }
 

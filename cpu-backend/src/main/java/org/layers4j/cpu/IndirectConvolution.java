@@ -324,30 +324,23 @@ final class IndirectConvolution {
         });
     }
 
-    /**
-     * An unpadded unit-stride 1x1 convolution is a plain GEMM per image and group whose B rows are the input
-     * planes themselves: the micro-kernel reads them in place (no band copy; measured 1.25-1.9x faster than
-     * copying, interleaved A/B runs) and writes whole row blocks straight into y. Tasks take chunks of the
-     * flattened plane, or, when one image's plane is a chunk and the weights outweigh it, parts of the output
-     * channels ({@link ChannelParts#firstBlock}); the last partial panel of a chunk goes through a packed copy so that
-     * no read runs past the chunk (or the end of the array).
-     */
     /** Whether this is a 1 x 1 convolution at stride 1 without padding, whose input rows the kernels read in place. */
     static boolean isPointwise(ConvGeometry g) {
         return g.kh() == 1 && g.kw() == 1 && g.strideH() == 1 && g.strideW() == 1 && g.padH() == 0 && g.padW() == 0;
     }
 
     /**
-     * y = conv(x * scale) for a {@link #isPointwise} geometry, scale[n * c] one value per image and input channel (a
-     * squeeze-excitation's): each task multiplies the input chunk it reads into its scratch, with the kernel the
-     * element-wise multiply runs ({@link PointwiseKernels#scale}), so the products are that multiply's, and the
+     * An unpadded unit-stride 1x1 convolution is a plain GEMM per image and group whose B rows are the input
+     * planes themselves: the micro-kernel reads them in place (no band copy; measured 1.25-1.9x faster than
+     * copying, interleaved A/B runs) and writes whole row blocks straight into y. Tasks take chunks of the
+     * flattened plane, or, when one image's plane is a chunk and the weights outweigh it, parts of the output
+     * channels ({@link ChannelParts#firstBlock}); the last partial panel of a chunk goes through a packed copy so that
+     * no read runs past the chunk (or the end of the array). With a {@code scale} (null: none; one value per image
+     * and input channel, a squeeze-excitation's) each task multiplies the input chunk it reads into its scratch with
+     * the element-wise multiply's kernel ({@link PointwiseKernels#scale}), so the products are that multiply's and the
      * scaled input is never stored as a whole.
      */
-    void scaledPointwise(ConvGeometry g, float[] x, float[] scale, ConvWeights w, Epilogue ep, float[] y) {
-        pointwise(g, x, scale, w, ep, y);
-    }
-
-    private void pointwise(ConvGeometry g, float[] x, float[] scale, ConvWeights w, Epilogue ep, float[] y) {
+    void pointwise(ConvGeometry g, float[] x, float[] scale, ConvWeights w, Epilogue ep, float[] y) {
         if (g.h() * g.w() == 1) {
             float[] in = x;
             if (scale != null) {
@@ -383,19 +376,9 @@ final class IndirectConvolution {
         int chunks = (plane + chunk - 1) / chunk;
         int finalChunk = chunk;
         float[] a = w.panels(this, g, blocks, false);
-        int[] rowOff = new int[cg];
-        for (int c = 0; c < cg; c++) {
-            rowOff[c] = c * plane;
-        }
+        int[] rowOff = rowOffsets(cg, plane);
         // a scaled input is read from the task's scratch copy of its chunk: rows finalChunk apart, from the chunk's start
-        int[] chunkRowOff = null;
-        if (scale != null) {
-            chunkRowOff = new int[cg];
-            for (int c = 0; c < cg; c++) {
-                chunkRowOff[c] = c * finalChunk;
-            }
-        }
-        int[] scaledRowOff = chunkRowOff;
+        int[] scaledRowOff = scale == null ? null : rowOffsets(cg, finalChunk);
         // a chunk's input rows small enough to stay in L1 / L2 while every row block reads them
         boolean rowBlocksOuter = (long) cg * finalChunk <= rowBlocksOuterFloats;
         runner.run(outer * chunks * parts, task -> {
@@ -492,6 +475,15 @@ final class IndirectConvolution {
         });
     }
 
+
+    /** {0, stride, 2 * stride, ...}: the offsets of {@code rows} rows {@code stride} apart. */
+    private static int[] rowOffsets(int rows, int stride) {
+        int[] off = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            off[r] = r * stride;
+        }
+        return off;
+    }
 
     /** Row block b of one full panel of a pointwise chunk, written in place (rows past kg through {@code tile}). */
     private void pointwisePanel(RowBlocks blocks, int b, int kg, int cg, float[] a, int aGroup, float[] x, int[] rowOff,
