@@ -131,6 +131,42 @@ interface Kernels {
     }
 
     /**
+     * Channels per call of {@link #depthwiseRow}, the channel-blocked depthwise kernel; 0 where these kernels have none
+     * (the scalar family, whose depthwise convolutions run plane by plane through {@link #taps}).
+     */
+    default int depthwiseLanes() {
+        return 0;
+    }
+
+    /**
+     * d[dOff + rows[rowsOff + i] + j] = x[xOff + j*xStride + i] for i, j in [0, {@link #depthwiseLanes()}): a square
+     * block transposed, row i of the result stored where rows says (channel planes to channel-interleaved positions
+     * and back, {@link BlockedDepthwise}). Plain data movement: every implementation gives the same values.
+     */
+    default void transpose(float[] x, int xOff, int xStride, float[] d, int dOff, int[] rows, int rowsOff) {
+        int n = depthwiseLanes();
+        for (int i = 0; i < n; i++) {
+            int at = dOff + rows[rowsOff + i];
+            for (int j = 0; j < n; j++) {
+                d[at + j] = x[xOff + j * xStride + i];
+            }
+        }
+    }
+
+    /**
+     * One output row of a depthwise convolution over channel-interleaved data, L = {@link #depthwiseLanes()} channels
+     * at once ({@link BlockedDepthwise}): out[outOff + q*L + l] = the sum over taps t in order of
+     * w[t*L + l] * x[xOff + q*colStep + tapOff[t] + l], then plus bias[bOff + l] (one rounding; bias null: none), for
+     * q in [0, ow), l in [0, L). The sum is one fused multiply-add per tap from zero for q &lt; fusedEnd, and a product
+     * then a sum per tap from q = fusedEnd on: the two ways {@link #tapsToScratch} forms a plane's outputs (in whole
+     * vectors, then in its last partial vector), so each lane has the bits of that channel's plane path.
+     */
+    default void depthwiseRow(int ow, int fusedEnd, float[] x, int xOff, int colStep, int[] tapOff, int nTaps,
+                              float[] w, float[] bias, int bOff, float[] out, int outOff) {
+        throw new UnsupportedOperationException("no channel-blocked depthwise kernel in " + description());
+    }
+
+    /**
      * out[outOff + i] += sum over t in [0, len) of a[aOff + t] * x[xBase + tapOff[i] + t], for i in [0, nTaps): the
      * dots of one row with several shifted rows of a plane (depthwise weight gradient), each in float32 lanes.
      */

@@ -1100,6 +1100,22 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public int depthwiseLanes() {
+        return VectorTranspose.inRegisters() ? L : 0;
+    }
+
+    @Override
+    public void transpose(float[] x, int xOff, int xStride, float[] d, int dOff, int[] rows, int rowsOff) {
+        VectorTranspose.transpose(x, xOff, xStride, d, dOff, rows, rowsOff);
+    }
+
+    @Override
+    public void depthwiseRow(int ow, int fusedEnd, float[] x, int xOff, int colStep, int[] tapOff, int nTaps,
+                             float[] w, float[] bias, int bOff, float[] out, int outOff) {
+        VectorDepthwiseKernels.row(ow, fusedEnd, x, xOff, colStep, tapOff, nTaps, w, bias, bOff, out, outOff);
+    }
+
+    @Override
     public int lanes() {
         return L;
     }

@@ -25,6 +25,8 @@ final class Workspace {
         ROW2,
         /** Task: a pointwise chunk's input times its channels' scales (a squeeze-excitation read with the input). */
         SCALED_INPUT,
+        /** Task: one block of depthwise weights with channels interleaved ({@link BlockedDepthwise}). */
+        BLOCKED_WEIGHTS,
         /** Call: the average-pooling divisor of every output cell of a plane. */
         DIVISORS,
         /** Call: transformed weights (backward data as a forward convolution). */
