@@ -372,6 +372,20 @@ final class IndirectConvolution {
                 chunk = Gemm.roundUp(chunk / 2, nr);
             }
         }
+        if (scale != null && parts > 1) {
+            // the tasks that split a chunk's output channels would each scale the same input: scale it once, in
+            // one task per thread, and convolve the product
+            float[] product = Workspace.get().floats(Workspace.Slot.SCALED_CALL, g.n() * g.c() * plane);
+            int rows = g.n() * g.c();
+            int perTask = (rows + runner.threads() - 1) / runner.threads();
+            runner.run((rows + perTask - 1) / perTask, t -> {
+                for (int r = t * perTask; r < Math.min(rows, (t + 1) * perTask); r++) {
+                    kn.pointwise().scale(plane, scale[r], x, r * plane, product, r * plane);
+                }
+            });
+            pointwise(g, product, null, w, ep, y);
+            return;
+        }
         ChannelParts split = new ChannelParts(null, parts, blocks.count());
         int chunks = (plane + chunk - 1) / chunk;
         int finalChunk = chunk;

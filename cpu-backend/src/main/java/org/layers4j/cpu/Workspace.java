@@ -35,6 +35,8 @@ final class Workspace {
         PACKED_WEIGHTS,
         /** Call: the input of a strided 1x1 convolution at its output positions only. */
         SUBSAMPLED,
+        /** Call: a pointwise convolution's input times its squeeze-excitation scales, read by every task of the call. */
+        SCALED_CALL,
         /** Call: the input with its zero borders (the batch im2col's packing source). */
         PADDED_INPUT,
         /** Call: the batch im2col's packed input panels, shared by the tasks of a call. */
