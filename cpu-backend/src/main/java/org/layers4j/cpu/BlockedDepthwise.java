@@ -63,6 +63,7 @@ final class BlockedDepthwise {
         int runRow = g.strideH() == 1 && g.strideW() == 1 ? wp : DirectConvolution.Phases.of(g).wq();
         int unfusedFrom = ((oh - 1) * runRow + ow) / lanes * lanes;
         float[] bias = ep.bias();
+        int rowTaps = g.dilationW() == 1 ? g.kw() : 0;
         boolean inPlace = ep.completesInPlace();
         // where each input position goes in a band's interleaved rows (less the band's first row), and where each
         // channel's plane starts in y: the rows of the blocks kn.transpose writes
@@ -74,18 +75,22 @@ final class BlockedDepthwise {
         for (int l = 0; l < lanes; l++) {
             planes[l] = l * oh * ow;
         }
+        // the block outermost: the tasks a thread takes one after another mostly share their interleaved weights
         runner.run(g.n() * blocks * bands, task -> {
             int band = task % bands;
-            int block = task / bands % blocks;
-            int img = task / bands / blocks;
+            int img = task / bands % g.n();
+            int block = task / bands / g.n();
             int c0 = block * lanes;
             int r0 = band * bandRows;
             int r1 = Math.min(oh, r0 + bandRows);
             Workspace ws = Workspace.get();
-            float[] wb = ws.floats(Workspace.Slot.BLOCKED_WEIGHTS, kk * lanes);
-            for (int l = 0; l < lanes; l++) {
-                for (int t = 0; t < kk; t++) {
-                    wb[t * lanes + l] = w[(c0 + l) * kk + t];
+            boolean[] held = new boolean[1];
+            float[] wb = ws.blockedWeights(kk * lanes, tapOff, block, held);
+            if (!held[0]) {
+                for (int l = 0; l < lanes; l++) {
+                    for (int t = 0; t < kk; t++) {
+                        wb[t * lanes + l] = w[(c0 + l) * kk + t];
+                    }
                 }
             }
             int inRows = (r1 - r0 - 1) * g.strideH() + reach;
@@ -95,7 +100,7 @@ final class BlockedDepthwise {
             float[] ob = ws.floats(Workspace.Slot.PLANE2, len * lanes);
             for (int r = r0; r < r1; r++) {
                 kn.depthwiseRow(ow, unfusedFrom - r * runRow, xb, (r - r0) * g.strideH() * rowFloats,
-                        g.strideW() * lanes, tapOff, kk, wb, bias, c0, ob, (r - r0) * ow * lanes);
+                        g.strideW() * lanes, tapOff, kk, rowTaps, wb, bias, c0, ob, (r - r0) * ow * lanes);
             }
             if (inPlace) {
                 // the activation over the interleaved outputs: element-wise, whole vectors, no tail per channel

@@ -21,7 +21,10 @@ final class DirectConvolution {
      * {@code blocked} ({@link BlockedDepthwise} wherever it applies) or {@code planes} (the plane path only).
      */
     static final String DEPTHWISE_KEY = "layers4j.cpu.depthwise";
-    /** Most outputs per plane of a strided depthwise layer that {@link BlockedDepthwise} computes by default. */
+    /**
+     * Most outputs per plane of a strided depthwise layer, or of one with 25 taps or more, that {@link BlockedDepthwise}
+     * computes by default.
+     */
     static final int BLOCKED_STRIDED_OUTPUTS = 14 * 14;
     /** Most outputs per plane of a unit-stride depthwise layer that {@link BlockedDepthwise} computes by default. */
     static final int BLOCKED_UNIT_OUTPUTS = 8 * 8;
@@ -48,11 +51,13 @@ final class DirectConvolution {
     /**
      * Output channels [0, n) that the forward of g computes with channels in vector lanes ({@link BlockedDepthwise}).
      * By default the layers where the plane path fills few lanes or gathers stride phases: strided ones with at most
-     * {@link #BLOCKED_STRIDED_OUTPUTS} outputs per plane, unit-stride ones with at most {@link #BLOCKED_UNIT_OUTPUTS}.
-     * Two threads, min of 200 calls, plane path / blocked, AVX-512 (AVX2): 672 channels 5 x 5 stride 2 on 14 x 14
-     * 0.200 / 0.066 ms (0.293 / 0.099); 240 channels 3 x 3 stride 2 on 28 x 28 0.129 / 0.068 (0.143 / 0.126); 1152
-     * channels 5 x 5 on 7 x 7 0.107 / 0.088 (0.146 / 0.106). Larger planes copy more than they save: 144 channels 5 x 5
-     * stride 2 on 56 x 56 0.207 / 0.241 (0.220 / 0.223); 184 channels 3 x 3 on 14 x 14 0.022 / 0.031 (0.028 / 0.038).
+     * {@link #BLOCKED_STRIDED_OUTPUTS} outputs per plane, unit-stride ones with at most {@link #BLOCKED_UNIT_OUTPUTS},
+     * or up to {@link #BLOCKED_STRIDED_OUTPUTS} with 25 taps or more. Two threads, min of 100-200 calls, plane path /
+     * blocked ms, AVX-512 (AVX2): 672 channels 5 x 5 stride 2 on 14 x 14 0.198 / 0.073 (0.209 / 0.079); 240 channels
+     * 3 x 3 stride 2 on 28 x 28 0.139 / 0.060 (0.120 / 0.087); 1152 channels 5 x 5 on 7 x 7 0.108 / 0.069 (0.116 /
+     * 0.083), at batch 8 0.854 / 0.600 (0.932 / 0.635); 480 channels 5 x 5 on 14 x 14 0.109 / 0.094 (0.147 / 0.123).
+     * Elsewhere copying costs more than it saves: 184 channels 3 x 3 on 14 x 14 0.029 / 0.034, at batch 8 0.172 /
+     * 0.224; 144 channels 5 x 5 stride 2 on 56 x 56 0.207 / 0.241.
      */
     int blockedChannels(ConvGeometry g) {
         long outputs = (long) g.outH() * g.outW();
@@ -60,7 +65,8 @@ final class DirectConvolution {
         boolean wanted = switch (mode) {
             case "blocked" -> true;
             case "planes" -> false;
-            default -> outputs <= (strided ? BLOCKED_STRIDED_OUTPUTS : BLOCKED_UNIT_OUTPUTS);
+            default -> strided || g.kh() * g.kw() >= 25 ? outputs <= BLOCKED_STRIDED_OUTPUTS
+                    : outputs <= BLOCKED_UNIT_OUTPUTS;
         };
         return wanted ? blocked.channels(g) : 0;
     }

@@ -159,9 +159,11 @@ interface Kernels {
      * w[t*L + l] * x[xOff + q*colStep + tapOff[t] + l], then plus bias[bOff + l] (one rounding; bias null: none), for
      * q in [0, ow), l in [0, L). The sum is one fused multiply-add per tap from zero for q &lt; fusedEnd, and a product
      * then a sum per tap from q = fusedEnd on: the two ways {@link #tapsToScratch} forms a plane's outputs (in whole
-     * vectors, then in its last partial vector), so each lane has the bits of that channel's plane path.
+     * vectors, then in its last partial vector), so each lane has the bits of that channel's plane path. kw &gt; 0 says
+     * that the taps come in kernel rows of kw, each tap L floats after the one before it (unit dilation across a row),
+     * so that a kernel may load each input vector once per kernel row; 0: no such structure.
      */
-    default void depthwiseRow(int ow, int fusedEnd, float[] x, int xOff, int colStep, int[] tapOff, int nTaps,
+    default void depthwiseRow(int ow, int fusedEnd, float[] x, int xOff, int colStep, int[] tapOff, int nTaps, int kw,
                               float[] w, float[] bias, int bOff, float[] out, int outOff) {
         throw new UnsupportedOperationException("no channel-blocked depthwise kernel in " + description());
     }

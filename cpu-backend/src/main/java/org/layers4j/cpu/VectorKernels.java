@@ -1110,9 +1110,9 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void depthwiseRow(int ow, int fusedEnd, float[] x, int xOff, int colStep, int[] tapOff, int nTaps,
+    public void depthwiseRow(int ow, int fusedEnd, float[] x, int xOff, int colStep, int[] tapOff, int nTaps, int kw,
                              float[] w, float[] bias, int bOff, float[] out, int outOff) {
-        VectorDepthwiseKernels.row(ow, fusedEnd, x, xOff, colStep, tapOff, nTaps, w, bias, bOff, out, outOff);
+        VectorDepthwiseKernels.row(ow, fusedEnd, x, xOff, colStep, tapOff, nTaps, kw, w, bias, bOff, out, outOff);
     }
 
     @Override

@@ -127,4 +127,20 @@ final class Workspace {
         bordersValid[0] = same;
         return band;
     }
+
+    private Object blockedWeightsCall;
+    private int blockedWeightsBlock;
+
+    /**
+     * The {@link Slot#BLOCKED_WEIGHTS} buffer, at least {@code size} floats, and whether it already holds block
+     * {@code block} of the call identified by {@code call} (an object of that call alone: weights may change between
+     * calls in place). A task that finds it not held fills it; the next tasks of the same block on this thread reuse it.
+     */
+    float[] blockedWeights(int size, Object call, int block, boolean[] held) {
+        float[] b = floats(Slot.BLOCKED_WEIGHTS, size);
+        held[0] = blockedWeightsCall == call && blockedWeightsBlock == block;
+        blockedWeightsCall = call;
+        blockedWeightsBlock = block;
+        return b;
+    }
 }

@@ -154,6 +154,10 @@ class BlockedDepthwiseTest {
             assertEquals(c, auto.blockedChannels(unit7));
             ConvGeometry unit14 = new ConvGeometry(1, c, 14, 14, c, 3, 3, 1, 1, 1, 1, 1, 1, c);
             assertEquals(0, auto.blockedChannels(unit14));
+            ConvGeometry wide14 = new ConvGeometry(1, c, 14, 14, c, 5, 5, 1, 1, 2, 2, 1, 1, c);
+            assertEquals(c, auto.blockedChannels(wide14));
+            ConvGeometry wide28 = new ConvGeometry(1, c, 28, 28, c, 5, 5, 1, 1, 2, 2, 1, 1, c);
+            assertEquals(0, auto.blockedChannels(wide28));
             ConvGeometry strided14 = new ConvGeometry(1, c, 28, 28, c, 3, 3, 2, 2, 1, 1, 1, 1, c);
             assertEquals(c, auto.blockedChannels(strided14));
             ConvGeometry strided28 = new ConvGeometry(1, c, 56, 56, c, 5, 5, 2, 2, 2, 2, 1, 1, c);
