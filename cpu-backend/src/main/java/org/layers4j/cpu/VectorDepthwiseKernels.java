@@ -288,25 +288,8 @@ final class VectorDepthwiseKernels {
             s6 = wv.fma(FloatVector.fromArray(S, x, xo + 6 * colStep), s6);
             s7 = wv.fma(FloatVector.fromArray(S, x, xo + 7 * colStep), s7);
         }
-        if (b != null) {
-            s0 = s0.add(b);
-            s1 = s1.add(b);
-            s2 = s2.add(b);
-            s3 = s3.add(b);
-            s4 = s4.add(b);
-            s5 = s5.add(b);
-            s6 = s6.add(b);
-            s7 = s7.add(b);
-        }
-        int o = outOff + q * L;
-        s0.intoArray(out, o);
-        s1.intoArray(out, o + L);
-        s2.intoArray(out, o + 2 * L);
-        s3.intoArray(out, o + 3 * L);
-        s4.intoArray(out, o + 4 * L);
-        s5.intoArray(out, o + 5 * L);
-        s6.intoArray(out, o + 6 * L);
-        s7.intoArray(out, o + 7 * L);
+        store(s0, s1, s2, s3, b, out, outOff + q * L);
+        store(s4, s5, s6, s7, b, out, outOff + (q + 4) * L);
     }
 
     private static void four(int q, float[] x, int xOff, int colStep, int[] tapOff, int nTaps, float[] w,
@@ -324,16 +307,6 @@ final class VectorDepthwiseKernels {
             s2 = wv.fma(FloatVector.fromArray(S, x, xo + 2 * colStep), s2);
             s3 = wv.fma(FloatVector.fromArray(S, x, xo + 3 * colStep), s3);
         }
-        if (b != null) {
-            s0 = s0.add(b);
-            s1 = s1.add(b);
-            s2 = s2.add(b);
-            s3 = s3.add(b);
-        }
-        int o = outOff + q * L;
-        s0.intoArray(out, o);
-        s1.intoArray(out, o + L);
-        s2.intoArray(out, o + 2 * L);
-        s3.intoArray(out, o + 3 * L);
+        store(s0, s1, s2, s3, b, out, outOff + q * L);
     }
 }
