@@ -16,6 +16,13 @@ import org.layers4j.spi.PoolingOps;
  * dy / divisor over a row and adds that row into every input row of the window.
  */
 final class CpuPoolingOps implements PoolingOps {
+    /**
+     * Most values per plane of a global average pooling that runs on interleaved planes ({@link #interleavedMeans}):
+     * 1152 planes of 7 x 7, two threads, 0.029 -> 0.018 ms (AVX2 0.028 -> 0.019), at batch 8 0.134 -> 0.092; 672 of
+     * 14 x 14 0.0135 -> 0.024 on AVX-512 (its rows fill a vector), so larger planes stay plane by plane.
+     */
+    static final int INTERLEAVED_MEAN_MAX = 8 * 8;
+
     private final Kernels kn;
     private final PointwiseKernels pk;
     private final Elementwise split;
@@ -337,7 +344,13 @@ final class CpuPoolingOps implements PoolingOps {
         // of the scratch row that no output reads), so narrow planes (7 x 7, 14 x 14) take no scalar tail per row
         // (PointwiseKernels#columnReduce)
         int wPad = (w + 15) & ~15;
-        split.forPlanes(in[0], h * w, p -> {
+        int first = 0;
+        if (!max && oh == 1 && ow == 1) {
+            first = interleavedMeans(xv, yv, in[0], h, w);
+        }
+        int from = first;
+        split.forPlanes(in[0] - from, h * w, q -> {
+            int p = q + from;
             float[] row = Workspace.get().floats(Workspace.Slot.ROW, wPad);
             int xp = p * h * w;
             for (int r = 0; r < oh; r++) {
@@ -360,6 +373,42 @@ final class CpuPoolingOps implements PoolingOps {
                 }
             }
         });
+    }
+
+    /**
+     * Global average pooling of small planes, {@link Kernels#depthwiseLanes()} planes at a time: their values copied
+     * channel-interleaved in transposed blocks ({@link Kernels#transpose}), then reduced in vector lanes in the order the
+     * plane-by-plane loop uses ({@link PointwiseKernels#interleavedMeans}: the same bits), the means stored as one
+     * vector. One plane at a time, a 7 x 7 plane is one vector of 16 lanes of which 7 are used, and the row sum a scalar
+     * chain. Returns how many planes, from the first, it pooled: whole blocks of planes of at most {@link
+     * #INTERLEAVED_MEAN_MAX} values, none without the kernels.
+     */
+    private int interleavedMeans(float[] x, float[] y, int planes, int h, int w) {
+        int lanes = kn.depthwiseLanes();
+        int size = h * w;
+        if (lanes == 0 || size > INTERLEAVED_MEAN_MAX || planes < lanes) {
+            return 0;
+        }
+        int blocks = planes / lanes;
+        int[] rows = new int[lanes];
+        for (int i = 0; i < lanes; i++) {
+            rows[i] = i * lanes;
+        }
+        split.forPlanes(blocks, size * lanes, b -> {
+            float[] v = Workspace.get().floats(Workspace.Slot.ROW2, size * lanes);
+            int xOff = b * lanes * size;
+            int p = 0;
+            for (; p + lanes <= size; p += lanes) {
+                kn.transpose(x, xOff + p, size, v, p * lanes, rows, 0);
+            }
+            for (; p < size; p++) {
+                for (int l = 0; l < lanes; l++) {
+                    v[p * lanes + l] = x[xOff + l * size + p];
+                }
+            }
+            pk.interleavedMeans(h, w, lanes, v, 0, y, b * lanes);
+        });
+        return blocks * lanes;
     }
 
     @Override

@@ -133,6 +133,26 @@ interface PointwiseKernels {
         }
     }
 
+    /**
+     * The means of {@code lanes} planes of h x w held channel-interleaved (v[off + (r*w + c)*lanes + l] is row r, column
+     * c of plane l) into y[yOff + l]: each column summed over the rows in order, then the column sums added to 0 in
+     * column order, then divided by h*w: the order and rounding of {@link #columnReduce} followed by a row sum from 0,
+     * so each mean has the bits the plane-by-plane global average gives it.
+     */
+    default void interleavedMeans(int h, int w, int lanes, float[] v, int off, float[] y, int yOff) {
+        for (int l = 0; l < lanes; l++) {
+            float s = 0f;
+            for (int c = 0; c < w; c++) {
+                float col = v[off + c * lanes + l];
+                for (int r = 1; r < h; r++) {
+                    col = col + v[off + (r * w + c) * lanes + l];
+                }
+                s = s + col;
+            }
+            y[yOff + l] = s / (h * w);
+        }
+    }
+
     /** y[yOff + t] += x[xOff + t]. */
     void addInto(int len, float[] x, int xOff, float[] y, int yOff);
 

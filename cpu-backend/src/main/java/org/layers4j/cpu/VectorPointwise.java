@@ -320,6 +320,23 @@ final class VectorPointwise implements PointwiseKernels {
     }
 
     @Override
+    public void interleavedMeans(int h, int w, int lanes, float[] v, int off, float[] y, int yOff) {
+        if (lanes != L) {
+            PointwiseKernels.super.interleavedMeans(h, w, lanes, v, off, y, yOff);
+            return;
+        }
+        FloatVector s = FloatVector.zero(S);
+        for (int c = 0; c < w; c++) {
+            FloatVector col = FloatVector.fromArray(S, v, off + c * L);
+            for (int r = 1; r < h; r++) {
+                col = col.add(FloatVector.fromArray(S, v, off + (r * w + c) * L));
+            }
+            s = s.add(col);
+        }
+        s.div((float) (h * w)).intoArray(y, yOff);
+    }
+
+    @Override
     public void addInto(int len, float[] x, int xOff, float[] y, int yOff) {
         int t = 0;
         for (int e = S.loopBound(len); t < e; t += L) {

@@ -280,6 +280,54 @@ class PoolingOpsTest extends OpsTestBase {
         }
     }
 
+    /**
+     * Global average pooling gives every plane the float sum of the plane-by-plane loop (each column over the rows in
+     * order, the columns added to 0 in order, then divided by h*w) bit for bit, on the interleaved path for small planes
+     * ({@code CpuPoolingOps#interleavedMeans}, whole blocks of lanes, the rest plane by plane) and on larger planes;
+     * magnitudes apart so that another order would round differently, and special values.
+     */
+    @ParameterizedTest
+    @MethodSource("org.layers4j.cpu.OpsTestBase#families")
+    void globalAverageHasThePlaneLoopsSumsBitForBit(Family f) {
+        CpuBackend b = backend(f);
+        int[][] shapes = {{1, 40, 7, 7}, {2, 33, 8, 8}, {3, 16, 1, 1}, {1, 17, 5, 3}, {1, 64, 2, 9}, {2, 20, 9, 9},
+            {1, 48, 14, 14}, {1, 5, 7, 7}};
+        for (int[] sh : shapes) {
+            int planes = sh[0] * sh[1];
+            int size = sh[2] * sh[3];
+            float[] x = TestSupport.random(11 + size, planes * size);
+            float[] special = {Float.NaN, Float.POSITIVE_INFINITY, -0f, Float.NEGATIVE_INFINITY};
+            for (int i = 0; i < x.length; i++) {
+                if (i % 5 == 2) {
+                    x[i] *= 1e7f;
+                } else if (i % 331 == 17) {
+                    x[i] = special[(i / 331) % special.length];
+                }
+            }
+            float[] expected = new float[planes];
+            for (int p = 0; p < planes; p++) {
+                float s = 0f;
+                for (int c = 0; c < sh[3]; c++) {
+                    float col = x[p * size + c];
+                    for (int r = 1; r < sh[2]; r++) {
+                        col = col + x[p * size + r * sh[3] + c];
+                    }
+                    s = s + col;
+                }
+                expected[p] = s / size;
+            }
+            try (Tensor xt = b.upload(x, Shape.of(sh[0], sh[1], sh[2], sh[3]));
+                 Tensor y = b.allocate(Shape.of(sh[0], sh[1], 1, 1))) {
+                b.pooling().adaptiveAvgForward(xt, y);
+                float[] actual = y.toArray();
+                for (int p = 0; p < planes; p++) {
+                    assertEquals(Float.floatToIntBits(expected[p]), Float.floatToIntBits(actual[p]),
+                            java.util.Arrays.toString(sh) + ", plane " + p + ": " + actual[p] + " against " + expected[p]);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("org.layers4j.cpu.OpsTestBase#families")
     void tiesSendTheGradientToTheFirstMaximumOnly(Family f) {
