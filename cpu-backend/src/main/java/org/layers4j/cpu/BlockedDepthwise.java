@@ -125,8 +125,7 @@ final class BlockedDepthwise {
     /**
      * Rows [ir0, ir0 + rows) of the input planes x[xOff ..] of L = depthwiseLanes() consecutive channels, rows outside
      * the input and the left / right padding zero, into dst[(r*wp + col)*L + l] (wp the padded width): the positions
-     * inside the input in transposed L x L blocks ({@link Kernels#transpose}, slots[p] the place of position p from the
-     * plane's first row), the last few one by one.
+     * inside the input by {@link Kernels#interleave} (slots[p] the place of position p from the plane's first row).
      */
     private static void interleave(Kernels kn, ConvGeometry g, float[] x, int xOff, int ir0, int rows, int[] slots,
                                    float[] dst) {
@@ -148,15 +147,6 @@ final class BlockedDepthwise {
             Arrays.fill(dst, d, d + 2 * pw * lanes, 0f);
         }
         Arrays.fill(dst, (end - 1 - ir0) * rowFloats + (pw + w) * lanes, rows * rowFloats, 0f);
-        int shift = -ir0 * rowFloats;
-        int p = first * w;
-        for (; p + lanes <= end * w; p += lanes) {
-            kn.transpose(x, xOff + p, plane, dst, shift, slots, p);
-        }
-        for (; p < end * w; p++) {
-            for (int l = 0; l < lanes; l++) {
-                dst[shift + slots[p] + l] = x[xOff + l * plane + p];
-            }
-        }
+        kn.interleave(x, xOff, plane, first * w, end * w, dst, -ir0 * rowFloats, slots);
     }
 }

@@ -104,8 +104,7 @@ final class ConvEngine {
     void forwardScaled(ConvGeometry g, float[] x, float[] scale, ConvWeights w, Epilogue ep, float[] y) {
         if (w.mayHoldNonFinite(kn, g.k() * g.cPerGroup())) {
             float[] xs = new float[x.length];
-            int plane = g.h() * g.w();
-            runner.run(g.n() * g.c(), r -> kn.pointwise().scale(plane, scale[r], x, r * plane, xs, r * plane));
+            indirect.scalePlanes(g.n() * g.c(), g.h() * g.w(), x, scale, xs);
             forward(g, xs, w, ep, y);
             return;
         }

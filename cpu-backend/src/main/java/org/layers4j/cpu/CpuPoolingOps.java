@@ -377,7 +377,7 @@ final class CpuPoolingOps implements PoolingOps {
 
     /**
      * Global average pooling of small planes, {@link Kernels#depthwiseLanes()} planes at a time: their values copied
-     * channel-interleaved in transposed blocks ({@link Kernels#transpose}), then reduced in vector lanes in the order the
+     * channel-interleaved ({@link Kernels#interleave}: transposed blocks), then reduced in vector lanes in the order the
      * plane-by-plane loop uses ({@link PointwiseKernels#interleavedMeans}: the same bits), the means stored as one
      * vector. One plane at a time, a 7 x 7 plane is one vector of 16 lanes of which 7 are used, and the row sum a scalar
      * chain. Returns how many planes, from the first, it pooled: whole blocks of planes of at most {@link
@@ -390,22 +390,13 @@ final class CpuPoolingOps implements PoolingOps {
             return 0;
         }
         int blocks = planes / lanes;
-        int[] rows = new int[lanes];
-        for (int i = 0; i < lanes; i++) {
-            rows[i] = i * lanes;
+        int[] slots = new int[size];
+        for (int p = 0; p < size; p++) {
+            slots[p] = p * lanes;
         }
         split.forPlanes(blocks, size * lanes, b -> {
             float[] v = Workspace.get().floats(Workspace.Slot.ROW2, size * lanes);
-            int xOff = b * lanes * size;
-            int p = 0;
-            for (; p + lanes <= size; p += lanes) {
-                kn.transpose(x, xOff + p, size, v, p * lanes, rows, 0);
-            }
-            for (; p < size; p++) {
-                for (int l = 0; l < lanes; l++) {
-                    v[p * lanes + l] = x[xOff + l * size + p];
-                }
-            }
+            kn.interleave(x, b * lanes * size, size, 0, size, v, 0, slots);
             pk.interleavedMeans(h, w, lanes, v, 0, y, b * lanes);
         });
         return blocks * lanes;

@@ -340,6 +340,14 @@ final class IndirectConvolution {
      * the element-wise multiply's kernel ({@link PointwiseKernels#scale}), so the products are that multiply's and the
      * scaled input is never stored as a whole.
      */
+    /**
+     * dst[r*plane + t] = x[r*plane + t] * scale[r] for r in [0, planes), with the element-wise multiply's kernel
+     * ({@link PointwiseKernels#scale}), the planes in parallel.
+     */
+    void scalePlanes(int planes, int plane, float[] x, float[] scale, float[] dst) {
+        runner.run(planes, r -> kn.pointwise().scale(plane, scale[r], x, r * plane, dst, r * plane));
+    }
+
     void pointwise(ConvGeometry g, float[] x, float[] scale, ConvWeights w, Epilogue ep, float[] y) {
         if (g.h() * g.w() == 1) {
             float[] in = x;
@@ -376,13 +384,7 @@ final class IndirectConvolution {
             // the tasks that split a chunk's output channels would each scale the same input: scale it once, in
             // one task per thread, and convolve the product
             float[] product = Workspace.get().floats(Workspace.Slot.SCALED_CALL, g.n() * g.c() * plane);
-            int rows = g.n() * g.c();
-            int perTask = (rows + runner.threads() - 1) / runner.threads();
-            runner.run((rows + perTask - 1) / perTask, t -> {
-                for (int r = t * perTask; r < Math.min(rows, (t + 1) * perTask); r++) {
-                    kn.pointwise().scale(plane, scale[r], x, r * plane, product, r * plane);
-                }
-            });
+            scalePlanes(g.n() * g.c(), plane, x, scale, product);
             pointwise(g, product, null, w, ep, y);
             return;
         }

@@ -154,6 +154,24 @@ interface Kernels {
     }
 
     /**
+     * d[dOff + slots[p] + l] = x[xOff + l*xStride + p] for positions p in [from, to) and l in [0, {@link
+     * #depthwiseLanes()}): positions of that many planes (xStride apart) copied channel-interleaved, in {@link
+     * #transpose}d blocks where a whole block of positions remains, the last few one by one.
+     */
+    default void interleave(float[] x, int xOff, int xStride, int from, int to, float[] d, int dOff, int[] slots) {
+        int lanes = depthwiseLanes();
+        int p = from;
+        for (; p + lanes <= to; p += lanes) {
+            transpose(x, xOff + p, xStride, d, dOff, slots, p);
+        }
+        for (; p < to; p++) {
+            for (int l = 0; l < lanes; l++) {
+                d[dOff + slots[p] + l] = x[xOff + l * xStride + p];
+            }
+        }
+    }
+
+    /**
      * One output row of a depthwise convolution over channel-interleaved data, L = {@link #depthwiseLanes()} channels
      * at once ({@link BlockedDepthwise}): out[outOff + q*L + l] = the sum over taps t in order of
      * w[t*L + l] * x[xOff + q*colStep + tapOff[t] + l], then plus bias[bOff + l] (one rounding; bias null: none), for
