@@ -127,6 +127,10 @@ final class BandLayout {
         for (int c = c0; c < c1; c++) {
             int src = xOff + c * h * w;
             for (int a = 0; a < sh; a++) {
+                if (sw == 2) {
+                    fillPairs(kn, x, src, oh0, ow0, (c * sh + a) * 2 * planeStride, a, buf, bordersValid);
+                    continue;
+                }
                 for (int b = 0; b < sw; b++) {
                     int d = ((c * sh + a) * sw + b) * planeStride;
                     if (!bordersValid && planePad > 0) {
@@ -161,6 +165,32 @@ final class BandLayout {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Row phase a of one channel at column stride 2 (plane of column phase 0 at d, phase 1 a plane stride after): each
+     * input row read once for both column phases ({@link PhasePairs}).
+     */
+    private void fillPairs(Kernels kn, float[] x, int src, int oh0, int ow0, int d, int a, float[] buf,
+                           boolean bordersValid) {
+        int h = g.h();
+        int sh = g.strideH();
+        PhasePairs pairs = new PhasePairs(g.w(), 2 * ow0 - g.padW(), wq);
+        if (!bordersValid && planePad > 0) {
+            Arrays.fill(buf, d + inRows * wq, d + planeStride, 0f);
+            Arrays.fill(buf, d + planeStride + inRows * wq, d + 2 * planeStride, 0f);
+        }
+        for (int r = 0; r < inRows; r++, d += wq) {
+            int ih = (oh0 + r) * sh + a - g.padH();
+            if (ih < 0 || ih >= h) {
+                if (!bordersValid) {
+                    Arrays.fill(buf, d, d + wq, 0f);
+                    Arrays.fill(buf, d + planeStride, d + planeStride + wq, 0f);
+                }
+                continue;
+            }
+            pairs.row(kn, x, src + ih * g.w(), buf, d, d + planeStride, !bordersValid);
         }
     }
 }

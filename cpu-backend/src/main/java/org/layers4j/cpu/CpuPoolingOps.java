@@ -90,6 +90,7 @@ final class CpuPoolingOps implements PoolingOps {
         // strided rows are read as sw phases (phase b at b*phaseLen holds row[t*sw + b]): each tap of the interior
         // outputs is then a unit-stride run of one phase, at phaseShift[j]
         int phaseLen = (w + sw - 1) / sw;
+        PhasePairs pairs = new PhasePairs(w, 0, phaseLen);
         int[] phaseOff = new int[g.kw()];
         for (int j = 0; j < g.kw(); j++) {
             int s = j * dw - g.padW();
@@ -126,9 +127,13 @@ final class CpuPoolingOps implements PoolingOps {
                         int len = interiorHi - vecLo;
                         float[] src = row;
                         int start = g.colStart(vecLo);
-                        if (sw > 1) {
+                        if (sw == 2) {
+                            // both phases in one pass over the row (two loads, a permute and a blend per phase vector)
+                            pairs.row(kn, row, 0, phases, 0, phaseLen, false);
+                            src = phases;
+                        } else if (sw > 1) {
                             for (int b = 0; b < sw; b++) {
-                                // phase b: row[t*sw + b] for t*sw + b < w (two loads and a permute per vector at sw 2)
+                                // phase b: row[t*sw + b] for t*sw + b < w
                                 kn.gather((w - b + sw - 1) / sw, row, b, sw, phases, b * phaseLen);
                             }
                             src = phases;

@@ -160,6 +160,10 @@ final class DirectConvolution {
 
         /** The phase planes of input plane x[xOff ..] (h x w), zero in the padding and past its edges. */
         void fill(Kernels kn, ConvGeometry g, float[] x, int xOff, float[] dst) {
+            if (sw == 2) {
+                fillPairs(kn, g, x, xOff, dst);
+                return;
+            }
             int h = g.h();
             int w = g.w();
             int ph = g.padH();
@@ -188,6 +192,26 @@ final class DirectConvolution {
                         for (int c = c1; c < wq; c++) {
                             dst[d + c] = 0f;
                         }
+                    }
+                }
+            }
+        }
+        /**
+         * {@link #fill} at column stride 2: each input row is read once for both column phases of its row phase
+         * ({@link PhasePairs}), where the column-by-column gather read it once per phase.
+         */
+        private void fillPairs(Kernels kn, ConvGeometry g, float[] x, int xOff, float[] dst) {
+            int plane = hq * wq;
+            PhasePairs pairs = new PhasePairs(g.w(), -g.padW(), wq);
+            for (int a = 0; a < sh; a++) {
+                int d0 = 2 * a * plane;
+                for (int r = 0; r < hq; r++, d0 += wq) {
+                    int ir = r * sh + a - g.padH();
+                    if (ir < 0 || ir >= g.h()) {
+                        Arrays.fill(dst, d0, d0 + wq, 0f);
+                        Arrays.fill(dst, d0 + plane, d0 + plane + wq, 0f);
+                    } else {
+                        pairs.row(kn, x, xOff + ir * g.w(), dst, d0, d0 + plane, true);
                     }
                 }
             }

@@ -287,11 +287,9 @@ final class IndirectConvolution {
         runner.run(planes, p -> {
             int src = p * h * wi;
             int dst = p * oh * ow;
+            // one strided row at a time (at sw 2: two loads and a permute per vector, Kernels#gather)
             for (int r = 0; r < oh; r++) {
-                int row = src + r * sh * wi;
-                for (int j = 0; j < ow; j++) {
-                    xs[dst++] = x[row + j * sw];
-                }
+                kn.gather(ow, x, src + r * sh * wi, sw, xs, dst + r * ow);
             }
         });
         pointwise(new ConvGeometry(g.n(), g.c(), oh, ow, g.k(), 1, 1, 1, 1, 0, 0, 1, 1, g.groups()), xs, null, w, ep, y);

@@ -63,6 +63,18 @@ interface Kernels {
     }
 
     /**
+     * even[eOff + i] = x[src + 2i] and odd[oOff + i] = x[src + 2i + 1] for i in [0, n): a row's two stride-2 phases in
+     * one pass over it (the phase planes of a strided depthwise convolution, a pooling row's phases). Plain data
+     * movement: every implementation gives the same values.
+     */
+    default void deinterleave(int n, float[] x, int src, float[] even, int eOff, float[] odd, int oOff) {
+        for (int i = 0; i < n; i++, src += 2) {
+            even[eOff + i] = x[src];
+            odd[oOff + i] = x[src + 1];
+        }
+    }
+
+    /**
      * dst[dOff + r * dStride + j] = x[xOff + r * w + j] for r in [0, rows), j in [0, w): a plane's rows into a
      * zero-padded plane (dStride &gt;= w). Cells of dst outside those rows' interiors, up to lanes() past the last
      * row's start, may be written with zeros (whole-vector stores): the caller's padding, which is zero already, or

@@ -795,6 +795,7 @@ final class VectorKernels implements Kernels {
      * one-vector rearrange; JDK 17 runs the two-vector form, and masked loads, far slower).
      */
     private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> (2 * i) % L);
+    private static final VectorShuffle<Float> ODD = VectorShuffle.fromOp(S, i -> (2 * i + 1) % L);
     /** The upper half of the lanes. */
     private static final VectorMask<Float> HIGH_HALF = VectorMask.fromLong(S, -1L << (L / 2));
 
@@ -836,6 +837,33 @@ final class VectorKernels implements Kernels {
         }
         for (; r < rows; r++) {
             System.arraycopy(src, sOff + r * sStride, y, yOff + r * cols, cols);
+        }
+    }
+
+    @Override
+    public void deinterleave(int n, float[] x, int src, float[] even, int eOff, float[] odd, int oOff) {
+        int i = 0;
+        // two loads, then each phase's lanes of both by a permute and a blend
+        for (; i + L <= n && src + 2 * L <= x.length; i += L, src += 2 * L) {
+            FloatVector lo = FloatVector.fromArray(S, x, src);
+            FloatVector hi = FloatVector.fromArray(S, x, src + L);
+            lo.rearrange(EVEN).blend(hi.rearrange(EVEN), HIGH_HALF).intoArray(even, eOff + i);
+            lo.rearrange(ODD).blend(hi.rearrange(ODD), HIGH_HALF).intoArray(odd, oOff + i);
+        }
+        if (i < n && n >= L && src + 2 * L <= x.length + 2 * (i + L - n)) {
+            // the last L pairs again, overlapping the ones done: the same values, no scalar tail
+            int back = i + L - n;
+            src -= 2 * back;
+            i -= back;
+            FloatVector lo = FloatVector.fromArray(S, x, src);
+            FloatVector hi = FloatVector.fromArray(S, x, src + L);
+            lo.rearrange(EVEN).blend(hi.rearrange(EVEN), HIGH_HALF).intoArray(even, eOff + i);
+            lo.rearrange(ODD).blend(hi.rearrange(ODD), HIGH_HALF).intoArray(odd, oOff + i);
+            return;
+        }
+        for (; i < n; i++, src += 2) {
+            even[eOff + i] = x[src];
+            odd[oOff + i] = x[src + 1];
         }
     }
 
