@@ -14,6 +14,7 @@ import org.layers4j.graph.passes.BatchNormFolding;
 import org.layers4j.graph.passes.ChannelScaleFusion;
 import org.layers4j.graph.passes.ConvEpilogueFusion;
 import org.layers4j.graph.passes.DeadCodeElimination;
+import org.layers4j.graph.passes.EvalIdentityElimination;
 import org.layers4j.graph.passes.FrozenGraph;
 import org.layers4j.graph.passes.FrozenState;
 import org.layers4j.graph.passes.FusedConv;
@@ -38,7 +39,7 @@ import org.layers4j.spi.Backend;
  */
 final class CompiledGraph implements AutoCloseable {
     /** The passes, in order. */
-    static final List<GraphPass> PASSES = List.of(new BatchNormFolding(), new ConvEpilogueFusion(),
+    static final List<GraphPass> PASSES = List.of(new EvalIdentityElimination(), new BatchNormFolding(), new ConvEpilogueFusion(),
             new ChannelScaleFusion(), new DeadCodeElimination());
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CompiledGraph.class);
 
