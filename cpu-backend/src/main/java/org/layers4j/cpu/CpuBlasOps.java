@@ -80,7 +80,7 @@ final class CpuBlasOps implements BlasOps {
             int rows = Math.min(rb, m - r0);
             int cols = Math.min(cb, n - c0);
             Gemm.PackA pa = transA ? new Packers.TransposedA(a, r0, m, rows) : new Packers.RowsA(a, r0 * k, k, rows);
-            Gemm.PackB pb = transB ? new Packers.ColumnsB(b, c0 * k, k) : new Packers.MatrixB(b, c0, n);
+            Gemm.PackB pb = transB ? new Packers.ColumnsB(kn, b, c0 * k, k) : new Packers.MatrixB(b, c0, n);
             Gemm.multiply(kn, Workspace.get(), rows, cols, k, pa, pb, c, r0 * n + c0, n, accumulate);
         });
     }

@@ -180,13 +180,20 @@ final class Packers {
         }
     }
 
-    /** The transpose of a row-major [n, k] matrix as B: element (kk, j) is {@code b[off + j*ldb + kk]}. */
+    /**
+     * The transpose of a row-major [n, k] matrix as B: element (kk, j) is {@code b[off + j*ldb + kk]} (Linear's weight,
+     * y = x W^T). Square blocks of {@link Kernels#depthwiseLanes()} go through {@link Kernels#transpose} (in registers),
+     * the rest element by element: a column-by-column loop stored every value nr floats from the last, and was most of a
+     * batch-8 Linear layer's time.
+     */
     static final class ColumnsB implements Gemm.PackB {
+        private final Kernels kn;
         private final float[] b;
         private final int off;
         private final int ldb;
 
-        ColumnsB(float[] b, int off, int ldb) {
+        ColumnsB(Kernels kn, float[] b, int off, int ldb) {
+            this.kn = kn;
             this.b = b;
             this.off = off;
             this.ldb = ldb;
@@ -194,22 +201,48 @@ final class Packers {
 
         @Override
         public void pack(int j0, int nc, int k0, int kc, int nr, float[] dst, int o) {
+            int lanes = kn.depthwiseLanes();
+            int[] rows = lanes > 0 && nr % lanes == 0 ? rowStarts(lanes, nr) : null;
             int panels = (nc + nr - 1) / nr;
             for (int p = 0; p < panels; p++) {
                 int w = Math.min(nr, nc - p * nr);
                 int base = o + p * kc * nr;
-                for (int j = 0; j < w; j++) {
+                int j = 0;
+                if (rows != null) {
+                    for (; j + lanes <= w; j += lanes) {
+                        int src = off + (j0 + p * nr + j) * ldb + k0;
+                        int kk = 0;
+                        for (; kk + lanes <= kc; kk += lanes) {
+                            kn.transpose(b, src + kk, ldb, dst, base + kk * nr + j, rows, 0);
+                        }
+                        for (; kk < kc; kk++) {
+                            for (int jj = 0; jj < lanes; jj++) {
+                                dst[base + kk * nr + j + jj] = b[src + jj * ldb + kk];
+                            }
+                        }
+                    }
+                }
+                for (; j < w; j++) {
                     int src = off + (j0 + p * nr + j) * ldb + k0;
                     for (int kk = 0; kk < kc; kk++) {
                         dst[base + kk * nr + j] = b[src + kk];
                     }
                 }
-                for (int j = w; j < nr; j++) {
+                for (j = w; j < nr; j++) {
                     for (int kk = 0; kk < kc; kk++) {
                         dst[base + kk * nr + j] = 0f;
                     }
                 }
             }
+        }
+
+        /** Where row i of a transposed block goes: i * nr (the block's kk-th row of the panel). */
+        private static int[] rowStarts(int lanes, int nr) {
+            int[] rows = new int[lanes];
+            for (int i = 0; i < lanes; i++) {
+                rows[i] = i * nr;
+            }
+            return rows;
         }
     }
 }
