@@ -35,14 +35,28 @@ final class IndirectConvolution {
     /** Packed weights at least this large are packed by all threads (a block of rows per task). */
     private static final int PARALLEL_PACK_FLOATS = 8192;
 
+    /**
+     * Tuning override of the batched pointwise path (a system property, for A/B runs): {@code auto} ({@link
+     * BatchedPointwise#applies}) or {@code off} (one GEMM per image).
+     */
+    static final String POINTWISE_BATCH_KEY = "layers4j.cpu.pointwiseBatch";
+
     private final Kernels kn;
     private final ParallelRunner runner;
+    private final BatchedPointwise batched;
+    private final boolean batchPointwise;
 
     private final int rowBlocksOuterFloats;
 
     IndirectConvolution(Kernels kn, ParallelRunner runner) {
         this.kn = kn;
         this.runner = runner;
+        this.batched = new BatchedPointwise(kn, runner);
+        String batch = System.getProperty(POINTWISE_BATCH_KEY, "auto").trim();
+        if (!batch.equals("auto") && !batch.equals("off")) {
+            throw new IllegalArgumentException(POINTWISE_BATCH_KEY + " must be auto or off, but got '" + batch + "'");
+        }
+        this.batchPointwise = batch.equals("auto");
         String v = System.getProperty(ROW_BLOCKS_OUTER_KEY, String.valueOf(ROW_BLOCKS_OUTER_FLOATS)).trim();
         try {
             this.rowBlocksOuterFloats = Integer.parseInt(v);
@@ -354,6 +368,11 @@ final class IndirectConvolution {
                 kn.pointwise().multiply(0, g.n() * g.c(), x, scale, in);
             }
             matrixVector(g, in, w.values(), ep, y);
+            return;
+        }
+        if (batchPointwise && BatchedPointwise.applies(g, kn.nr())) {
+            RowBlocks rowBlocks = RowBlocks.of(g.kPerGroup(), kn);
+            batched.forward(g, x, scale, w.panels(this, g, rowBlocks, false), rowBlocks, ep, y);
             return;
         }
         int mr = kn.mr();
