@@ -124,11 +124,13 @@ final class BandLayout {
         int pw = g.padW();
         int sh = g.strideH();
         int sw = g.strideW();
+        // the band's column layout at stride 2 (the same for every channel and row phase)
+        PhasePairs pairs = sw == 2 ? new PhasePairs(w, 2 * ow0 - pw, wq) : null;
         for (int c = c0; c < c1; c++) {
             int src = xOff + c * h * w;
             for (int a = 0; a < sh; a++) {
                 if (sw == 2) {
-                    fillPairs(kn, x, src, oh0, ow0, (c * sh + a) * 2 * planeStride, a, buf, bordersValid);
+                    fillPairs(kn, pairs, x, src, oh0, (c * sh + a) * 2 * planeStride, a, buf, bordersValid);
                     continue;
                 }
                 for (int b = 0; b < sw; b++) {
@@ -172,11 +174,10 @@ final class BandLayout {
      * Row phase a of one channel at column stride 2 (plane of column phase 0 at d, phase 1 a plane stride after): each
      * input row read once for both column phases ({@link PhasePairs}).
      */
-    private void fillPairs(Kernels kn, float[] x, int src, int oh0, int ow0, int d, int a, float[] buf,
+    private void fillPairs(Kernels kn, PhasePairs pairs, float[] x, int src, int oh0, int d, int a, float[] buf,
                            boolean bordersValid) {
         int h = g.h();
         int sh = g.strideH();
-        PhasePairs pairs = new PhasePairs(g.w(), 2 * ow0 - g.padW(), wq);
         if (!bordersValid && planePad > 0) {
             Arrays.fill(buf, d + inRows * wq, d + planeStride, 0f);
             Arrays.fill(buf, d + planeStride + inRows * wq, d + 2 * planeStride, 0f);

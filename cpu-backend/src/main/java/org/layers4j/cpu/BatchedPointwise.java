@@ -1,5 +1,6 @@
 package org.layers4j.cpu;
 
+import java.util.Arrays;
 import org.layers4j.spi.ConvGeometry;
 
 /**
@@ -53,21 +54,15 @@ final class BatchedPointwise {
         int columns = g.n() * plane;
         int panels = (columns + nr - 1) / nr;
         int wanted = 4 * runner.threads();
-        int chunkPanels;
-        int parts;
-        if ((long) blocks.kpad() * cg > (long) panels * cg * nr) {
-            // weights larger than the batch's packed input (ResNet-50's 512 -> 2048 on 7 x 7: 4 MB against 0.8 MB):
-            // large chunks, the row blocks split between tasks, so that the weights are read about once
-            chunkPanels = Math.max(1, Math.min(panels, 2 * CHUNK_FLOATS / (cg * nr)));
-            int chunks = (panels + chunkPanels - 1) / chunkPanels;
-            parts = Math.max(1, Math.min(blocks.count(), (wanted + chunks - 1) / chunks));
-        } else {
-            chunkPanels = Math.max(1, Math.min(CHUNK_FLOATS / (cg * nr), (panels + wanted - 1) / wanted));
-            int chunks = (panels + chunkPanels - 1) / chunkPanels;
-            // few chunks (a small batch): the row blocks are split too, each part packing the chunk for itself
-            parts = Math.max(1, Math.min(blocks.count(), wanted / chunks));
-        }
+        // weights larger than the batch's packed input (ResNet-50's 512 -> 2048 on 7 x 7: 4 MB against 0.8 MB): large
+        // chunks, the row blocks split between tasks, so that the weights are read about once; else chunks for the
+        // threads, the row blocks split too only where there are few (a small batch), each part packing its chunk
+        boolean weightsOutweigh = (long) blocks.kpad() * cg > (long) panels * cg * nr;
+        int chunkPanels = Math.max(1, weightsOutweigh ? Math.min(panels, 2 * CHUNK_FLOATS / (cg * nr))
+                : Math.min(CHUNK_FLOATS / (cg * nr), (panels + wanted - 1) / wanted));
         int chunks = (panels + chunkPanels - 1) / chunkPanels;
+        int parts = Math.max(1, Math.min(blocks.count(), weightsOutweigh ? (wanted + chunks - 1) / chunks
+                : wanted / chunks));
         int per = (blocks.count() + parts - 1) / parts;
         int cp = chunkPanels;
         runner.run(chunks * parts, task -> {
@@ -102,20 +97,32 @@ final class BatchedPointwise {
         });
     }
 
+    /** One run of consecutive batch columns inside one image: batch column q + j is image img's position p. */
+    private interface Run {
+        void at(int j, int img, int p, int len);
+    }
+
+    /** The runs of batch columns [q, q + cols) that lie in one image each, in order. */
+    private static void forRuns(int q, int cols, int plane, Run run) {
+        for (int j = 0; j < cols; ) {
+            int img = (q + j) / plane;
+            int p = (q + j) % plane;
+            int len = Math.min(cols - j, plane - p);
+            run.at(j, img, p, len);
+            j += len;
+        }
+    }
+
     /**
-     * Panel columns [q, q + nr) of the batch's positions (image q / plane, position q % plane) as {@code
-     * dst[d + c*nr + j]} for input channel c; columns past the batch are 0.
+     * Panel columns [q, q + nr) of the batch's positions as {@code dst[d + c*nr + j]} for input channel c; columns past
+     * the batch are 0.
      */
     private void pack(ConvGeometry g, float[] x, float[] scale, int q, float[] dst, int d) {
         int nr = kn.nr();
         int cg = g.c();
         int plane = g.h() * g.w();
-        int columns = g.n() * plane;
-        int j = 0;
-        while (j < nr && q + j < columns) {
-            int img = (q + j) / plane;
-            int p = (q + j) % plane;
-            int len = Math.min(nr - j, plane - p);
+        int cols = Math.min(nr, g.n() * plane - q);
+        forRuns(q, cols, plane, (j, img, p, len) -> {
             int src = img * cg * plane + p;
             for (int c = 0; c < cg; c++) {
                 if (scale == null) {
@@ -124,24 +131,19 @@ final class BatchedPointwise {
                     kn.pointwise().scale(len, scale[img * cg + c], x, src + c * plane, dst, d + c * nr + j);
                 }
             }
-            j += len;
-        }
-        for (int c = 0; c < cg && j < nr; c++) {
-            java.util.Arrays.fill(dst, d + c * nr + j, d + (c + 1) * nr, 0f);
+        });
+        for (int c = 0; c < cg && cols < nr; c++) {
+            Arrays.fill(dst, d + c * nr + cols, d + (c + 1) * nr, 0f);
         }
     }
 
     /** Rows [rb, rb + rows) of a computed tile (rows nr apart; columns [q, q + cols) of the batch) into y as they are. */
     private static void copy(float[] tile, int nr, int rows, int rb, int q, int cols, int plane, int kg, float[] y) {
-        for (int j = 0; j < cols; ) {
-            int img = (q + j) / plane;
-            int p = (q + j) % plane;
-            int len = Math.min(cols - j, plane - p);
+        forRuns(q, cols, plane, (j, img, p, len) -> {
             for (int i = 0; i < rows; i++) {
                 System.arraycopy(tile, i * nr + j, y, (img * kg + rb + i) * plane + p, len);
             }
-            j += len;
-        }
+        });
     }
 
     /**
@@ -149,16 +151,11 @@ final class BatchedPointwise {
      * Epilogue#store} from y to y: bias, residual at y's index, activation), one call per image's run of each row.
      */
     private static void finish(int rows, int rb, int q, int cols, int plane, int kg, Epilogue ep, float[] y) {
-        for (int j = 0; j < cols; ) {
-            int img = (q + j) / plane;
-            int p = (q + j) % plane;
-            int len = Math.min(cols - j, plane - p);
+        forRuns(q, cols, plane, (j, img, p, len) -> {
             for (int i = 0; i < rows; i++) {
-                int k = rb + i;
-                int at = (img * kg + k) * plane + p;
-                ep.store(y, at, k, y, at, len);
+                int at = (img * kg + rb + i) * plane + p;
+                ep.store(y, at, rb + i, y, at, len);
             }
-            j += len;
-        }
+        });
     }
 }

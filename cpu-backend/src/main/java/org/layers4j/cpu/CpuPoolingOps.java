@@ -90,7 +90,7 @@ final class CpuPoolingOps implements PoolingOps {
         // strided rows are read as sw phases (phase b at b*phaseLen holds row[t*sw + b]): each tap of the interior
         // outputs is then a unit-stride run of one phase, at phaseShift[j]
         int phaseLen = (w + sw - 1) / sw;
-        PhasePairs pairs = new PhasePairs(w, 0, phaseLen);
+        PhasePairs pairs = sw == 2 ? new PhasePairs(w, 0, phaseLen) : null;
         int[] phaseOff = new int[g.kw()];
         for (int j = 0; j < g.kw(); j++) {
             int s = j * dw - g.padW();

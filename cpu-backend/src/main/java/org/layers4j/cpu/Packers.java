@@ -191,29 +191,33 @@ final class Packers {
         private final float[] b;
         private final int off;
         private final int ldb;
+        /** Where row i of a transposed block goes in a panel of kn.nr() columns (null: no block transposes). */
+        private final int[] rows;
 
         ColumnsB(Kernels kn, float[] b, int off, int ldb) {
             this.kn = kn;
             this.b = b;
             this.off = off;
             this.ldb = ldb;
+            int lanes = kn.depthwiseLanes();
+            this.rows = lanes > 0 && kn.nr() % lanes == 0 ? rowStarts(lanes, kn.nr()) : null;
         }
 
         @Override
         public void pack(int j0, int nc, int k0, int kc, int nr, float[] dst, int o) {
             int lanes = kn.depthwiseLanes();
-            int[] rows = lanes > 0 && nr % lanes == 0 ? rowStarts(lanes, nr) : null;
+            int[] blockRows = nr == kn.nr() ? rows : null;
             int panels = (nc + nr - 1) / nr;
             for (int p = 0; p < panels; p++) {
                 int w = Math.min(nr, nc - p * nr);
                 int base = o + p * kc * nr;
                 int j = 0;
-                if (rows != null) {
+                if (blockRows != null) {
                     for (; j + lanes <= w; j += lanes) {
                         int src = off + (j0 + p * nr + j) * ldb + k0;
                         int kk = 0;
                         for (; kk + lanes <= kc; kk += lanes) {
-                            kn.transpose(b, src + kk, ldb, dst, base + kk * nr + j, rows, 0);
+                            kn.transpose(b, src + kk, ldb, dst, base + kk * nr + j, blockRows, 0);
                         }
                         for (; kk < kc; kk++) {
                             for (int jj = 0; jj < lanes; jj++) {

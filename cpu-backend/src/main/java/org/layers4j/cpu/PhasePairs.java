@@ -54,7 +54,8 @@ final class PhasePairs {
         int fTo = even ? to0 : to1;
         int sFrom = even ? from1 : from0;
         int sTo = even ? to1 : to0;
-        // at most one cell of either phase lies outside the pairs on each side
+        // at most one cell of either phase lies before the pairs, and only the first phase can have one after them
+        // (the second phase's last column is never past the first's: sTo - k <= fTo, so hi + k >= sTo)
         for (int j = fFrom; j < Math.min(lo, fTo); j++) {
             dst[fd + j] = x[row + c0 + 2 * j];
         }
@@ -62,9 +63,6 @@ final class PhasePairs {
             dst[fd + j] = x[row + c0 + 2 * j];
         }
         for (int j = sFrom; j < Math.min(lo + k, sTo); j++) {
-            dst[sd + j] = x[row + c0 + 2 * (j - k) + 1];
-        }
-        for (int j = Math.max(hi + k, sFrom); j < sTo; j++) {
             dst[sd + j] = x[row + c0 + 2 * (j - k) + 1];
         }
         kn.deinterleave(hi - lo, x, row + c0 + 2 * lo, dst, fd + lo, dst, sd + lo + k);

@@ -840,25 +840,24 @@ final class VectorKernels implements Kernels {
         }
     }
 
+    /** L pairs from x[src ..]: the even values to even[eOff ..], the odd ones to odd[oOff ..]. */
+    private static void deinterleaveVector(float[] x, int src, float[] even, int eOff, float[] odd, int oOff) {
+        FloatVector lo = FloatVector.fromArray(S, x, src);
+        FloatVector hi = FloatVector.fromArray(S, x, src + L);
+        lo.rearrange(EVEN).blend(hi.rearrange(EVEN), HIGH_HALF).intoArray(even, eOff);
+        lo.rearrange(ODD).blend(hi.rearrange(ODD), HIGH_HALF).intoArray(odd, oOff);
+    }
+
     @Override
     public void deinterleave(int n, float[] x, int src, float[] even, int eOff, float[] odd, int oOff) {
         int i = 0;
         // two loads, then each phase's lanes of both by a permute and a blend
         for (; i + L <= n && src + 2 * L <= x.length; i += L, src += 2 * L) {
-            FloatVector lo = FloatVector.fromArray(S, x, src);
-            FloatVector hi = FloatVector.fromArray(S, x, src + L);
-            lo.rearrange(EVEN).blend(hi.rearrange(EVEN), HIGH_HALF).intoArray(even, eOff + i);
-            lo.rearrange(ODD).blend(hi.rearrange(ODD), HIGH_HALF).intoArray(odd, oOff + i);
+            deinterleaveVector(x, src, even, eOff + i, odd, oOff + i);
         }
         if (i < n && n >= L && src + 2 * L <= x.length + 2 * (i + L - n)) {
             // the last L pairs again, overlapping the ones done: the same values, no scalar tail
-            int back = i + L - n;
-            src -= 2 * back;
-            i -= back;
-            FloatVector lo = FloatVector.fromArray(S, x, src);
-            FloatVector hi = FloatVector.fromArray(S, x, src + L);
-            lo.rearrange(EVEN).blend(hi.rearrange(EVEN), HIGH_HALF).intoArray(even, eOff + i);
-            lo.rearrange(ODD).blend(hi.rearrange(ODD), HIGH_HALF).intoArray(odd, oOff + i);
+            deinterleaveVector(x, src - 2 * (i + L - n), even, eOff + n - L, odd, oOff + n - L);
             return;
         }
         for (; i < n; i++, src += 2) {
