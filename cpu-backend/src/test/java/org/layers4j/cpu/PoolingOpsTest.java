@@ -283,15 +283,16 @@ class PoolingOpsTest extends OpsTestBase {
     /**
      * Global average pooling gives every plane the float sum of the plane-by-plane loop (each column over the rows in
      * order, the columns added to 0 in order, then divided by h*w) bit for bit, on the interleaved path for small planes
-     * ({@code CpuPoolingOps#interleavedMeans}, whole blocks of lanes, the rest plane by plane) and on larger planes;
-     * magnitudes apart so that another order would round differently, and special values.
+     * ({@code CpuPoolingOps#interleavedMeans}, whole blocks of lanes, the rest plane by plane) and on larger planes
+     * (wider than a vector: column sums in registers, strips of four vectors and single ones, the last plane through
+     * {@code row} where a strip would read past the tensor); magnitudes apart so that another order would round differently, and special values.
      */
     @ParameterizedTest
     @MethodSource("org.layers4j.cpu.OpsTestBase#families")
     void globalAverageHasThePlaneLoopsSumsBitForBit(Family f) {
         CpuBackend b = backend(f);
         int[][] shapes = {{1, 40, 7, 7}, {2, 33, 8, 8}, {3, 16, 1, 1}, {1, 17, 5, 3}, {1, 64, 2, 9}, {2, 20, 9, 9},
-            {1, 48, 14, 14}, {1, 5, 7, 7}};
+            {1, 48, 14, 14}, {1, 5, 7, 7}, {2, 3, 56, 56}, {1, 4, 112, 112}, {1, 3, 30, 71}, {2, 2, 9, 130}, {1, 2, 3, 17}};
         for (int[] sh : shapes) {
             int planes = sh[0] * sh[1];
             int size = sh[2] * sh[3];
