@@ -126,6 +126,20 @@ final class Epilogue {
         return residual == null;
     }
 
+    /**
+     * The epilogue of y[at, at + count) in place, outputs of the consecutive channels k0, k0 + 1, ... (a 1 x 1 plane
+     * each): the bias element by element (x + b, one rounding, as {@link #store} gives it), then the residual and the
+     * activation over the run in one call each, where a {@link #store} per output was a call per element.
+     */
+    void storeChannels(float[] y, int at, int k0, int count) {
+        if (bias != null) {
+            for (int i = 0; i < count; i++) {
+                y[at + i] += bias[k0 + i];
+            }
+        }
+        finish(y, at, at + count);
+    }
+
     /** The residual and the activation on y[from, to), in place (the bias is already there). */
     void finish(float[] y, int from, int to) {
         if (residual != null) {

@@ -311,27 +311,32 @@ final class IndirectConvolution {
 
     /**
      * A 1x1 convolution of 1 x 1 planes (squeeze-and-excitation's two layers) is a matrix-vector product per image
-     * and group, the channels of a group one contiguous run: one dot product per output over the weights as stored,
-     * in tasks of {@link #DOT_ROWS} outputs. The GEMM's panels of nr positions would compute 1 useful column in nr.
+     * and group, the channels of a group one contiguous run: one dot product per output over the weights as stored
+     * ({@link Kernels#dots}: a weight row against every image's input, each weight vector loaded once for two images),
+     * in tasks of up to {@link #DOT_ROWS} weight rows, fewer where that leaves under four tasks per thread. The GEMM's
+     * panels of nr positions would compute 1 useful column in nr.
      */
     private void matrixVector(ConvGeometry g, float[] x, float[] w, Epilogue ep, float[] y) {
         int groups = g.groups();
         int cg = g.cPerGroup();
         int kg = g.kPerGroup();
-        int chunks = (kg + DOT_ROWS - 1) / DOT_ROWS;
-        runner.run(g.n() * groups * chunks, idx -> {
-            int k0 = idx % chunks * DOT_ROWS;
-            int k1 = Math.min(kg, k0 + DOT_ROWS);
-            int ng = idx / chunks;
-            int grp = ng % groups;
-            int img = ng / groups;
-            int xOff = img * g.c() + grp * cg;
-            int yOff = img * g.k() + grp * kg;
+        int n = g.n();
+        int rows = DOT_ROWS;
+        while (rows > 4 && (long) groups * ((kg + rows - 1) / rows) < 4L * runner.threads()) {
+            rows /= 2;
+        }
+        int taskRows = rows;
+        int chunks = (kg + rows - 1) / rows;
+        runner.run(groups * chunks, idx -> {
+            int k0 = idx % chunks * taskRows;
+            int k1 = Math.min(kg, k0 + taskRows);
+            int grp = idx / chunks;
             for (int k = k0; k < k1; k++) {
-                y[yOff + k] = kn.dot(cg, w, (grp * kg + k) * cg, x, xOff);
+                int o = grp * kg + k;
+                kn.dots(cg, w, o * cg, x, grp * cg, g.c(), n, y, o, g.k());
             }
-            for (int k = k0; k < k1; k++) {
-                ep.store(y, yOff + k, grp * kg + k, y, yOff + k, 1);
+            for (int img = 0; img < n; img++) {
+                ep.storeChannels(y, img * g.k() + grp * kg + k0, grp * kg + k0, k1 - k0);
             }
         });
     }

@@ -263,6 +263,18 @@ interface Kernels {
     /** Sum over t in [0, len) of x[xOff + t] * y[yOff + t], accumulated in float32. */
     float dot(int len, float[] x, int xOff, float[] y, int yOff);
 
+    /**
+     * out[outOff + i * outStride] = {@link #dot}(len, w, wOff, x, xOff + i * xStride) for i in [0, count), each with
+     * dot's bits: one weight row against the inputs of several images (vector kernels load each weight vector once
+     * for two of them).
+     */
+    default void dots(int len, float[] w, int wOff, float[] x, int xOff, int xStride, int count, float[] out, int outOff,
+                      int outStride) {
+        for (int i = 0; i < count; i++) {
+            out[outOff + i * outStride] = dot(len, w, wOff, x, xOff + i * xStride);
+        }
+    }
+
     /** The element-wise and row kernels of the same family. */
     PointwiseKernels pointwise();
 

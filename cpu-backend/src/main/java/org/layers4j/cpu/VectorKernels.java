@@ -1221,6 +1221,59 @@ final class VectorKernels implements Kernels {
         return s;
     }
 
+    @Override
+    public void dots(int len, float[] w, int wOff, float[] x, int xOff, int xStride, int count, float[] out, int outOff,
+                     int outStride) {
+        int i = 0;
+        for (; i + 2 <= count; i += 2) {
+            dotPair(len, w, wOff, x, xOff + i * xStride, xOff + (i + 1) * xStride, out, outOff + i * outStride,
+                    outOff + (i + 1) * outStride);
+        }
+        if (i < count) {
+            out[outOff + i * outStride] = dot(len, w, wOff, x, xOff + i * xStride);
+        }
+    }
+
+    /** {@link #dot} of w against two inputs at once, the same operations per input: each weight vector loaded once. */
+    private static void dotPair(int len, float[] w, int wOff, float[] x, int xa, int xb, float[] out, int oa, int ob) {
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        FloatVector b2 = a0;
+        FloatVector b3 = a0;
+        int t = 0;
+        for (; t + 4 * L <= len; t += 4 * L) {
+            FloatVector w0 = FloatVector.fromArray(S, w, wOff + t);
+            FloatVector w1 = FloatVector.fromArray(S, w, wOff + t + L);
+            FloatVector w2 = FloatVector.fromArray(S, w, wOff + t + 2 * L);
+            FloatVector w3 = FloatVector.fromArray(S, w, wOff + t + 3 * L);
+            a0 = w0.fma(FloatVector.fromArray(S, x, xa + t), a0);
+            a1 = w1.fma(FloatVector.fromArray(S, x, xa + t + L), a1);
+            a2 = w2.fma(FloatVector.fromArray(S, x, xa + t + 2 * L), a2);
+            a3 = w3.fma(FloatVector.fromArray(S, x, xa + t + 3 * L), a3);
+            b0 = w0.fma(FloatVector.fromArray(S, x, xb + t), b0);
+            b1 = w1.fma(FloatVector.fromArray(S, x, xb + t + L), b1);
+            b2 = w2.fma(FloatVector.fromArray(S, x, xb + t + 2 * L), b2);
+            b3 = w3.fma(FloatVector.fromArray(S, x, xb + t + 3 * L), b3);
+        }
+        for (; t + L <= len; t += L) {
+            FloatVector w0 = FloatVector.fromArray(S, w, wOff + t);
+            a0 = w0.fma(FloatVector.fromArray(S, x, xa + t), a0);
+            b0 = w0.fma(FloatVector.fromArray(S, x, xb + t), b0);
+        }
+        float sa = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float sb = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD);
+        for (; t < len; t++) {
+            sa += w[wOff + t] * x[xa + t];
+            sb += w[wOff + t] * x[xb + t];
+        }
+        out[oa] = sa;
+        out[ob] = sb;
+    }
+
     private static String isaName() {
         String arch = System.getProperty("os.arch", "");
         if (arch.equals("aarch64")) {
