@@ -11,8 +11,15 @@ import jdk.incubator.vector.VectorSpecies;
  * 0.088 -> 0.071 ms). Other kernels go in groups of eight positions (four on rows narrower than eight), each tap's
  * weight vector loaded once per group. Four or eight independent FMA chains hide the FMA latency; the last group of
  * a row is moved back to end at the row's end and recomputes a few positions (the same sums, stored again) instead of
- * running a narrower tail. Positions from fusedEnd on are then recomputed one by one as products and sums. Loaded
- * only through {@link VectorKernels}.
+ * running a narrower tail. Positions from fusedEnd on are then recomputed one by one as products and sums, and the
+ * bias is added to the row's sums last (x + b, one rounding, as when it was added before the store).
+ *
+ * <p>No vector crosses a method boundary: every kernel takes arrays and offsets only. The unrolled kernels are larger
+ * than C2 inlines (FreqInlineSize), so in a model, where all four are hot, each is compiled on its own; a vector
+ * passed to it then had no exact type there, and C2 left every operation on it to the Vector API's Java fallback,
+ * which allocates an array per operation (MobileNetV3-Large at batch 8: 20 GB of garbage in a 10 s run, a young
+ * collection every 2 ms, its channel-blocked depthwise layers twice as slow on two threads as on one). Loaded only
+ * through {@link VectorKernels}.
  */
 final class VectorDepthwiseKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -23,7 +30,6 @@ final class VectorDepthwiseKernels {
 
     static void row(int ow, int fusedEnd, float[] x, int xOff, int colStep, int[] tapOff, int nTaps, int kw,
                     float[] w, float[] bias, int bOff, float[] out, int outOff) {
-        FloatVector b = bias == null ? null : FloatVector.fromArray(S, bias, bOff);
         int fused = Math.max(0, Math.min(ow, fusedEnd));
         int unrolled = fused >= 4 ? unrolled(kw, colStep) : 0;
         if (unrolled != 0) {
@@ -31,36 +37,60 @@ final class VectorDepthwiseKernels {
             for (int q0 = 0; q0 < fused; q0 += 4) {
                 int q = Math.min(q0, fused - 4);
                 switch (unrolled) {
-                    case 31 -> k3s1(q, x, xOff, tapOff, rows, w, b, out, outOff);
-                    case 32 -> k3s2(q, x, xOff, tapOff, rows, w, b, out, outOff);
-                    case 51 -> k5s1(q, x, xOff, tapOff, rows, w, b, out, outOff);
-                    default -> k5s2(q, x, xOff, tapOff, rows, w, b, out, outOff);
+                    case 31 -> k3s1(q, x, xOff, tapOff, rows, w, out, outOff);
+                    case 32 -> k3s2(q, x, xOff, tapOff, rows, w, out, outOff);
+                    case 51 -> k5s1(q, x, xOff, tapOff, rows, w, out, outOff);
+                    default -> k5s2(q, x, xOff, tapOff, rows, w, out, outOff);
                 }
             }
         } else if (fused >= 8) {
             for (int q0 = 0; q0 < fused; q0 += 8) {
-                eight(Math.min(q0, fused - 8), x, xOff, colStep, tapOff, nTaps, w, b, out, outOff);
+                eight(Math.min(q0, fused - 8), x, xOff, colStep, tapOff, nTaps, w, out, outOff);
             }
         } else if (fused >= 4) {
-            four(0, x, xOff, colStep, tapOff, nTaps, w, b, out, outOff);
-            four(fused - 4, x, xOff, colStep, tapOff, nTaps, w, b, out, outOff);
+            four(0, x, xOff, colStep, tapOff, nTaps, w, out, outOff);
+            four(fused - 4, x, xOff, colStep, tapOff, nTaps, w, out, outOff);
         } else {
             for (int q = 0; q < fused; q++) {
-                int base = xOff + q * colStep;
-                FloatVector s = FloatVector.zero(S);
-                for (int t = 0; t < nTaps; t++) {
-                    s = FloatVector.fromArray(S, w, t * L).fma(FloatVector.fromArray(S, x, base + tapOff[t]), s);
-                }
-                (b == null ? s : s.add(b)).intoArray(out, outOff + q * L);
+                one(q, x, xOff, colStep, tapOff, nTaps, w, out, outOff);
             }
         }
         for (int q = fused; q < ow; q++) {
-            int base = xOff + q * colStep;
-            FloatVector s = FloatVector.zero(S);
-            for (int t = 0; t < nTaps; t++) {
-                s = s.add(FloatVector.fromArray(S, w, t * L).mul(FloatVector.fromArray(S, x, base + tapOff[t])));
-            }
-            (b == null ? s : s.add(b)).intoArray(out, outOff + q * L);
+            unfused(q, x, xOff, colStep, tapOff, nTaps, w, out, outOff);
+        }
+        if (bias != null) {
+            addBias(ow, bias, bOff, out, outOff);
+        }
+    }
+
+    /** One position, its taps by FMAs. */
+    private static void one(int q, float[] x, int xOff, int colStep, int[] tapOff, int nTaps, float[] w, float[] out,
+                            int outOff) {
+        int base = xOff + q * colStep;
+        FloatVector s = FloatVector.zero(S);
+        for (int t = 0; t < nTaps; t++) {
+            s = FloatVector.fromArray(S, w, t * L).fma(FloatVector.fromArray(S, x, base + tapOff[t]), s);
+        }
+        s.intoArray(out, outOff + q * L);
+    }
+
+    /** One position as products, then sums (the plane path's last partial vector). */
+    private static void unfused(int q, float[] x, int xOff, int colStep, int[] tapOff, int nTaps, float[] w,
+                                float[] out, int outOff) {
+        int base = xOff + q * colStep;
+        FloatVector s = FloatVector.zero(S);
+        for (int t = 0; t < nTaps; t++) {
+            s = s.add(FloatVector.fromArray(S, w, t * L).mul(FloatVector.fromArray(S, x, base + tapOff[t])));
+        }
+        s.intoArray(out, outOff + q * L);
+    }
+
+    /** out[outOff + q*L + l] += bias[bOff + l] for the row's ow positions: x + b, one rounding, as before the store. */
+    private static void addBias(int ow, float[] bias, int bOff, float[] out, int outOff) {
+        FloatVector b = FloatVector.fromArray(S, bias, bOff);
+        for (int q = 0; q < ow; q++) {
+            int o = outOff + q * L;
+            FloatVector.fromArray(S, out, o).add(b).intoArray(out, o);
         }
     }
 
@@ -78,8 +108,8 @@ final class VectorDepthwiseKernels {
     }
 
     /** Four positions of a 3-wide kernel at column step 1: each kernel row loads its 6 input vectors once. */
-    private static void k3s1(int q, float[] x, int xOff, int[] tapOff, int rows, float[] w, FloatVector b,
-                               float[] out, int outOff) {
+    private static void k3s1(int q, float[] x, int xOff, int[] tapOff, int rows, float[] w, float[] out,
+                             int outOff) {
         int base = xOff + q * 1 * L;
         FloatVector s0 = FloatVector.zero(S);
         FloatVector s1 = s0;
@@ -110,12 +140,15 @@ final class VectorDepthwiseKernels {
             s2 = w2.fma(x4, s2);
             s3 = w2.fma(x5, s3);
         }
-        store(s0, s1, s2, s3, b, out, outOff + q * L);
+        s0.intoArray(out, outOff + q * L);
+        s1.intoArray(out, outOff + q * L + L);
+        s2.intoArray(out, outOff + q * L + 2 * L);
+        s3.intoArray(out, outOff + q * L + 3 * L);
     }
 
     /** Four positions of a 3-wide kernel at column step 2: each kernel row loads its 9 input vectors once. */
-    private static void k3s2(int q, float[] x, int xOff, int[] tapOff, int rows, float[] w, FloatVector b,
-                               float[] out, int outOff) {
+    private static void k3s2(int q, float[] x, int xOff, int[] tapOff, int rows, float[] w, float[] out,
+                             int outOff) {
         int base = xOff + q * 2 * L;
         FloatVector s0 = FloatVector.zero(S);
         FloatVector s1 = s0;
@@ -149,12 +182,15 @@ final class VectorDepthwiseKernels {
             s2 = w2.fma(x6, s2);
             s3 = w2.fma(x8, s3);
         }
-        store(s0, s1, s2, s3, b, out, outOff + q * L);
+        s0.intoArray(out, outOff + q * L);
+        s1.intoArray(out, outOff + q * L + L);
+        s2.intoArray(out, outOff + q * L + 2 * L);
+        s3.intoArray(out, outOff + q * L + 3 * L);
     }
 
     /** Four positions of a 5-wide kernel at column step 1: each kernel row loads its 8 input vectors once. */
-    private static void k5s1(int q, float[] x, int xOff, int[] tapOff, int rows, float[] w, FloatVector b,
-                               float[] out, int outOff) {
+    private static void k5s1(int q, float[] x, int xOff, int[] tapOff, int rows, float[] w, float[] out,
+                             int outOff) {
         int base = xOff + q * 1 * L;
         FloatVector s0 = FloatVector.zero(S);
         FloatVector s1 = s0;
@@ -197,12 +233,15 @@ final class VectorDepthwiseKernels {
             s2 = w4.fma(x6, s2);
             s3 = w4.fma(x7, s3);
         }
-        store(s0, s1, s2, s3, b, out, outOff + q * L);
+        s0.intoArray(out, outOff + q * L);
+        s1.intoArray(out, outOff + q * L + L);
+        s2.intoArray(out, outOff + q * L + 2 * L);
+        s3.intoArray(out, outOff + q * L + 3 * L);
     }
 
     /** Four positions of a 5-wide kernel at column step 2: each kernel row loads its 11 input vectors once. */
-    private static void k5s2(int q, float[] x, int xOff, int[] tapOff, int rows, float[] w, FloatVector b,
-                               float[] out, int outOff) {
+    private static void k5s2(int q, float[] x, int xOff, int[] tapOff, int rows, float[] w, float[] out,
+                             int outOff) {
         int base = xOff + q * 2 * L;
         FloatVector s0 = FloatVector.zero(S);
         FloatVector s1 = s0;
@@ -248,25 +287,14 @@ final class VectorDepthwiseKernels {
             s2 = w4.fma(x8, s2);
             s3 = w4.fma(x10, s3);
         }
-        store(s0, s1, s2, s3, b, out, outOff + q * L);
-    }
-
-    private static void store(FloatVector s0, FloatVector s1, FloatVector s2, FloatVector s3, FloatVector b,
-                              float[] out, int o) {
-        if (b != null) {
-            s0 = s0.add(b);
-            s1 = s1.add(b);
-            s2 = s2.add(b);
-            s3 = s3.add(b);
-        }
-        s0.intoArray(out, o);
-        s1.intoArray(out, o + L);
-        s2.intoArray(out, o + 2 * L);
-        s3.intoArray(out, o + 3 * L);
+        s0.intoArray(out, outOff + q * L);
+        s1.intoArray(out, outOff + q * L + L);
+        s2.intoArray(out, outOff + q * L + 2 * L);
+        s3.intoArray(out, outOff + q * L + 3 * L);
     }
 
     private static void eight(int q, float[] x, int xOff, int colStep, int[] tapOff, int nTaps, float[] w,
-                              FloatVector b, float[] out, int outOff) {
+                              float[] out, int outOff) {
         int base = xOff + q * colStep;
         FloatVector s0 = FloatVector.zero(S);
         FloatVector s1 = s0;
@@ -288,12 +316,18 @@ final class VectorDepthwiseKernels {
             s6 = wv.fma(FloatVector.fromArray(S, x, xo + 6 * colStep), s6);
             s7 = wv.fma(FloatVector.fromArray(S, x, xo + 7 * colStep), s7);
         }
-        store(s0, s1, s2, s3, b, out, outOff + q * L);
-        store(s4, s5, s6, s7, b, out, outOff + (q + 4) * L);
+        s0.intoArray(out, outOff + q * L);
+        s1.intoArray(out, outOff + q * L + L);
+        s2.intoArray(out, outOff + q * L + 2 * L);
+        s3.intoArray(out, outOff + q * L + 3 * L);
+        s4.intoArray(out, outOff + (q + 4) * L);
+        s5.intoArray(out, outOff + (q + 4) * L + L);
+        s6.intoArray(out, outOff + (q + 4) * L + 2 * L);
+        s7.intoArray(out, outOff + (q + 4) * L + 3 * L);
     }
 
     private static void four(int q, float[] x, int xOff, int colStep, int[] tapOff, int nTaps, float[] w,
-                             FloatVector b, float[] out, int outOff) {
+                             float[] out, int outOff) {
         int base = xOff + q * colStep;
         FloatVector s0 = FloatVector.zero(S);
         FloatVector s1 = s0;
@@ -307,6 +341,9 @@ final class VectorDepthwiseKernels {
             s2 = wv.fma(FloatVector.fromArray(S, x, xo + 2 * colStep), s2);
             s3 = wv.fma(FloatVector.fromArray(S, x, xo + 3 * colStep), s3);
         }
-        store(s0, s1, s2, s3, b, out, outOff + q * L);
+        s0.intoArray(out, outOff + q * L);
+        s1.intoArray(out, outOff + q * L + L);
+        s2.intoArray(out, outOff + q * L + 2 * L);
+        s3.intoArray(out, outOff + q * L + 3 * L);
     }
 }
