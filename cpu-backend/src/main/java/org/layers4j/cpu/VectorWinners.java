@@ -33,16 +33,22 @@ final class VectorWinners {
         if (m.compare(VectorOperators.NE, m).anyTrue()) {
             return false;
         }
-        FloatVector found = FloatVector.broadcast(S, -1f);
+        FloatVector.broadcast(S, -1f).intoArray(codes, 0);
         // backwards from cell 8, so that the first equal cell in row-major order is the last one written
-        found = row(x, row2 + col, m, found, 6);
-        found = row(x, row1 + col, m, found, 3);
-        found = row(x, row0 + col, m, found, 0);
-        found.intoArray(codes, 0);
+        row(x, row2 + col, y, yOff, codes, 6);
+        row(x, row1 + col, y, yOff, codes, 3);
+        row(x, row0 + col, y, yOff, codes, 0);
         return true;
     }
 
-    private static FloatVector row(float[] x, int at, FloatVector m, FloatVector found, int first) {
+    /**
+     * The codes of one input row's cells equal to the outputs, over those found so far (codes[0 .. L)). Arrays only: a
+     * vector passed to a method C2 compiles on its own has no exact type there and runs on the Vector API's
+     * allocating fallback (see {@link VectorDepthwiseKernels}).
+     */
+    private static void row(float[] x, int at, float[] y, int yOff, float[] codes, int first) {
+        FloatVector m = FloatVector.fromArray(S, y, yOff);
+        FloatVector found = FloatVector.fromArray(S, codes, 0);
         FloatVector a = FloatVector.fromArray(S, x, at);
         FloatVector b = FloatVector.fromArray(S, x, at + L);
         FloatVector c = FloatVector.fromArray(S, x, at + 2);
@@ -52,6 +58,6 @@ final class VectorWinners {
         FloatVector right = c.rearrange(EVEN).blend(d.rearrange(EVEN), UPPER);
         found = found.blend(first + 2f, right.compare(VectorOperators.EQ, m));
         found = found.blend(first + 1f, middle.compare(VectorOperators.EQ, m));
-        return found.blend((float) first, left.compare(VectorOperators.EQ, m));
+        found.blend((float) first, left.compare(VectorOperators.EQ, m)).intoArray(codes, 0);
     }
 }

@@ -8,13 +8,15 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The channel-blocked depthwise row kernels allocate nothing once compiled, also when C2 compiles each of them on its
- * own, as it does in a model where all of them are hot (the execution {@code kernel-boundaries} of this module's pom
- * runs this test with inlining of {@link VectorDepthwiseKernels} turned off). A vector handed from one compiled method
- * to another has no exact type in the callee, and C2 leaves every operation on it to the Vector API's Java fallback,
- * which allocates an array per operation: MobileNetV3-Large at batch 8 allocated 8.7 MB per forward, EfficientNet-B0
- * 31 MB. Every kernel shape of {@link Kernels#depthwiseRow} runs here: 3- and 5-wide rows at steps 1 and 2, the
- * eight- and four-position groups of other widths, single positions, products-then-sums tails and the bias.
+ * The channel-blocked depthwise row kernels and the max pool's vector winners allocate nothing once compiled, also when
+ * C2 compiles each of their methods on its own, as it does in a model where all of them are hot (the execution
+ * {@code kernel-boundaries} of this module's pom runs this test with inlining of {@link VectorDepthwiseKernels} and
+ * {@link VectorWinners} turned off). A vector handed from one compiled method to another has no exact type in the
+ * callee, and C2 leaves every operation on it to the Vector API's Java fallback, which allocates an array per
+ * operation: MobileNetV3-Large at batch 8 allocated 8.7 MB per forward, EfficientNet-B0 31 MB; a ResNet-18 training
+ * step's max-pool backward ran its winners on it. Every kernel shape of {@link Kernels#depthwiseRow} runs here: 3- and
+ * 5-wide rows at steps 1 and 2, the eight- and four-position groups of other widths, single positions,
+ * products-then-sums tails and the bias.
  */
 class KernelAllocationTest {
     private static final Kernels VECTOR = Kernels.select("vector");
@@ -66,5 +68,36 @@ class KernelAllocationTest {
         } while (allocated > 4096 && System.nanoTime() < deadline);
         assertTrue(allocated <= 4096, "2000 rounds of the depthwise row kernels still allocated " + allocated
                 + " bytes after 20 s of warm-up: a kernel runs on the Vector API's allocating fallback");
+    }
+
+    @Test
+    void maxPoolWinnersAllocateNothingOnceCompiled() {
+        int lanes = VectorWinners.L;
+        Random r = new Random(8);
+        int width = 4 * lanes + 8;
+        float[] x = new float[3 * width];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        float[] y = new float[lanes];
+        for (int t = 0; t < lanes; t++) {
+            y[t] = Math.max(x[2 * t + 1], x[width + 2 * t]);
+        }
+        float[] codes = new float[lanes];
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long id = Thread.currentThread().getId();
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        long allocated;
+        int found = 0;
+        do {
+            long before = threads.getThreadAllocatedBytes(id);
+            for (int round = 0; round < 20000; round++) {
+                found += VectorWinners.find(x, 0, width, 2 * width, round % 2, y, 0, codes) ? 1 : 0;
+            }
+            allocated = threads.getThreadAllocatedBytes(id) - before;
+        } while (allocated > 4096 && System.nanoTime() < deadline);
+        assertTrue(found > 0, "no window was searched");
+        assertTrue(allocated <= 4096, "20000 winner searches still allocated " + allocated
+                + " bytes after 20 s of warm-up: the kernel runs on the Vector API's allocating fallback");
     }
 }
