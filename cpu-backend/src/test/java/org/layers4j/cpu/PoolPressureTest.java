@@ -64,7 +64,7 @@ class PoolPressureTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new CpuBackend(config(CpuBackend.POOL_BYTES_KEY, "-1")));
         assertTrue(e.getMessage().contains("layers4j.cpu.poolBytes must be >= 0"), e.getMessage());
-        assertTrue(CpuBackend.defaultPoolBytes() <= Runtime.getRuntime().maxMemory() / 8);
+        assertEquals(Runtime.getRuntime().maxMemory() / 4, CpuBackend.defaultPoolBytes());
     }
 
     @Test
