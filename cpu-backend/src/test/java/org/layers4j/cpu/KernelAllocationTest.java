@@ -51,12 +51,7 @@ class KernelAllocationTest {
                 }
             }
         }
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long id = Thread.currentThread().getId();
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        long allocated;
-        do {
-            long before = threads.getThreadAllocatedBytes(id);
+        long allocated = allocatedOnceWarm(() -> {
             for (int round = 0; round < 2000; round++) {
                 for (int c = 0; c < ROWS.length; c++) {
                     int[] s = ROWS[c];
@@ -64,8 +59,7 @@ class KernelAllocationTest {
                             c % 2 == 0 ? bias : null, 0, out, 0);
                 }
             }
-            allocated = threads.getThreadAllocatedBytes(id) - before;
-        } while (allocated > 4096 && System.nanoTime() < deadline);
+        });
         assertTrue(allocated <= 4096, "2000 rounds of the depthwise row kernels still allocated " + allocated
                 + " bytes after 20 s of warm-up: a kernel runs on the Vector API's allocating fallback");
     }
@@ -84,20 +78,31 @@ class KernelAllocationTest {
             y[t] = Math.max(x[2 * t + 1], x[width + 2 * t]);
         }
         float[] codes = new float[lanes];
+        int[] found = new int[1];
+        long allocated = allocatedOnceWarm(() -> {
+            for (int round = 0; round < 20000; round++) {
+                found[0] += VectorWinners.find(x, 0, width, 2 * width, round % 2, y, 0, codes) ? 1 : 0;
+            }
+        });
+        assertTrue(found[0] > 0, "no window was searched");
+        assertTrue(allocated <= 4096, "20000 winner searches still allocated " + allocated
+                + " bytes after 20 s of warm-up: the kernel runs on the Vector API's allocating fallback");
+    }
+
+    /**
+     * The bytes this thread allocates in one call of {@code batch}, called again until it allocates at most 4 KiB (the
+     * kernels compiled) or 20 s have passed.
+     */
+    private static long allocatedOnceWarm(Runnable batch) {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long id = Thread.currentThread().getId();
         long deadline = System.nanoTime() + 20_000_000_000L;
         long allocated;
-        int found = 0;
         do {
             long before = threads.getThreadAllocatedBytes(id);
-            for (int round = 0; round < 20000; round++) {
-                found += VectorWinners.find(x, 0, width, 2 * width, round % 2, y, 0, codes) ? 1 : 0;
-            }
+            batch.run();
             allocated = threads.getThreadAllocatedBytes(id) - before;
         } while (allocated > 4096 && System.nanoTime() < deadline);
-        assertTrue(found > 0, "no window was searched");
-        assertTrue(allocated <= 4096, "20000 winner searches still allocated " + allocated
-                + " bytes after 20 s of warm-up: the kernel runs on the Vector API's allocating fallback");
+        return allocated;
     }
 }
